@@ -1,0 +1,110 @@
+//! The tables of SPEC section 3, written by hand in types both backends share.
+// @generated shape, kept by hand: BigInt ids, Text, Bool, Date, Timestamp (UTC).
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        name -> Text,
+        licenses -> BigInt,
+        time_zone -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    logins (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        account_id -> Nullable<BigInt>,
+        disabled -> Bool,
+        failed_attempts -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        language -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        employee_number -> Text,
+        name -> Text,
+        status -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    license_orders (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        quantity -> BigInt,
+        reference -> Nullable<Text>,
+        status -> Text,
+        form_token -> Text,
+        ordered_by -> BigInt,
+        ordered_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        login_id -> Nullable<BigInt>,
+        account_id -> Nullable<BigInt>,
+        kind -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    active_user_snapshots (account_id, day) {
+        account_id -> BigInt,
+        day -> Date,
+        active_users -> BigInt,
+        licenses -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        login_id -> Nullable<BigInt>,
+        state -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portal_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(logins -> accounts (account_id));
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(license_orders -> accounts (account_id));
+diesel::joinable!(active_user_snapshots -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    logins,
+    users,
+    license_orders,
+    audit_events,
+    active_user_snapshots,
+    sessions,
+    portal_settings,
+);

@@ -1,0 +1,236 @@
+//! Reading a users CSV (SPEC section 5): the header
+//! `employee_number,name,status,start_date,end_date`, all rows or none, and
+//! the first bad row named by line (the header is line 1) and field.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use super::counting::UserStatus;
+use super::validation::parse_date;
+
+/// The columns, in the order the CSV report writes them.
+pub const COLUMNS: [&str; 5] = ["employee_number", "name", "status", "start_date", "end_date"];
+
+/// Longest employee number and name accepted.
+const MAX_EMPLOYEE_NUMBER_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = 200;
+
+/// One good row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRow {
+    pub line: u64,
+    pub employee_number: String,
+    pub name: String,
+    pub status: UserStatus,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// What is wrong with a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The file is not UTF-8 CSV.
+    Unreadable(String),
+    /// A column of the header is missing.
+    MissingColumn,
+    /// A column appears twice, or one we do not know.
+    UnknownColumn,
+    /// A row has more or fewer cells than the header.
+    WrongCellCount,
+    Empty,
+    TooLong,
+    UnknownStatus(String),
+    BadDate(String),
+    EndBeforeStart,
+    DuplicateEmployeeNumber(String),
+    /// The file has a header and no rows.
+    NoRows,
+}
+
+/// The first bad place in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    pub line: u64,
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match &self.problem {
+            Problem::Unreadable(why) => format!("cannot be read as UTF-8 CSV ({why})"),
+            Problem::MissingColumn => format!(
+                "missing column; the header must be {}",
+                COLUMNS.join(",")
+            ),
+            Problem::UnknownColumn => format!(
+                "unknown or repeated column; the header must be {}",
+                COLUMNS.join(",")
+            ),
+            Problem::WrongCellCount => "the row does not have one cell for each column".into(),
+            Problem::Empty => "must not be empty".into(),
+            Problem::TooLong => "is too long".into(),
+            Problem::UnknownStatus(s) => {
+                format!("unknown status {s:?}; allowed: active, passive")
+            }
+            Problem::BadDate(s) => format!("{s:?} is not a date YYYY-MM-DD"),
+            Problem::EndBeforeStart => "the end date is before the start date".into(),
+            Problem::DuplicateEmployeeNumber(n) => {
+                format!("employee number {n:?} appears twice in the file")
+            }
+            Problem::NoRows => "the file has no rows".into(),
+        };
+        write!(f, "line {}, field {}: {}", self.line, self.field, what)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+fn err(line: u64, field: &str, problem: Problem) -> ImportError {
+    ImportError {
+        line,
+        field: field.to_string(),
+        problem,
+    }
+}
+
+/// Parse and check a whole file; the first bad row stops it.
+pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| err(1, "header", Problem::Unreadable(e.to_string())))?
+        .clone();
+    let mut index = [usize::MAX; 5];
+    for (i, name) in headers.iter().enumerate() {
+        let name = name.trim();
+        match COLUMNS.iter().position(|c| *c == name) {
+            Some(col) if index[col] == usize::MAX => index[col] = i,
+            _ => return Err(err(1, name, Problem::UnknownColumn)),
+        }
+    }
+    if let Some(col) = index.iter().position(|i| *i == usize::MAX) {
+        return Err(err(1, COLUMNS[col], Problem::MissingColumn));
+    }
+
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            err(line, "row", Problem::Unreadable(e.to_string()))
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() != headers.len() {
+            return Err(err(line, "row", Problem::WrongCellCount));
+        }
+        let cell = |col: usize| record.get(index[col]).unwrap_or("").trim();
+
+        let employee_number = cell(0);
+        if employee_number.is_empty() {
+            return Err(err(line, COLUMNS[0], Problem::Empty));
+        }
+        if employee_number.chars().count() > MAX_EMPLOYEE_NUMBER_CHARS {
+            return Err(err(line, COLUMNS[0], Problem::TooLong));
+        }
+        let name = cell(1);
+        if name.is_empty() {
+            return Err(err(line, COLUMNS[1], Problem::Empty));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(err(line, COLUMNS[1], Problem::TooLong));
+        }
+        let status = UserStatus::parse(cell(2))
+            .ok_or_else(|| err(line, COLUMNS[2], Problem::UnknownStatus(cell(2).to_string())))?;
+        let start_date = parse_date(cell(3))
+            .map_err(|_| err(line, COLUMNS[3], Problem::BadDate(cell(3).to_string())))?;
+        let end_date = if cell(4).is_empty() {
+            None
+        } else {
+            Some(
+                parse_date(cell(4))
+                    .map_err(|_| err(line, COLUMNS[4], Problem::BadDate(cell(4).to_string())))?,
+            )
+        };
+        if matches!(end_date, Some(end) if end < start_date) {
+            return Err(err(line, COLUMNS[4], Problem::EndBeforeStart));
+        }
+        if !seen.insert(employee_number.to_string()) {
+            return Err(err(
+                line,
+                COLUMNS[0],
+                Problem::DuplicateEmployeeNumber(employee_number.to_string()),
+            ));
+        }
+        rows.push(ImportRow {
+            line,
+            employee_number: employee_number.to_string(),
+            name: name.to_string(),
+            status,
+            start_date,
+            end_date,
+        });
+    }
+    if rows.is_empty() {
+        return Err(err(2, "row", Problem::NoRows));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "employee_number,name,status,start_date,end_date\n";
+
+    fn parse(body: &str) -> Result<Vec<ImportRow>, ImportError> {
+        parse_users_csv(format!("{HEADER}{body}").as_bytes())
+    }
+
+    #[test]
+    fn good_rows_are_read_with_their_lines() {
+        let rows = parse("E1,Anna,active,2024-01-01,\nE2,\"Berg, Bo\",passive,2024-01-01,2025-01-01\n")
+            .expect("good file");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].line, 3);
+        assert_eq!(rows[1].name, "Berg, Bo");
+        assert_eq!(rows[1].status, UserStatus::Passive);
+        assert_eq!(rows[0].end_date, None);
+    }
+
+    #[test]
+    fn a_bom_and_crlf_are_accepted() {
+        let data = format!("\u{feff}{}", "employee_number,name,status,start_date,end_date\r\nE1,A,active,2024-01-01,\r\n");
+        assert_eq!(parse_users_csv(data.as_bytes()).expect("bom file").len(), 1);
+    }
+
+    #[test]
+    fn each_bad_row_names_its_line_and_field() {
+        let cases = [
+            ("E1,A,active,2024-01-01,\nE2,B,active,2024-13-01,\n", 3, "start_date"),
+            ("E1,A,sleeping,2024-01-01,\n", 2, "status"),
+            ("E1,A,active,2024-01-01,\nE1,B,active,2024-01-01,\n", 3, "employee_number"),
+            ("E1,A,active,2024-05-01,2024-04-30\n", 2, "end_date"),
+            (",A,active,2024-05-01,\n", 2, "employee_number"),
+            ("E1,,active,2024-05-01,\n", 2, "name"),
+        ];
+        for (body, line, field) in cases {
+            let e = parse(body).expect_err(body);
+            assert_eq!((e.line, e.field.as_str()), (line, field), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_missing_column_is_named_on_line_one() {
+        let e = parse_users_csv(b"employee_number,name,status,start_date\nE1,A,active,2024-01-01\n")
+            .expect_err("missing column");
+        assert_eq!((e.line, e.field.as_str()), (1, "end_date"));
+        assert!(e.to_string().contains("line 1, field end_date"));
+    }
+}

@@ -1,0 +1,234 @@
+//! What people type, checked: order quantities, references, passwords,
+//! license adjustments, emails and dates. Errors are kinds; the words a
+//! reader sees live in the message catalog.
+
+use chrono::NaiveDate;
+
+/// Why a field was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldError {
+    /// Quantity not a whole number from 1 to the maximum per order.
+    Quantity,
+    /// Order reference longer than 64 characters or with control characters.
+    Reference,
+    /// Password shorter than 12 or longer than 128 characters.
+    PasswordLength,
+    /// A license change that is not `+N` / `-N` / `N` with N > 0.
+    Adjustment,
+    /// A required text left empty.
+    Required,
+    /// Not an email address.
+    Email,
+    /// Not a date in the form YYYY-MM-DD.
+    Date,
+    /// An unknown IANA time zone.
+    TimeZone,
+    /// A number out of range or malformed.
+    Number,
+    /// A text longer than allowed, or with control characters.
+    TooLong,
+}
+
+/// The default maximum quantity of one order.
+pub const DEFAULT_MAX_ORDER_QUANTITY: i64 = 10_000;
+/// The longest order reference.
+pub const MAX_REFERENCE_CHARS: usize = 64;
+/// Password length bounds, in characters.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// Strip the spaces and tabs the quantity rule allows around the digits.
+fn trim_blank(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+/// SPEC 4.2: one or more ASCII digits (leading zeros allowed), no sign,
+/// optional surrounding spaces or tabs, value from 1 to `max`.
+pub fn parse_quantity(input: &str, max: i64) -> Result<i64, FieldError> {
+    let digits = trim_blank(input);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::Quantity);
+    }
+    let mut value: i64 = 0;
+    for b in digits.bytes() {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(b - b'0')))
+            .ok_or(FieldError::Quantity)?;
+    }
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError::Quantity)
+    }
+}
+
+/// An optional order reference: trimmed, empty means none.
+pub fn parse_reference(input: &str) -> Result<Option<String>, FieldError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
+        return Err(FieldError::Reference);
+    }
+    Ok(Some(text.to_string()))
+}
+
+/// 12 to 128 characters, no composition rules.
+pub fn check_password(password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if (PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
+        Ok(())
+    } else {
+        Err(FieldError::PasswordLength)
+    }
+}
+
+/// A signed license change such as `+10` or `-3` (a bare `5` adds).
+pub fn parse_adjustment(input: &str) -> Result<i64, FieldError> {
+    let text = trim_blank(input);
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => (1, text),
+    };
+    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::Adjustment);
+    }
+    let value: i64 = digits.parse().map_err(|_| FieldError::Adjustment)?;
+    if value == 0 {
+        return Err(FieldError::Adjustment);
+    }
+    Ok(sign * value)
+}
+
+/// A required one-line text, trimmed.
+pub fn required_text(input: &str, max_chars: usize) -> Result<String, FieldError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(FieldError::Required);
+    }
+    if text.chars().count() > max_chars || text.chars().any(char::is_control) {
+        return Err(FieldError::TooLong);
+    }
+    Ok(text.to_string())
+}
+
+/// An email address, lower-cased; only the shape is checked.
+pub fn parse_email(input: &str) -> Result<String, FieldError> {
+    let email = input.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                && !domain.ends_with('.') && !domain.contains('@'));
+    if ok {
+        Ok(email)
+    } else {
+        Err(FieldError::Email)
+    }
+}
+
+/// A date written `YYYY-MM-DD`, exactly.
+pub fn parse_date(input: &str) -> Result<NaiveDate, FieldError> {
+    let text = input.trim();
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(FieldError::Date);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| FieldError::Date)
+}
+
+/// An optional date: empty means none.
+pub fn parse_optional_date(input: &str) -> Result<Option<NaiveDate>, FieldError> {
+    if input.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_date(input).map(Some)
+    }
+}
+
+/// A count of licenses for a new account.
+pub fn parse_licenses(input: &str) -> Result<i64, FieldError> {
+    let text = trim_blank(input);
+    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::Number);
+    }
+    let value: i64 = text.parse().map_err(|_| FieldError::Number)?;
+    if value > crate::domain::orders::MAX_LICENSES {
+        return Err(FieldError::Number);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_are_whole_numbers_from_one_to_the_maximum() {
+        assert_eq!(parse_quantity("7", 10_000), Ok(7));
+        assert_eq!(parse_quantity(" 7 ", 10_000), Ok(7));
+        assert_eq!(parse_quantity("\t007\t", 10_000), Ok(7));
+        assert_eq!(parse_quantity("10000", 10_000), Ok(10_000));
+        let thirty_digits = "1".repeat(30);
+        let long = "9".repeat(5000);
+        for bad in [
+            "", " ", "0", "-1", "1.5", "1e3", "+5", "0x10", "\u{0661}", "١٢", "10001",
+            "2147483648", &thirty_digits, &long, "5 5", "5\n", "\u{a0}5",
+        ] {
+            assert_eq!(parse_quantity(bad, 10_000), Err(FieldError::Quantity), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn references_are_optional_and_short() {
+        assert_eq!(parse_reference("  "), Ok(None));
+        assert_eq!(parse_reference(" PO-1 "), Ok(Some("PO-1".into())));
+        assert_eq!(parse_reference(&"x".repeat(64)).map(|r| r.is_some()), Ok(true));
+        assert_eq!(parse_reference(&"x".repeat(65)), Err(FieldError::Reference));
+        assert_eq!(parse_reference("a\u{0}b"), Err(FieldError::Reference));
+    }
+
+    #[test]
+    fn passwords_are_twelve_to_128_characters() {
+        assert!(check_password("short").is_err());
+        assert!(check_password("exactly12chr").is_ok());
+        assert!(check_password(&"å".repeat(128)).is_ok());
+        assert!(check_password(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn adjustments_are_signed_and_never_zero() {
+        assert_eq!(parse_adjustment("+10"), Ok(10));
+        assert_eq!(parse_adjustment("-3"), Ok(-3));
+        assert_eq!(parse_adjustment("5"), Ok(5));
+        for bad in ["", "+", "0", "-0", "1.5", "++1", "x"] {
+            assert!(parse_adjustment(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dates_must_be_iso() {
+        assert!(parse_date("2026-11-28").is_ok());
+        for bad in ["2026-13-01", "2026-2-01", "28/11/2026", "", "2026-11-28x"] {
+            assert_eq!(parse_date(bad), Err(FieldError::Date), "{bad:?}");
+        }
+        assert_eq!(parse_optional_date(""), Ok(None));
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_shaped() {
+        assert_eq!(parse_email(" Anna@Example.COM "), Ok("anna@example.com".into()));
+        for bad in ["", "anna", "anna@", "@x.se", "a b@x.se", "a@x"] {
+            assert!(parse_email(bad).is_err(), "{bad:?}");
+        }
+    }
+}

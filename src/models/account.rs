@@ -1,0 +1,127 @@
+//! `accounts`: a customer account and the licenses it owns.
+
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use crate::db::schema::{accounts, users};
+use crate::db::DbConnection;
+use crate::domain::counting::{self, DEFAULT_TIME_ZONE};
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub licenses: i64,
+    pub time_zone: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub licenses: i64,
+    pub time_zone: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// An account with its figures, for lists.
+#[derive(Clone, Debug)]
+pub struct AccountUsage {
+    pub account: Account,
+    pub counted: i64,
+}
+
+impl AccountUsage {
+    pub fn free(&self) -> i64 {
+        counting::free_licenses(self.account.licenses, self.counted)
+    }
+}
+
+impl Account {
+    /// The account's time zone (the default if the stored name is unknown).
+    pub fn tz(&self) -> Tz {
+        counting::parse_time_zone(&self.time_zone)
+            .or_else(|| counting::parse_time_zone(DEFAULT_TIME_ZONE))
+            .unwrap_or(chrono_tz::UTC)
+    }
+
+    /// "Today" for this account.
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        counting::today_in(self.tz(), now)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Account>> {
+        accounts::table
+            .find(id)
+            .select(Account::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Account>> {
+        accounts::table
+            .order(accounts::name.asc())
+            .select(Account::as_select())
+            .load(conn)
+    }
+
+    pub fn insert(conn: &mut DbConnection, new: &NewAccount<'_>) -> QueryResult<Account> {
+        let id = diesel::insert_into(accounts::table)
+            .values(new)
+            .returning(accounts::id)
+            .get_result::<i64>(conn)?;
+        Account::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+    }
+
+    /// Set the license count to `total` (the caller checked the bounds).
+    pub fn set_licenses(conn: &mut DbConnection, id: i64, total: i64) -> QueryResult<usize> {
+        diesel::update(accounts::table.find(id))
+            .set(accounts::licenses.eq(total))
+            .execute(conn)
+    }
+
+    /// Every account with its users counted on its own "today", over-licensed
+    /// first, then by name. One aggregate query for all accounts.
+    pub fn usage_list(
+        conn: &mut DbConnection,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> QueryResult<Vec<AccountUsage>> {
+        let all = Account::all(conn)?;
+        let mut out = Vec::with_capacity(all.len());
+        // Accounts share "today" when they share a time zone: group by it so
+        // one aggregate query per zone answers every account.
+        let mut zones: Vec<String> = all.iter().map(|a| a.time_zone.clone()).collect();
+        zones.sort();
+        zones.dedup();
+        let mut counts = std::collections::HashMap::new();
+        for zone in zones {
+            let day = counting::today_in(
+                counting::parse_time_zone(&zone).unwrap_or(chrono_tz::Europe::Stockholm),
+                now,
+            );
+            let rows: Vec<(i64, i64)> = users::table
+                .inner_join(accounts::table)
+                .filter(accounts::time_zone.eq(&zone))
+                .filter(users::status.eq("active"))
+                .filter(users::end_date.is_null().or(users::end_date.ge(day)))
+                .group_by(users::account_id)
+                .select((users::account_id, diesel::dsl::count_star()))
+                .load(conn)?;
+            counts.extend(rows);
+        }
+        for account in all {
+            let counted = counts.get(&account.id).copied().unwrap_or(0);
+            out.push(AccountUsage { account, counted });
+        }
+        out.sort_by(|a, b| {
+            (a.free() >= 0)
+                .cmp(&(b.free() >= 0))
+                .then(a.free().cmp(&b.free()))
+                .then(a.account.name.cmp(&b.account.name))
+        });
+        Ok(out)
+    }
+}

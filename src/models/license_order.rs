@@ -1,0 +1,177 @@
+//! `license_orders`: a contact's request for more licenses, and its decision.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{accounts, license_orders, logins};
+use crate::db::DbConnection;
+use crate::domain::orders::OrderStatus;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = license_orders)]
+pub struct LicenseOrder {
+    pub id: i64,
+    pub account_id: i64,
+    pub quantity: i64,
+    pub reference: Option<String>,
+    pub status: String,
+    pub form_token: String,
+    pub ordered_by: i64,
+    pub ordered_at: NaiveDateTime,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decision_note: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = license_orders)]
+pub struct NewLicenseOrder<'a> {
+    pub account_id: i64,
+    pub quantity: i64,
+    pub reference: Option<&'a str>,
+    pub status: &'a str,
+    pub form_token: &'a str,
+    pub ordered_by: i64,
+    pub ordered_at: NaiveDateTime,
+}
+
+/// An order with the names around it, for pages.
+#[derive(Clone, Debug)]
+pub struct OrderView {
+    pub order: LicenseOrder,
+    pub account_name: String,
+    pub account_licenses: i64,
+    pub ordered_by: String,
+    pub decided_by: Option<String>,
+}
+
+impl LicenseOrder {
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Pending)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<LicenseOrder>> {
+        license_orders::table
+            .find(id)
+            .select(LicenseOrder::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The order only if it belongs to `account_id`: another account's order
+    /// is answered exactly like one that does not exist.
+    pub fn find_in_account(
+        conn: &mut DbConnection,
+        account_id: i64,
+        id: i64,
+    ) -> QueryResult<Option<LicenseOrder>> {
+        license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .filter(license_orders::id.eq(id))
+            .select(LicenseOrder::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_form_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<LicenseOrder>> {
+        license_orders::table
+            .filter(license_orders::form_token.eq(token))
+            .select(LicenseOrder::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut DbConnection, new: &NewLicenseOrder<'_>) -> QueryResult<LicenseOrder> {
+        let id = diesel::insert_into(license_orders::table)
+            .values(new)
+            .returning(license_orders::id)
+            .get_result::<i64>(conn)?;
+        LicenseOrder::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+    }
+
+    /// The account's orders, newest first.
+    pub fn for_account(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResult<Vec<LicenseOrder>> {
+        license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .order(license_orders::id.desc())
+            .limit(limit)
+            .select(LicenseOrder::as_select())
+            .load(conn)
+    }
+
+    /// What the account's pending orders ask for in all.
+    pub fn pending_quantity(conn: &mut DbConnection, account_id: i64) -> QueryResult<(i64, i64)> {
+        let rows: Vec<i64> = license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .filter(license_orders::status.eq("pending"))
+            .select(license_orders::quantity)
+            .load(conn)?;
+        Ok((rows.len() as i64, rows.iter().sum()))
+    }
+
+    /// Orders of one status across accounts, with names: pending oldest
+    /// first, decided newest first.
+    pub fn queue(conn: &mut DbConnection, status: OrderStatus, limit: i64) -> QueryResult<Vec<OrderView>> {
+        let base = license_orders::table
+            .inner_join(accounts::table)
+            .inner_join(logins::table.on(logins::id.eq(license_orders::ordered_by)))
+            .filter(license_orders::status.eq(status.as_str()))
+            .select((
+                LicenseOrder::as_select(),
+                accounts::name,
+                accounts::licenses,
+                logins::email,
+            ))
+            .limit(limit);
+        let rows: Vec<(LicenseOrder, String, i64, String)> = if status == OrderStatus::Pending {
+            base.order(license_orders::ordered_at.asc()).load(conn)?
+        } else {
+            base.order(license_orders::decided_at.desc()).load(conn)?
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(order, account_name, account_licenses, ordered_by)| OrderView {
+                order,
+                account_name,
+                account_licenses,
+                ordered_by,
+                decided_by: None,
+            })
+            .collect())
+    }
+
+    /// Move a pending order to `to`, recording who and why. Returns false
+    /// (and changes nothing) when the order is no longer pending: the
+    /// condition on the status makes a decision happen at most once.
+    pub fn decide(
+        conn: &mut DbConnection,
+        id: i64,
+        to: OrderStatus,
+        by: i64,
+        at: NaiveDateTime,
+        note: Option<&str>,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            license_orders::table
+                .find(id)
+                .filter(license_orders::status.eq(OrderStatus::Pending.as_str())),
+        )
+        .set((
+            license_orders::status.eq(to.as_str()),
+            license_orders::decided_by.eq(Some(by)),
+            license_orders::decided_at.eq(Some(at)),
+            license_orders::decision_note.eq(note),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+}
+
+/// The email of a login by id, for showing who ordered or decided.
+pub fn login_email(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
+    logins::table
+        .find(id)
+        .select(logins::email)
+        .first(conn)
+        .optional()
+}

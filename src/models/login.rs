@@ -1,0 +1,153 @@
+//! `logins`: the people who sign in (email + password). Not to be confused
+//! with `users`, the counted employees of an account.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::logins;
+use crate::db::DbConnection;
+use crate::domain::roles::Role;
+
+/// Failures in a row that lock a login.
+pub const LOCKOUT_THRESHOLD: i32 = 10;
+/// How long a lock lasts.
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = logins)]
+pub struct Login {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub account_id: Option<i64>,
+    pub disabled: bool,
+    pub failed_attempts: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub language: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = logins)]
+pub struct NewLogin<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub account_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Login {
+    /// The role; an unknown stored word (impossible by the CHECK) reads as viewer.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Viewer)
+    }
+
+    /// The name to show: the name, else the email.
+    pub fn display_name(&self) -> &str {
+        if self.name.trim().is_empty() {
+            &self.email
+        } else {
+            &self.name
+        }
+    }
+
+    pub fn is_locked(&self, now: NaiveDateTime) -> bool {
+        matches!(self.locked_until, Some(until) if until > now)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Login>> {
+        logins::table
+            .find(id)
+            .select(Login::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Look up by email, case-insensitively (emails are stored lower-cased).
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Login>> {
+        logins::table
+            .filter(logins::email.eq(email.trim().to_lowercase()))
+            .select(Login::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut DbConnection, new: &NewLogin<'_>) -> QueryResult<Login> {
+        let id = diesel::insert_into(logins::table)
+            .values(new)
+            .returning(logins::id)
+            .get_result::<i64>(conn)?;
+        Login::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+    }
+
+    pub fn for_account(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<Login>> {
+        logins::table
+            .filter(logins::account_id.eq(account_id))
+            .order(logins::email.asc())
+            .select(Login::as_select())
+            .load(conn)
+    }
+
+    pub fn staff(conn: &mut DbConnection) -> QueryResult<Vec<Login>> {
+        logins::table
+            .filter(logins::role.eq("staff"))
+            .order(logins::email.asc())
+            .select(Login::as_select())
+            .load(conn)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        logins::table.count().get_result(conn)
+    }
+
+    /// Count one more failure; the tenth in a row locks the login.
+    pub fn record_failure(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(logins::table.find(id))
+            .set(logins::failed_attempts.eq(logins::failed_attempts + 1))
+            .execute(conn)?;
+        let lock_until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
+        diesel::update(
+            logins::table
+                .find(id)
+                .filter(logins::failed_attempts.ge(LOCKOUT_THRESHOLD)),
+        )
+        .set((
+            logins::locked_until.eq(Some(lock_until)),
+            logins::failed_attempts.eq(0),
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn record_success(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        diesel::update(logins::table.find(id))
+            .set((
+                logins::failed_attempts.eq(0),
+                logins::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> QueryResult<usize> {
+        diesel::update(logins::table.find(id))
+            .set(logins::disabled.eq(disabled))
+            .execute(conn)
+    }
+
+    pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
+        diesel::update(logins::table.find(id))
+            .set(logins::password_hash.eq(hash))
+            .execute(conn)
+    }
+
+    pub fn set_language(conn: &mut DbConnection, id: i64, language: &str) -> QueryResult<usize> {
+        diesel::update(logins::table.find(id))
+            .set(logins::language.eq(Some(language)))
+            .execute(conn)
+    }
+}

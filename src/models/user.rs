@@ -1,0 +1,241 @@
+//! `users`: an account's WFM employees, who take licenses. They never sign in.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::db::schema::users;
+use crate::db::{DbConnection, MultiBackend};
+use crate::domain::counting::{self, CountReason, UserGroup, UserStatus};
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub account_id: i64,
+    pub employee_number: String,
+    pub name: String,
+    pub status: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub account_id: i64,
+    pub employee_number: &'a str,
+    pub name: &'a str,
+    pub status: &'a str,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// Which users a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserFilter {
+    All,
+    Counted,
+    Group(UserGroup),
+}
+
+impl UserFilter {
+    pub fn parse(s: &str) -> Option<UserFilter> {
+        match s {
+            "" | "all" => Some(UserFilter::All),
+            "counted" => Some(UserFilter::Counted),
+            other => UserGroup::ALL
+                .into_iter()
+                .find(|g| g.as_str() == other)
+                .map(UserFilter::Group),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserFilter::All => "all",
+            UserFilter::Counted => "counted",
+            UserFilter::Group(g) => g.as_str(),
+        }
+    }
+}
+
+/// The counts behind the "before you order" panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupCounts {
+    pub passive: i64,
+    pub ended: i64,
+    pub ending_soon: i64,
+    pub future_start: i64,
+}
+
+type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
+
+impl User {
+    pub fn status(&self) -> UserStatus {
+        UserStatus::parse(&self.status).unwrap_or(UserStatus::Passive)
+    }
+
+    /// Why this user is or is not counted on `day`.
+    pub fn reason(&self, day: NaiveDate) -> CountReason {
+        counting::count_reason(self.status(), self.start_date, self.end_date, day)
+    }
+
+    /// The users counted on `day`: the SQL form of `counting::is_counted`.
+    pub fn count_counted(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<i64> {
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::status.eq("active"))
+            .filter(users::end_date.is_null().or(users::end_date.ge(day)))
+            .count()
+            .get_result(conn)
+    }
+
+    /// How many users fall in each "before you order" group on `day`.
+    pub fn group_counts(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<GroupCounts> {
+        let mut counts = GroupCounts::default();
+        for group in UserGroup::ALL {
+            let n: i64 = filtered(account_id, UserFilter::Group(group), day, "")
+                .count()
+                .get_result(conn)?;
+            match group {
+                UserGroup::Passive => counts.passive = n,
+                UserGroup::Ended => counts.ended = n,
+                UserGroup::EndingSoon => counts.ending_soon = n,
+                UserGroup::FutureStart => counts.future_start = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// One page of the account's users under a filter and a search text.
+    pub fn page(
+        conn: &mut DbConnection,
+        account_id: i64,
+        filter: UserFilter,
+        day: NaiveDate,
+        q: &str,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<User>, i64)> {
+        let total: i64 = filtered(account_id, filter, day, q).count().get_result(conn)?;
+        let rows = filtered(account_id, filter, day, q)
+            .order((users::name.asc(), users::id.asc()))
+            .offset(offset)
+            .limit(limit)
+            .select(User::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    /// Every counted user on `day`, by employee number (for the report).
+    pub fn counted_on(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<Vec<User>> {
+        filtered(account_id, UserFilter::Counted, day, "")
+            .order(users::employee_number.asc())
+            .select(User::as_select())
+            .load(conn)
+    }
+
+    pub fn find_in_account(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::id.eq(id))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_number(conn: &mut DbConnection, account_id: i64, number: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::employee_number.eq(number))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<usize> {
+        diesel::insert_into(users::table).values(new).execute(conn)
+    }
+
+    /// Replace name, status and dates of an existing user.
+    pub fn update_fields(
+        conn: &mut DbConnection,
+        id: i64,
+        name: &str,
+        status: UserStatus,
+        start_date: NaiveDate,
+        end_date: Option<NaiveDate>,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::name.eq(name),
+                users::status.eq(status.as_str()),
+                users::start_date.eq(start_date),
+                users::end_date.eq(end_date),
+            ))
+            .execute(conn)
+    }
+
+    pub fn set_status_and_end(
+        conn: &mut DbConnection,
+        id: i64,
+        status: UserStatus,
+        end_date: Option<NaiveDate>,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((users::status.eq(status.as_str()), users::end_date.eq(end_date)))
+            .execute(conn)
+    }
+}
+
+/// The users of an account under a filter on `day`, matching `q` in name or
+/// employee number. The SQL here mirrors `counting::count_reason` and
+/// `counting::user_group`; tests check that they agree.
+fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) -> BoxedUsers<'a> {
+    let mut query = users::table
+        .filter(users::account_id.eq(account_id))
+        .into_boxed::<MultiBackend>();
+    let soon = counting::ending_soon_until(day);
+    query = match filter {
+        UserFilter::All => query,
+        UserFilter::Counted => query
+            .filter(users::status.eq("active"))
+            .filter(users::end_date.is_null().or(users::end_date.ge(day))),
+        UserFilter::Group(UserGroup::Passive) => query.filter(users::status.eq("passive")),
+        UserFilter::Group(UserGroup::Ended) => query
+            .filter(users::status.eq("active"))
+            .filter(users::end_date.lt(day)),
+        UserFilter::Group(UserGroup::EndingSoon) => query
+            .filter(users::status.eq("active"))
+            .filter(users::end_date.ge(day))
+            .filter(users::end_date.le(soon)),
+        UserFilter::Group(UserGroup::FutureStart) => query
+            .filter(users::status.eq("active"))
+            .filter(users::start_date.gt(day))
+            .filter(users::end_date.is_null().or(users::end_date.gt(soon))),
+    };
+    let q = q.trim();
+    if !q.is_empty() {
+        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+        query = query.filter(
+            lower(users::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::employee_number).like(pattern).escape('\\')),
+        );
+    }
+    query
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
