@@ -1,6 +1,18 @@
 //! license-portal: customers order licenses and see who is counted; the
-//! vendor's staff decide the orders. See SPEC.md for the contract.
+//! vendor's staff decide the orders. `../shared/SPEC.md` is the contract.
 
+pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod maintenance;
+pub mod middleware;
 pub mod models;
+pub mod ops;
+pub mod routes;
+pub mod startup;
+pub mod state;

@@ -171,9 +171,19 @@ mod tests {
     #[test]
     fn an_end_date_of_today_is_still_counted_and_yesterday_is_not() {
         let today = d("2026-11-28");
-        assert!(is_counted(UserStatus::Active, d("2020-01-01"), Some(today), today));
+        assert!(is_counted(
+            UserStatus::Active,
+            d("2020-01-01"),
+            Some(today),
+            today
+        ));
         assert_eq!(
-            count_reason(UserStatus::Active, d("2020-01-01"), Some(d("2026-11-27")), today),
+            count_reason(
+                UserStatus::Active,
+                d("2020-01-01"),
+                Some(d("2026-11-27")),
+                today
+            ),
             CountReason::EndedOn(d("2026-11-27"))
         );
     }
@@ -208,7 +218,10 @@ mod tests {
     fn today_is_the_date_in_the_accounts_time_zone() {
         // 2026-11-28 10:30 UTC is already the 29th in Kiritimati (UTC+14)
         // and still the 27th in Pago Pago (UTC-11).
-        let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 30, 0).single().expect("time");
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 28, 10, 30, 0)
+            .single()
+            .expect("time");
         let kiritimati = parse_time_zone("Pacific/Kiritimati").expect("zone");
         let pago_pago = parse_time_zone("Pacific/Pago_Pago").expect("zone");
         assert_eq!(today_in(kiritimati, now), d("2026-11-29"));
@@ -217,21 +230,52 @@ mod tests {
         // A user whose last day is the 28th: gone in Kiritimati, counted in Pago Pago.
         let end = Some(d("2026-11-28"));
         let start = d("2020-01-01");
-        assert!(!is_counted(UserStatus::Active, start, end, today_in(kiritimati, now)));
-        assert!(is_counted(UserStatus::Active, start, end, today_in(pago_pago, now)));
+        assert!(!is_counted(
+            UserStatus::Active,
+            start,
+            end,
+            today_in(kiritimati, now)
+        ));
+        assert!(is_counted(
+            UserStatus::Active,
+            start,
+            end,
+            today_in(pago_pago, now)
+        ));
     }
 
     #[test]
     fn each_user_falls_in_at_most_one_group() {
         let today = d("2026-11-28");
         let g = |status, start, end| user_group(status, d(start), end.map(d), today);
-        assert_eq!(g(UserStatus::Passive, "2020-01-01", Some("2020-02-01")), Some(UserGroup::Passive));
-        assert_eq!(g(UserStatus::Active, "2020-01-01", Some("2026-11-27")), Some(UserGroup::Ended));
-        assert_eq!(g(UserStatus::Active, "2020-01-01", Some("2026-11-28")), Some(UserGroup::EndingSoon));
-        assert_eq!(g(UserStatus::Active, "2020-01-01", Some("2026-12-28")), Some(UserGroup::EndingSoon));
-        assert_eq!(g(UserStatus::Active, "2020-01-01", Some("2026-12-29")), None);
-        assert_eq!(g(UserStatus::Active, "2026-12-01", Some("2026-12-10")), Some(UserGroup::EndingSoon));
-        assert_eq!(g(UserStatus::Active, "2026-12-01", None), Some(UserGroup::FutureStart));
+        assert_eq!(
+            g(UserStatus::Passive, "2020-01-01", Some("2020-02-01")),
+            Some(UserGroup::Passive)
+        );
+        assert_eq!(
+            g(UserStatus::Active, "2020-01-01", Some("2026-11-27")),
+            Some(UserGroup::Ended)
+        );
+        assert_eq!(
+            g(UserStatus::Active, "2020-01-01", Some("2026-11-28")),
+            Some(UserGroup::EndingSoon)
+        );
+        assert_eq!(
+            g(UserStatus::Active, "2020-01-01", Some("2026-12-28")),
+            Some(UserGroup::EndingSoon)
+        );
+        assert_eq!(
+            g(UserStatus::Active, "2020-01-01", Some("2026-12-29")),
+            None
+        );
+        assert_eq!(
+            g(UserStatus::Active, "2026-12-01", Some("2026-12-10")),
+            Some(UserGroup::EndingSoon)
+        );
+        assert_eq!(
+            g(UserStatus::Active, "2026-12-01", None),
+            Some(UserGroup::FutureStart)
+        );
         assert_eq!(g(UserStatus::Active, "2020-01-01", None), None);
     }
 

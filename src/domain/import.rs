@@ -11,7 +11,13 @@ use super::counting::UserStatus;
 use super::validation::parse_date;
 
 /// The columns, in the order the CSV report writes them.
-pub const COLUMNS: [&str; 5] = ["employee_number", "name", "status", "start_date", "end_date"];
+pub const COLUMNS: [&str; 5] = [
+    "employee_number",
+    "name",
+    "status",
+    "start_date",
+    "end_date",
+];
 
 /// Longest employee number and name accepted.
 const MAX_EMPLOYEE_NUMBER_CHARS: usize = 64;
@@ -61,10 +67,9 @@ impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match &self.problem {
             Problem::Unreadable(why) => format!("cannot be read as UTF-8 CSV ({why})"),
-            Problem::MissingColumn => format!(
-                "missing column; the header must be {}",
-                COLUMNS.join(",")
-            ),
+            Problem::MissingColumn => {
+                format!("missing column; the header must be {}", COLUMNS.join(","))
+            }
             Problem::UnknownColumn => format!(
                 "unknown or repeated column; the header must be {}",
                 COLUMNS.join(",")
@@ -146,8 +151,13 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(err(line, COLUMNS[1], Problem::TooLong));
         }
-        let status = UserStatus::parse(cell(2))
-            .ok_or_else(|| err(line, COLUMNS[2], Problem::UnknownStatus(cell(2).to_string())))?;
+        let status = UserStatus::parse(cell(2)).ok_or_else(|| {
+            err(
+                line,
+                COLUMNS[2],
+                Problem::UnknownStatus(cell(2).to_string()),
+            )
+        })?;
         let start_date = parse_date(cell(3))
             .map_err(|_| err(line, COLUMNS[3], Problem::BadDate(cell(3).to_string())))?;
         let end_date = if cell(4).is_empty() {
@@ -195,8 +205,9 @@ mod tests {
 
     #[test]
     fn good_rows_are_read_with_their_lines() {
-        let rows = parse("E1,Anna,active,2024-01-01,\nE2,\"Berg, Bo\",passive,2024-01-01,2025-01-01\n")
-            .expect("good file");
+        let rows =
+            parse("E1,Anna,active,2024-01-01,\nE2,\"Berg, Bo\",passive,2024-01-01,2025-01-01\n")
+                .expect("good file");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].line, 3);
         assert_eq!(rows[1].name, "Berg, Bo");
@@ -206,16 +217,27 @@ mod tests {
 
     #[test]
     fn a_bom_and_crlf_are_accepted() {
-        let data = format!("\u{feff}{}", "employee_number,name,status,start_date,end_date\r\nE1,A,active,2024-01-01,\r\n");
+        let data = format!(
+            "\u{feff}{}",
+            "employee_number,name,status,start_date,end_date\r\nE1,A,active,2024-01-01,\r\n"
+        );
         assert_eq!(parse_users_csv(data.as_bytes()).expect("bom file").len(), 1);
     }
 
     #[test]
     fn each_bad_row_names_its_line_and_field() {
         let cases = [
-            ("E1,A,active,2024-01-01,\nE2,B,active,2024-13-01,\n", 3, "start_date"),
+            (
+                "E1,A,active,2024-01-01,\nE2,B,active,2024-13-01,\n",
+                3,
+                "start_date",
+            ),
             ("E1,A,sleeping,2024-01-01,\n", 2, "status"),
-            ("E1,A,active,2024-01-01,\nE1,B,active,2024-01-01,\n", 3, "employee_number"),
+            (
+                "E1,A,active,2024-01-01,\nE1,B,active,2024-01-01,\n",
+                3,
+                "employee_number",
+            ),
             ("E1,A,active,2024-05-01,2024-04-30\n", 2, "end_date"),
             (",A,active,2024-05-01,\n", 2, "employee_number"),
             ("E1,,active,2024-05-01,\n", 2, "name"),
@@ -228,8 +250,9 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_named_on_line_one() {
-        let e = parse_users_csv(b"employee_number,name,status,start_date\nE1,A,active,2024-01-01\n")
-            .expect_err("missing column");
+        let e =
+            parse_users_csv(b"employee_number,name,status,start_date\nE1,A,active,2024-01-01\n")
+                .expect_err("missing column");
         assert_eq!((e.line, e.field.as_str()), (1, "end_date"));
         assert!(e.to_string().contains("line 1, field end_date"));
     }

@@ -56,7 +56,11 @@ mod tests {
     #[test]
     fn only_pending_orders_are_decided() {
         assert!(OrderStatus::Pending.may_decide());
-        for st in [OrderStatus::Approved, OrderStatus::Rejected, OrderStatus::Cancelled] {
+        for st in [
+            OrderStatus::Approved,
+            OrderStatus::Rejected,
+            OrderStatus::Cancelled,
+        ] {
             assert!(!st.may_decide());
         }
         for st in OrderStatus::ALL {

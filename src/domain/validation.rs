@@ -181,10 +181,29 @@ mod tests {
         let thirty_digits = "1".repeat(30);
         let long = "9".repeat(5000);
         for bad in [
-            "", " ", "0", "-1", "1.5", "1e3", "+5", "0x10", "\u{0661}", "١٢", "10001",
-            "2147483648", &thirty_digits, &long, "5 5", "5\n", "\u{a0}5",
+            "",
+            " ",
+            "0",
+            "-1",
+            "1.5",
+            "1e3",
+            "+5",
+            "0x10",
+            "\u{0661}",
+            "١٢",
+            "10001",
+            "2147483648",
+            &thirty_digits,
+            &long,
+            "5 5",
+            "5\n",
+            "\u{a0}5",
         ] {
-            assert_eq!(parse_quantity(bad, 10_000), Err(FieldError::Quantity), "{bad:?}");
+            assert_eq!(
+                parse_quantity(bad, 10_000),
+                Err(FieldError::Quantity),
+                "{bad:?}"
+            );
         }
     }
 
@@ -192,7 +211,10 @@ mod tests {
     fn references_are_optional_and_short() {
         assert_eq!(parse_reference("  "), Ok(None));
         assert_eq!(parse_reference(" PO-1 "), Ok(Some("PO-1".into())));
-        assert_eq!(parse_reference(&"x".repeat(64)).map(|r| r.is_some()), Ok(true));
+        assert_eq!(
+            parse_reference(&"x".repeat(64)).map(|r| r.is_some()),
+            Ok(true)
+        );
         assert_eq!(parse_reference(&"x".repeat(65)), Err(FieldError::Reference));
         assert_eq!(parse_reference("a\u{0}b"), Err(FieldError::Reference));
     }
@@ -226,7 +248,10 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_shaped() {
-        assert_eq!(parse_email(" Anna@Example.COM "), Ok("anna@example.com".into()));
+        assert_eq!(
+            parse_email(" Anna@Example.COM "),
+            Ok("anna@example.com".into())
+        );
         for bad in ["", "anna", "anna@", "@x.se", "a b@x.se", "a@x"] {
             assert!(parse_email(bad).is_err(), "{bad:?}");
         }

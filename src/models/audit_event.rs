@@ -32,7 +32,12 @@ pub struct NewAuditEvent {
 }
 
 impl NewAuditEvent {
-    fn new(login_id: Option<i64>, account_id: Option<i64>, kind: &'static str, details: serde_json::Value) -> Self {
+    fn new(
+        login_id: Option<i64>,
+        account_id: Option<i64>,
+        kind: &'static str,
+        details: serde_json::Value,
+    ) -> Self {
         NewAuditEvent {
             at: super::now_utc(),
             login_id,
@@ -44,59 +49,174 @@ impl NewAuditEvent {
 
     /// Write it (inside the caller's transaction).
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        diesel::insert_into(audit_events::table).values(self).execute(conn)?;
+        diesel::insert_into(audit_events::table)
+            .values(self)
+            .execute(conn)?;
         Ok(())
     }
 }
 
 impl AuditEvent {
-    pub fn account_created(by: Option<i64>, account_id: i64, name: &str, licenses: i64) -> NewAuditEvent {
-        NewAuditEvent::new(by, Some(account_id), "account_created", json!({"name": name, "licenses": licenses}))
+    pub fn account_created(
+        by: Option<i64>,
+        account_id: i64,
+        name: &str,
+        licenses: i64,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            Some(account_id),
+            "account_created",
+            json!({"name": name, "licenses": licenses}),
+        )
     }
 
-    pub fn login_created(by: Option<i64>, account_id: Option<i64>, login_id: i64, email: &str, role: &str) -> NewAuditEvent {
-        NewAuditEvent::new(by, account_id, "login_created", json!({"login_id": login_id, "email": email, "role": role}))
+    pub fn login_created(
+        by: Option<i64>,
+        account_id: Option<i64>,
+        login_id: i64,
+        email: &str,
+        role: &str,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            account_id,
+            "login_created",
+            json!({"login_id": login_id, "email": email, "role": role}),
+        )
     }
 
-    pub fn login_disabled(by: Option<i64>, account_id: Option<i64>, login_id: i64, email: &str, disabled: bool) -> NewAuditEvent {
-        let kind = if disabled { "login_disabled" } else { "login_enabled" };
-        NewAuditEvent::new(by, account_id, kind, json!({"login_id": login_id, "email": email}))
+    pub fn login_disabled(
+        by: Option<i64>,
+        account_id: Option<i64>,
+        login_id: i64,
+        email: &str,
+        disabled: bool,
+    ) -> NewAuditEvent {
+        let kind = if disabled {
+            "login_disabled"
+        } else {
+            "login_enabled"
+        };
+        NewAuditEvent::new(
+            by,
+            account_id,
+            kind,
+            json!({"login_id": login_id, "email": email}),
+        )
     }
 
     pub fn password_changed(login_id: i64, account_id: Option<i64>) -> NewAuditEvent {
-        NewAuditEvent::new(Some(login_id), account_id, "password_changed", json!({"login_id": login_id}))
+        NewAuditEvent::new(
+            Some(login_id),
+            account_id,
+            "password_changed",
+            json!({"login_id": login_id}),
+        )
     }
 
-    pub fn order_placed(by: i64, account_id: i64, order_id: i64, quantity: i64, reference: Option<&str>) -> NewAuditEvent {
-        NewAuditEvent::new(Some(by), Some(account_id), "order_placed", json!({"order_id": order_id, "quantity": quantity, "reference": reference}))
+    pub fn order_placed(
+        by: i64,
+        account_id: i64,
+        order_id: i64,
+        quantity: i64,
+        reference: Option<&str>,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            "order_placed",
+            json!({"order_id": order_id, "quantity": quantity, "reference": reference}),
+        )
     }
 
     pub fn order_cancelled(by: i64, account_id: i64, order_id: i64) -> NewAuditEvent {
-        NewAuditEvent::new(Some(by), Some(account_id), "order_cancelled", json!({"order_id": order_id}))
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            "order_cancelled",
+            json!({"order_id": order_id}),
+        )
     }
 
-    pub fn order_approved(by: i64, account_id: i64, order_id: i64, quantity: i64, licenses_before: i64, licenses_after: i64, note: Option<&str>) -> NewAuditEvent {
-        NewAuditEvent::new(Some(by), Some(account_id), "order_approved", json!({"order_id": order_id, "quantity": quantity, "licenses_before": licenses_before, "licenses_after": licenses_after, "note": note}))
+    pub fn order_approved(
+        by: i64,
+        account_id: i64,
+        order_id: i64,
+        quantity: i64,
+        licenses_before: i64,
+        licenses_after: i64,
+        note: Option<&str>,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            "order_approved",
+            json!({"order_id": order_id, "quantity": quantity, "licenses_before": licenses_before, "licenses_after": licenses_after, "note": note}),
+        )
     }
 
     pub fn order_rejected(by: i64, account_id: i64, order_id: i64, note: &str) -> NewAuditEvent {
-        NewAuditEvent::new(Some(by), Some(account_id), "order_rejected", json!({"order_id": order_id, "note": note}))
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            "order_rejected",
+            json!({"order_id": order_id, "note": note}),
+        )
     }
 
-    pub fn licenses_adjusted(by: Option<i64>, account_id: i64, change: i64, before: i64, after: i64, reason: &str) -> NewAuditEvent {
-        NewAuditEvent::new(by, Some(account_id), "licenses_adjusted", json!({"change": change, "licenses_before": before, "licenses_after": after, "reason": reason}))
+    pub fn licenses_adjusted(
+        by: Option<i64>,
+        account_id: i64,
+        change: i64,
+        before: i64,
+        after: i64,
+        reason: &str,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            Some(account_id),
+            "licenses_adjusted",
+            json!({"change": change, "licenses_before": before, "licenses_after": after, "reason": reason}),
+        )
     }
 
-    pub fn user_changed(by: i64, account_id: i64, user_id: i64, employee_number: &str, status: &str, end_date: Option<chrono::NaiveDate>) -> NewAuditEvent {
-        NewAuditEvent::new(Some(by), Some(account_id), "user_changed", json!({"user_id": user_id, "employee_number": employee_number, "status": status, "end_date": end_date.map(|d| d.to_string())}))
+    pub fn user_changed(
+        by: i64,
+        account_id: i64,
+        user_id: i64,
+        employee_number: &str,
+        status: &str,
+        end_date: Option<chrono::NaiveDate>,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            "user_changed",
+            json!({"user_id": user_id, "employee_number": employee_number, "status": status, "end_date": end_date.map(|d| d.to_string())}),
+        )
     }
 
-    pub fn users_imported(by: Option<i64>, account_id: i64, inserted: usize, updated: usize) -> NewAuditEvent {
-        NewAuditEvent::new(by, Some(account_id), "users_imported", json!({"inserted": inserted, "updated": updated}))
+    pub fn users_imported(
+        by: Option<i64>,
+        account_id: i64,
+        inserted: usize,
+        updated: usize,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            Some(account_id),
+            "users_imported",
+            json!({"inserted": inserted, "updated": updated}),
+        )
     }
 
     /// Newest first, optionally for one account.
-    pub fn list(conn: &mut DbConnection, account_id: Option<i64>, limit: i64) -> QueryResult<Vec<AuditEvent>> {
+    pub fn list(
+        conn: &mut DbConnection,
+        account_id: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<AuditEvent>> {
         let mut query = audit_events::table.into_boxed::<crate::db::MultiBackend>();
         if let Some(id) = account_id {
             query = query.filter(audit_events::account_id.eq(id));

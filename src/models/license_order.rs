@@ -73,7 +73,10 @@ impl LicenseOrder {
             .optional()
     }
 
-    pub fn find_by_form_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<LicenseOrder>> {
+    pub fn find_by_form_token(
+        conn: &mut DbConnection,
+        token: &str,
+    ) -> QueryResult<Option<LicenseOrder>> {
         license_orders::table
             .filter(license_orders::form_token.eq(token))
             .select(LicenseOrder::as_select())
@@ -90,7 +93,11 @@ impl LicenseOrder {
     }
 
     /// The account's orders, newest first.
-    pub fn for_account(conn: &mut DbConnection, account_id: i64, limit: i64) -> QueryResult<Vec<LicenseOrder>> {
+    pub fn for_account(
+        conn: &mut DbConnection,
+        account_id: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<LicenseOrder>> {
         license_orders::table
             .filter(license_orders::account_id.eq(account_id))
             .order(license_orders::id.desc())
@@ -111,7 +118,11 @@ impl LicenseOrder {
 
     /// Orders of one status across accounts, with names: pending oldest
     /// first, decided newest first.
-    pub fn queue(conn: &mut DbConnection, status: OrderStatus, limit: i64) -> QueryResult<Vec<OrderView>> {
+    pub fn queue(
+        conn: &mut DbConnection,
+        status: OrderStatus,
+        limit: i64,
+    ) -> QueryResult<Vec<OrderView>> {
         let base = license_orders::table
             .inner_join(accounts::table)
             .inner_join(logins::table.on(logins::id.eq(license_orders::ordered_by)))
@@ -130,13 +141,15 @@ impl LicenseOrder {
         };
         Ok(rows
             .into_iter()
-            .map(|(order, account_name, account_licenses, ordered_by)| OrderView {
-                order,
-                account_name,
-                account_licenses,
-                ordered_by,
-                decided_by: None,
-            })
+            .map(
+                |(order, account_name, account_licenses, ordered_by)| OrderView {
+                    order,
+                    account_name,
+                    account_licenses,
+                    ordered_by,
+                    decided_by: None,
+                },
+            )
             .collect())
     }
 

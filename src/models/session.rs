@@ -39,7 +39,9 @@ impl SessionRow {
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewSessionRow<'_>) -> QueryResult<usize> {
-        diesel::insert_into(sessions::table).values(new).execute(conn)
+        diesel::insert_into(sessions::table)
+            .values(new)
+            .execute(conn)
     }
 
     /// Replace the state of a session that still exists; 0 when it is gone.
@@ -72,7 +74,11 @@ impl SessionRow {
     }
 
     /// End every session of a login (disabled), or every one but `keep`.
-    pub fn delete_for_login(conn: &mut DbConnection, login_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+    pub fn delete_for_login(
+        conn: &mut DbConnection,
+        login_id: i64,
+        keep: Option<&str>,
+    ) -> QueryResult<usize> {
         match keep {
             Some(keep) => diesel::delete(
                 sessions::table
@@ -80,12 +86,18 @@ impl SessionRow {
                     .filter(sessions::id.ne(keep)),
             )
             .execute(conn),
-            None => diesel::delete(sessions::table.filter(sessions::login_id.eq(login_id))).execute(conn),
+            None => diesel::delete(sessions::table.filter(sessions::login_id.eq(login_id)))
+                .execute(conn),
         }
     }
 
     /// The login's live sessions, most recently seen first.
-    pub fn for_login(conn: &mut DbConnection, login_id: i64, idle_since: NaiveDateTime, created_since: NaiveDateTime) -> QueryResult<Vec<SessionRow>> {
+    pub fn for_login(
+        conn: &mut DbConnection,
+        login_id: i64,
+        idle_since: NaiveDateTime,
+        created_since: NaiveDateTime,
+    ) -> QueryResult<Vec<SessionRow>> {
         sessions::table
             .filter(sessions::login_id.eq(login_id))
             .filter(sessions::last_seen_at.gt(idle_since))
@@ -96,7 +108,11 @@ impl SessionRow {
     }
 
     /// Remove rows past the idle or absolute timeout.
-    pub fn delete_expired(conn: &mut DbConnection, idle_since: NaiveDateTime, created_since: NaiveDateTime) -> QueryResult<usize> {
+    pub fn delete_expired(
+        conn: &mut DbConnection,
+        idle_since: NaiveDateTime,
+        created_since: NaiveDateTime,
+    ) -> QueryResult<usize> {
         diesel::delete(
             sessions::table.filter(
                 sessions::last_seen_at

@@ -20,7 +20,10 @@ pub fn get_or_create(
     let inserted = write_transaction(conn, |conn| {
         if get(conn, name)?.is_none() {
             diesel::insert_into(portal_settings::table)
-                .values((portal_settings::name.eq(name), portal_settings::value.eq(&value)))
+                .values((
+                    portal_settings::name.eq(name),
+                    portal_settings::value.eq(&value),
+                ))
                 .execute(conn)?;
         }
         Ok::<_, diesel::result::Error>(())

@@ -33,7 +33,11 @@ impl Snapshot {
         Ok(written == 1)
     }
 
-    pub fn find(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<Option<Snapshot>> {
+    pub fn find(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+    ) -> QueryResult<Option<Snapshot>> {
         active_user_snapshots::table
             .find((account_id, day))
             .select(Snapshot::as_select())
@@ -42,7 +46,11 @@ impl Snapshot {
     }
 
     /// The recorded days from `from` on, oldest first.
-    pub fn history(conn: &mut DbConnection, account_id: i64, from: NaiveDate) -> QueryResult<Vec<Snapshot>> {
+    pub fn history(
+        conn: &mut DbConnection,
+        account_id: i64,
+        from: NaiveDate,
+    ) -> QueryResult<Vec<Snapshot>> {
         active_user_snapshots::table
             .filter(active_user_snapshots::account_id.eq(account_id))
             .filter(active_user_snapshots::day.ge(from))

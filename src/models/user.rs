@@ -81,7 +81,11 @@ impl User {
     }
 
     /// The users counted on `day`: the SQL form of `counting::is_counted`.
-    pub fn count_counted(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<i64> {
+    pub fn count_counted(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+    ) -> QueryResult<i64> {
         users::table
             .filter(users::account_id.eq(account_id))
             .filter(users::status.eq("active"))
@@ -91,7 +95,11 @@ impl User {
     }
 
     /// How many users fall in each "before you order" group on `day`.
-    pub fn group_counts(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<GroupCounts> {
+    pub fn group_counts(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+    ) -> QueryResult<GroupCounts> {
         let mut counts = GroupCounts::default();
         for group in UserGroup::ALL {
             let n: i64 = filtered(account_id, UserFilter::Group(group), day, "")
@@ -117,7 +125,9 @@ impl User {
         offset: i64,
         limit: i64,
     ) -> QueryResult<(Vec<User>, i64)> {
-        let total: i64 = filtered(account_id, filter, day, q).count().get_result(conn)?;
+        let total: i64 = filtered(account_id, filter, day, q)
+            .count()
+            .get_result(conn)?;
         let rows = filtered(account_id, filter, day, q)
             .order((users::name.asc(), users::id.asc()))
             .offset(offset)
@@ -128,14 +138,22 @@ impl User {
     }
 
     /// Every counted user on `day`, by employee number (for the report).
-    pub fn counted_on(conn: &mut DbConnection, account_id: i64, day: NaiveDate) -> QueryResult<Vec<User>> {
+    pub fn counted_on(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<User>> {
         filtered(account_id, UserFilter::Counted, day, "")
             .order(users::employee_number.asc())
             .select(User::as_select())
             .load(conn)
     }
 
-    pub fn find_in_account(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<Option<User>> {
+    pub fn find_in_account(
+        conn: &mut DbConnection,
+        account_id: i64,
+        id: i64,
+    ) -> QueryResult<Option<User>> {
         users::table
             .filter(users::account_id.eq(account_id))
             .filter(users::id.eq(id))
@@ -144,7 +162,11 @@ impl User {
             .optional()
     }
 
-    pub fn find_by_number(conn: &mut DbConnection, account_id: i64, number: &str) -> QueryResult<Option<User>> {
+    pub fn find_by_number(
+        conn: &mut DbConnection,
+        account_id: i64,
+        number: &str,
+    ) -> QueryResult<Option<User>> {
         users::table
             .filter(users::account_id.eq(account_id))
             .filter(users::employee_number.eq(number))
@@ -183,7 +205,10 @@ impl User {
         end_date: Option<NaiveDate>,
     ) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
-            .set((users::status.eq(status.as_str()), users::end_date.eq(end_date)))
+            .set((
+                users::status.eq(status.as_str()),
+                users::end_date.eq(end_date),
+            ))
             .execute(conn)
     }
 }

@@ -1,0 +1,256 @@
+//! The guard in front of every POST: a form body of bounded size, sent from
+//! this site, carrying the session's `csrf_token`. One synchronizer token per
+//! session, compared in constant time. Anything else is refused before a
+//! handler runs, so nothing changes.
+
+use actix_session::SessionExt;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::web::{self, BytesMut};
+use actix_web::{Error, HttpMessage, ResponseError};
+use futures_util::StreamExt;
+use subtle::ConstantTimeEq;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+use super::PortalSession;
+
+/// The largest form body.
+pub const FORM_LIMIT: usize = 16 * 1024;
+/// The largest CSV upload.
+pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
+/// The form field that carries the token.
+pub const FIELD: &str = "csrf_token";
+
+/// Whether `path` takes a multipart upload.
+fn is_upload_route(path: &str) -> bool {
+    path.starts_with("/staff/accounts/") && path.ends_with("/import")
+}
+
+/// The middleware.
+pub async fn guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if req.method() != Method::POST {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    match check(&mut req).await {
+        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(e) => {
+            if matches!(e, AppError::Csrf) {
+                let login = PortalSession(&req.get_session()).login_id();
+                tracing::warn!(
+                    login_id = ?login,
+                    peer = %req.connection_info().realip_remote_addr().unwrap_or("-"),
+                    path = %req.path(),
+                    "refused: CSRF or cross-site POST"
+                );
+            }
+            Ok(req.into_response(e.error_response()))
+        }
+    }
+}
+
+async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
+    if is_cross_site(req) {
+        return Err(AppError::Csrf);
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let upload = is_upload_route(req.path());
+    let limit = match essence.as_str() {
+        "application/x-www-form-urlencoded" => FORM_LIMIT,
+        "multipart/form-data" if upload => UPLOAD_LIMIT,
+        _ => return Err(AppError::UnsupportedMediaType),
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let body = read_body(req.take_payload(), limit).await?;
+    let fields = if essence == "multipart/form-data" {
+        multipart_text_fields(&content_type, &body)?
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .map_err(|_| AppError::BadRequest)?
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (name, _) in &fields {
+        if !seen.insert(name.as_str()) {
+            return Err(AppError::BadRequest);
+        }
+    }
+    let sent = fields
+        .iter()
+        .find(|(name, _)| name == FIELD)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let expected = PortalSession(&req.get_session()).csrf().unwrap_or_default();
+    if !tokens_match(sent, &expected) {
+        return Err(AppError::Csrf);
+    }
+    req.set_payload(Payload::from(body.freeze()));
+    Ok(())
+}
+
+/// Constant-time comparison; an empty token never matches.
+pub fn tokens_match(sent: &str, expected: &str) -> bool {
+    !expected.is_empty()
+        && sent.len() == expected.len()
+        && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// A POST from another site: `Sec-Fetch-Site` says so, or `Origin` names
+/// another origin than this one.
+fn is_cross_site(req: &ServiceRequest) -> bool {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
+        if !matches!(site.trim(), "same-origin" | "none") {
+            return true;
+        }
+    }
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        let expected = match req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|s| s.settings.public_url.clone())
+        {
+            Some(public) => public.trim_end_matches('/').to_ascii_lowercase(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase()
+            }
+        };
+        if origin.trim().to_ascii_lowercase() != expected {
+            return true;
+        }
+    }
+    false
+}
+
+async fn read_body(mut payload: Payload, limit: usize) -> Result<BytesMut, AppError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest)?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The names (and text values) of a multipart body's parts, enough to find
+/// the token and refuse a field sent twice. File parts get an empty value.
+fn multipart_text_fields(
+    content_type: &str,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, AppError> {
+    let boundary = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+        .map(|b| b.trim_matches('"').to_string())
+        .filter(|b| !b.is_empty())
+        .ok_or(AppError::BadRequest)?;
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let mut fields = Vec::new();
+    let mut rest = text;
+    // Skip the preamble up to the first delimiter.
+    let first = find(rest, delimiter.as_bytes()).ok_or(AppError::BadRequest)?;
+    rest = &rest[first + delimiter.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let rest_after_crlf = rest.strip_prefix(b"\r\n").ok_or(AppError::BadRequest)?;
+        let header_end = find(rest_after_crlf, b"\r\n\r\n").ok_or(AppError::BadRequest)?;
+        let headers = std::str::from_utf8(&rest_after_crlf[..header_end])
+            .map_err(|_| AppError::BadRequest)?;
+        let content = &rest_after_crlf[header_end + 4..];
+        let end_marker = format!("\r\n{delimiter}");
+        let end = find(content, end_marker.as_bytes()).ok_or(AppError::BadRequest)?;
+        let value = &content[..end];
+        let mut name = None;
+        let mut is_file = false;
+        for line in headers.split("\r\n") {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("content-disposition:") {
+                for param in line.split(';').skip(1) {
+                    let param = param.trim();
+                    if let Some(v) = param.strip_prefix("name=") {
+                        name = Some(v.trim_matches('"').to_string());
+                    } else if param.starts_with("filename=") {
+                        is_file = true;
+                    }
+                }
+            }
+        }
+        let name = name.ok_or(AppError::BadRequest)?;
+        let value = if is_file {
+            String::new()
+        } else {
+            String::from_utf8_lossy(value).into_owned()
+        };
+        fields.push((name, value));
+        rest = &content[end + end_marker.len()..];
+    }
+    Ok(fields)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_match_only_when_equal_and_not_empty() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abd", "abc"));
+        assert!(!tokens_match("", ""));
+        assert!(!tokens_match("ab", "abc"));
+    }
+
+    #[test]
+    fn multipart_fields_are_found() {
+        let body = b"--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"u.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2\r\n--XX--\r\n";
+        let fields =
+            multipart_text_fields("multipart/form-data; boundary=XX", body).expect("parse");
+        assert_eq!(
+            fields,
+            vec![
+                ("csrf_token".into(), "tok".into()),
+                ("file".into(), String::new())
+            ]
+        );
+        assert!(multipart_text_fields("multipart/form-data", body).is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! The signed-in login, for handlers: loaded from the session on each
+//! request, refused when the login is gone or disabled.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::models::{Account, Login, User};
+use crate::state::AppState;
+
+use super::PortalSession;
+
+/// Who is signed in, with their account (contact and viewer) and its figures.
+pub struct SignedIn {
+    pub login: Login,
+    pub account: Option<Account>,
+    /// Users counted today on the account (0 for staff).
+    pub counted: i64,
+    pub lang: Lang,
+    pub csrf: String,
+    pub session: Session,
+    pub flash: Option<String>,
+}
+
+impl SignedIn {
+    /// Contact or viewer: their own account. Staff get 403.
+    pub fn customer(&self) -> Result<&Account, AppError> {
+        match &self.account {
+            Some(account) if self.login.role().reads_account() => Ok(account),
+            _ => Err(self.refuse()),
+        }
+    }
+
+    /// Contact only: their own account, to change.
+    pub fn contact(&self) -> Result<&Account, AppError> {
+        match &self.account {
+            Some(account) if self.login.role().changes_account() => Ok(account),
+            _ => Err(self.refuse()),
+        }
+    }
+
+    /// Staff only.
+    pub fn staff(&self) -> Result<(), AppError> {
+        if self.login.role().is_staff() {
+            Ok(())
+        } else {
+            Err(self.refuse())
+        }
+    }
+
+    fn refuse(&self) -> AppError {
+        tracing::warn!(login_id = self.login.id, role = %self.login.role, "refused: role may not");
+        AppError::Forbidden
+    }
+
+    pub fn portal_session(&self) -> PortalSession<'_> {
+        PortalSession(&self.session)
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<SignedIn, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let accept = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let peer = req
+            .connection_info()
+            .realip_remote_addr()
+            .unwrap_or("-")
+            .to_string();
+        let path = req.path().to_string();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+            let ps = PortalSession(&session);
+            let Some(login_id) = ps.login_id() else {
+                tracing::info!(%peer, %path, "refused: not signed in");
+                return Err(AppError::SignInRequired);
+            };
+            let now = state.clock.now();
+            let found = state
+                .db(move |conn| {
+                    let Some(login) = Login::find(conn, login_id)? else {
+                        return Ok(None);
+                    };
+                    let account = match login.account_id {
+                        Some(id) => Account::find(conn, id)?,
+                        None => None,
+                    };
+                    let counted = match &account {
+                        Some(a) => User::count_counted(conn, a.id, a.today(now))?,
+                        None => 0,
+                    };
+                    Ok(Some((login, account, counted)))
+                })
+                .await?;
+            let Some((login, account, counted)) = found.filter(|(l, _, _)| !l.disabled) else {
+                tracing::warn!(login_id, %peer, %path, "refused: login gone or disabled; session ended");
+                ps.sign_out();
+                return Err(AppError::SignInRequired);
+            };
+            let lang = login
+                .language
+                .as_deref()
+                .and_then(Lang::parse)
+                .or_else(|| ps.lang())
+                .unwrap_or_else(|| Lang::from_accept_language(accept.as_deref()));
+            let csrf = ps.ensure_csrf();
+            let flash = ps.take_flash();
+            Ok(SignedIn {
+                login,
+                account,
+                counted,
+                lang,
+                csrf,
+                session,
+                flash,
+            })
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! `license-portal login create|disable|enable`.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use crate::db::DatabaseUrl;
+use crate::ops;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a login; the password is the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// contact, viewer or staff.
+        #[arg(long)]
+        role: String,
+        /// The account (required for contact and viewer).
+        #[arg(long)]
+        account: Option<i64>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Disable a login and end its sessions at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled login again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Create {
+            email,
+            role,
+            account,
+            name,
+        } => {
+            let password = read_password_line()?;
+            let input = ops::LoginInput::parse(&email, &name, &role, account, &password)
+                .map_err(|(field, _)| anyhow::anyhow!("{}", ops::cli_field_message(field)))?;
+            let mut conn = super::connect_migrated(url)?;
+            let login = ops::create_login(&mut conn, None, &input)?;
+            eprintln!("login {} created ({})", login.email, login.role);
+            Ok(())
+        }
+        Command::Disable { email } => set_disabled(url, &email, true),
+        Command::Enable { email } => set_disabled(url, &email, false),
+    }
+}
+
+fn set_disabled(url: &DatabaseUrl, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let mut conn = super::connect_migrated(url)?;
+    let login = crate::models::Login::find_by_email(&mut conn, email)?
+        .ok_or_else(|| anyhow::anyhow!("no login with the email {email:?}"))?;
+    ops::set_login_disabled(&mut conn, None, login.id, disabled)?;
+    eprintln!(
+        "login {} {}",
+        login.email,
+        if disabled {
+            "disabled; its sessions ended"
+        } else {
+            "enabled"
+        }
+    );
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+    Ok(trimmed.to_string())
+}

@@ -1,0 +1,133 @@
+//! `license-portal serve`: apply migrations, then serve (the default).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser};
+
+use crate::config::Settings;
+use crate::db::{DatabaseUrl, PoolOptions};
+use crate::domain::validation::DEFAULT_MAX_ORDER_QUANTITY;
+use crate::maintenance;
+use crate::models::Login;
+use crate::startup::Application;
+use crate::state::Clock;
+
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Address and port to listen on.
+    #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Load the demo dataset (once) and print its sign-ins.
+    #[arg(long)]
+    pub demo: bool,
+    /// The address people use, e.g. https://licenses.example.com; https turns
+    /// on Secure cookies with the __Host- prefix and HSTS.
+    #[arg(long, env = "PORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The most licenses one order may ask for.
+    #[arg(long, env = "PORTAL_MAX_ORDER_QUANTITY", default_value_t = DEFAULT_MAX_ORDER_QUANTITY)]
+    pub max_order_quantity: i64,
+    /// Database connections in the pool.
+    #[arg(long, env = "PORTAL_POOL_SIZE", default_value_t = 10)]
+    pub pool_size: u32,
+    /// Seconds a request waits for a free connection before it gets 503.
+    #[arg(long, env = "PORTAL_POOL_TIMEOUT_SECONDS", default_value_t = 3)]
+    pub pool_timeout_seconds: u64,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "PORTAL_WORKERS")]
+    pub workers: Option<usize>,
+    /// A session idle this long ends.
+    #[arg(long, env = "PORTAL_SESSION_IDLE_SECONDS", default_value_t = 1800)]
+    pub session_idle_seconds: u64,
+    /// A session this old ends, however active.
+    #[arg(long, env = "PORTAL_SESSION_ABSOLUTE_SECONDS", default_value_t = 43200)]
+    pub session_absolute_seconds: u64,
+}
+
+#[derive(Parser)]
+struct DefaultServe {
+    #[command(flatten)]
+    opts: Opts,
+}
+
+impl Opts {
+    /// The options of a bare `license-portal` (environment and defaults).
+    pub fn from_env_defaults() -> Opts {
+        DefaultServe::parse_from(["license-portal"]).opts
+    }
+
+    pub fn settings(&self, database: DatabaseUrl) -> Settings {
+        Settings {
+            database,
+            bind: self.bind.clone(),
+            public_url: self.public_url.clone(),
+            max_order_quantity: self.max_order_quantity,
+            pool: PoolOptions {
+                max_size: self.pool_size,
+                connection_timeout: Duration::from_secs(self.pool_timeout_seconds.max(1)),
+            },
+            workers: self.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            }),
+            session_idle: Duration::from_secs(self.session_idle_seconds),
+            session_absolute: Duration::from_secs(self.session_absolute_seconds),
+            secret: std::env::var("PORTAL_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
+    let settings = opts.settings(url.clone());
+    settings.validate()?;
+    actix_web::rt::System::new().block_on(async move {
+        let clock = Clock::system();
+        let app = Application::build(settings.clone(), clock.clone())?;
+        let state = app.state();
+        let pool = state.pool.clone();
+        if opts.demo {
+            let mut conn = pool.get().context("cannot reach the database")?;
+            let signins = crate::demo::load(&mut conn, clock.now())?;
+            println!("Demo data is loaded. Sign in at http://{} with:", display_addr(&settings.bind, app.port()));
+            for (role, email, password) in signins {
+                println!("  {role:<8} {email:<28} {password}");
+            }
+        } else {
+            let mut conn = pool.get().context("cannot reach the database")?;
+            if Login::count(&mut conn)? == 0 {
+                tracing::warn!(
+                    "the database has no login yet; create the first staff login with: \
+                     echo 'a password of 12+ chars' | license-portal --database {} login create --email you@example.com --role staff",
+                    url.redacted()
+                );
+                eprintln!(
+                    "No login exists yet. Create the first staff login with:\n  \
+                     echo 'a password of 12+ chars' | license-portal --database {} login create --email you@example.com --role staff",
+                    url.redacted()
+                );
+            }
+        }
+        maintenance::start(pool, state.timeouts, clock);
+        tracing::info!(
+            backend = url.backend(),
+            database = %url.redacted(),
+            "listening on http://{}",
+            display_addr(&settings.bind, app.port())
+        );
+        eprintln!("license-portal listening on http://{}", display_addr(&settings.bind, app.port()));
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn display_addr(bind: &str, port: u16) -> String {
+    match bind.rsplit_once(':') {
+        Some((host, _)) => format!("{host}:{port}"),
+        None => format!("{bind}:{port}"),
+    }
+}

@@ -1,0 +1,36 @@
+//! `license-portal users import --account ID FILE.csv`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use crate::db::DatabaseUrl;
+use crate::ops;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upsert users from a CSV file by employee number, all rows or none.
+    Import {
+        #[arg(long)]
+        account: i64,
+        file: PathBuf,
+    },
+}
+
+pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Import { account, file } => {
+            let data =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mut conn = super::connect_migrated(url)?;
+            let outcome = ops::import_users(&mut conn, None, account, &data)
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e))?;
+            eprintln!(
+                "{} user(s) added, {} updated in account {}",
+                outcome.inserted, outcome.updated, account
+            );
+            Ok(())
+        }
+    }
+}

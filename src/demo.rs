@@ -1,0 +1,256 @@
+//! The demo dataset of `serve --demo`: two accounts, one over and one under
+//! its licenses, users in every state of SPEC 1, a login of each role,
+//! pending and decided orders, and some recorded history. Loaded once.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use crate::db::DbConnection;
+use crate::domain::counting::UserStatus;
+use crate::models::snapshot::Snapshot;
+use crate::models::user::NewUser;
+use crate::models::{Account, Login, User};
+use crate::ops::{self, AccountInput, LoginInput};
+
+/// The demo sign-ins: (role, email, password).
+pub const SIGNINS: [(&str, &str, &str); 4] = [
+    ("staff", "staff@demo.example", "demo-staff-password"),
+    ("contact", "contact@demo.example", "demo-contact-password"),
+    ("viewer", "viewer@demo.example", "demo-viewer-password"),
+    ("contact", "contact@fjord.example", "demo-fjord-password"),
+];
+
+fn add_days(day: NaiveDate, n: i64) -> NaiveDate {
+    if n >= 0 {
+        day.checked_add_days(Days::new(n as u64)).unwrap_or(day)
+    } else {
+        day.checked_sub_days(Days::new(n.unsigned_abs()))
+            .unwrap_or(day)
+    }
+}
+
+/// Load the dataset unless its staff login exists; returns the sign-ins.
+pub fn load(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(&'static str, &'static str, &'static str)>> {
+    if Login::find_by_email(conn, SIGNINS[0].1)?.is_some() {
+        return Ok(SIGNINS.to_vec());
+    }
+    let staff = make_login(conn, SIGNINS[0], None, "Stina Support")?;
+
+    let nordic = ops::create_account(
+        conn,
+        Some(staff.id),
+        &AccountInput::parse("Nordic Retail AB", "20", "Europe/Stockholm").map_err(field)?,
+    )?;
+    let fjord = ops::create_account(
+        conn,
+        Some(staff.id),
+        &AccountInput::parse("Fjord Logistics AS", "50", "Europe/Oslo").map_err(field)?,
+    )?;
+    let contact = make_login(conn, SIGNINS[1], Some(nordic.id), "Karin Kontakt")?;
+    make_login(conn, SIGNINS[2], Some(nordic.id), "Vera Viewer")?;
+    let fjord_contact = make_login(conn, SIGNINS[3], Some(fjord.id), "Frode Fjord")?;
+
+    let today = nordic.today(now);
+    // Nordic: 19 plain active, 2 future starters, 2 leaving soon, 2 ended
+    // but still active (not counted), 3 passive -> 23 counted of 20 owned.
+    let mut n = 0;
+    let mut add = |conn: &mut DbConnection,
+                   account: &Account,
+                   name: &str,
+                   status: UserStatus,
+                   start: i64,
+                   end: Option<i64>|
+     -> anyhow::Result<()> {
+        n += 1;
+        let number = format!("E{:04}", n);
+        User::insert(
+            conn,
+            &NewUser {
+                account_id: account.id,
+                employee_number: &number,
+                name,
+                status: status.as_str(),
+                start_date: add_days(today, start),
+                end_date: end.map(|e| add_days(today, e)),
+            },
+        )?;
+        Ok(())
+    };
+    let first = [
+        "Anna", "Bo", "Cecilia", "David", "Elin", "Fredrik", "Greta", "Hugo", "Ida", "Jonas",
+        "Klara", "Lars", "Maja", "Nils", "Olivia", "Per", "Rut", "Sven", "Tove",
+    ];
+    for (i, name) in first.iter().enumerate() {
+        add(
+            conn,
+            &nordic,
+            &format!("{name} Andersson"),
+            UserStatus::Active,
+            -400 - i as i64,
+            None,
+        )?;
+    }
+    add(
+        conn,
+        &nordic,
+        "Ulf Ny (starts soon)",
+        UserStatus::Active,
+        14,
+        None,
+    )?;
+    add(
+        conn,
+        &nordic,
+        "Vilma Ny (starts soon)",
+        UserStatus::Active,
+        40,
+        None,
+    )?;
+    add(
+        conn,
+        &nordic,
+        "Wilhelm Slutar",
+        UserStatus::Active,
+        -900,
+        Some(10),
+    )?;
+    add(
+        conn,
+        &nordic,
+        "Xenia Slutar",
+        UserStatus::Active,
+        -700,
+        Some(25),
+    )?;
+    add(
+        conn,
+        &nordic,
+        "Yngve Slutat",
+        UserStatus::Active,
+        -800,
+        Some(-20),
+    )?;
+    add(
+        conn,
+        &nordic,
+        "Zara Slutat",
+        UserStatus::Active,
+        -600,
+        Some(-3),
+    )?;
+    add(conn, &nordic, "Åsa Passiv", UserStatus::Passive, -500, None)?;
+    add(
+        conn,
+        &nordic,
+        "Ärla Passiv",
+        UserStatus::Passive,
+        -300,
+        Some(60),
+    )?;
+    add(
+        conn,
+        &nordic,
+        "Örjan Passiv",
+        UserStatus::Passive,
+        -200,
+        None,
+    )?;
+    // Fjord: 30 active, 5 passive -> 30 counted of 50 owned.
+    for i in 0..30 {
+        add(
+            conn,
+            &fjord,
+            &format!("Fjord Ansatt {:02}", i + 1),
+            UserStatus::Active,
+            -100 - i,
+            None,
+        )?;
+    }
+    for i in 0..5 {
+        add(
+            conn,
+            &fjord,
+            &format!("Fjord Permisjon {:02}", i + 1),
+            UserStatus::Passive,
+            -300 - i,
+            None,
+        )?;
+    }
+
+    // Orders: Nordic has one approved and one pending; Fjord one rejected and one cancelled.
+    let approved = ops::place_order(
+        conn,
+        &contact,
+        nordic.id,
+        5,
+        Some("PO-2026-001"),
+        "demo-order-1",
+    )?;
+    ops::approve_order(conn, &staff, approved.id, Some("Welcome aboard"))?;
+    ops::adjust_licenses(
+        conn,
+        Some(staff.id),
+        nordic.id,
+        -5,
+        "Demo: keep the account over its licenses",
+    )?;
+    ops::place_order(
+        conn,
+        &contact,
+        nordic.id,
+        3,
+        Some("PO-2026-014"),
+        "demo-order-2",
+    )?;
+    let rejected = ops::place_order(conn, &fjord_contact, fjord.id, 100, None, "demo-order-3")?;
+    ops::reject_order(
+        conn,
+        &staff,
+        rejected.id,
+        "Please order what you need; 100 is more than your users.",
+    )?;
+    let cancelled = ops::place_order(
+        conn,
+        &fjord_contact,
+        fjord.id,
+        2,
+        Some("PO-88"),
+        "demo-order-4",
+    )?;
+    ops::cancel_order(conn, &fjord_contact, fjord.id, cancelled.id)?;
+
+    // Recorded history for the charts: the last 60 days.
+    for (account, base) in [(&nordic, 17i64), (&fjord, 26i64)] {
+        for back in 1..=60i64 {
+            let day = add_days(today, -back);
+            let active_users = base + (60 - back) / 12;
+            let licenses = if account.id == nordic.id { 20 } else { 50 };
+            Snapshot::record(
+                conn,
+                &Snapshot {
+                    account_id: account.id,
+                    day,
+                    active_users,
+                    licenses,
+                },
+            )?;
+        }
+    }
+    Ok(SIGNINS.to_vec())
+}
+
+fn make_login(
+    conn: &mut DbConnection,
+    (role, email, password): (&str, &str, &str),
+    account: Option<i64>,
+    name: &str,
+) -> anyhow::Result<Login> {
+    let input = LoginInput::parse(email, name, role, account, password).map_err(field)?;
+    Ok(ops::create_login(conn, None, &input)?)
+}
+
+fn field((name, e): (&'static str, crate::domain::validation::FieldError)) -> anyhow::Error {
+    anyhow::anyhow!("demo data: field {name}: {e:?}")
+}

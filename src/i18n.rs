@@ -1,0 +1,667 @@
+//! The message catalog: every word a reader sees that is not in a template
+//! lives here, in English and Swedish. A missing message is a compile error:
+//! each language is one value of the same struct.
+
+use crate::domain::validation::FieldError;
+
+/// The languages the portal speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Sv,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Sv];
+
+    /// The code used in `<html lang>`, the database and URLs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Sv => "sv",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "sv" => Some(Lang::Sv),
+            _ => None,
+        }
+    }
+
+    /// The best language for an `Accept-Language` header (English otherwise).
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(header) = header else {
+            return Lang::En;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .map(|q| q.parse::<f32>().unwrap_or(0.0))
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let lang = match primary {
+                "sv" => Some(Lang::Sv),
+                "en" => Some(Lang::En),
+                _ => None,
+            };
+            if let Some(lang) = lang {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::En)
+    }
+
+    pub fn msgs(self) -> &'static Msgs {
+        match self {
+            Lang::En => &EN,
+            Lang::Sv => &SV,
+        }
+    }
+
+    /// "You own X licenses; this order adds N, for X+N in all."
+    pub fn order_summary(self, owned: i64, adds: i64) -> String {
+        let total = owned.saturating_add(adds);
+        match self {
+            Lang::En => format!(
+                "You own {} licenses; this order adds {}, for {} in all.",
+                self.num(owned),
+                self.num(adds),
+                self.num(total)
+            ),
+            Lang::Sv => format!(
+                "Du äger {} licenser; den här beställningen lägger till {}, totalt {}.",
+                self.num(owned),
+                self.num(adds),
+                self.num(total)
+            ),
+        }
+    }
+
+    /// "Page 2 of 5 (230 users)".
+    pub fn page_of(self, page: i64, pages: i64, total: i64) -> String {
+        match self {
+            Lang::En => format!("Page {page} of {pages} ({} users)", self.num(total)),
+            Lang::Sv => format!("Sida {page} av {pages} ({} användare)", self.num(total)),
+        }
+    }
+
+    /// A whole number as this language writes it (10,000 / 10 000).
+    pub fn num(self, n: i64) -> String {
+        let sep = match self {
+            Lang::En => ",",
+            Lang::Sv => "\u{a0}",
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push_str(sep);
+            }
+            out.push(c);
+        }
+        if n < 0 {
+            format!("\u{2212}{out}")
+        } else {
+            out
+        }
+    }
+}
+
+/// Every message, in one language.
+pub struct Msgs {
+    pub app_name: &'static str,
+    pub skip_to_content: &'static str,
+    pub language_name: &'static str,
+    pub other_language_label: &'static str,
+    // Sign-in
+    pub sign_in_title: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub sign_in: &'static str,
+    pub sign_in_failed: &'static str,
+    pub sign_out: &'static str,
+    // Navigation
+    pub nav_overview: &'static str,
+    pub nav_order: &'static str,
+    pub nav_orders: &'static str,
+    pub nav_users: &'static str,
+    pub nav_reports: &'static str,
+    pub nav_staff_orders: &'static str,
+    pub nav_accounts: &'static str,
+    pub nav_audit: &'static str,
+    pub nav_me: &'static str,
+    pub header_owned: &'static str,
+    pub header_counted: &'static str,
+    // Me
+    pub me_title: &'static str,
+    pub me_language: &'static str,
+    pub save: &'static str,
+    pub change_password: &'static str,
+    pub old_password: &'static str,
+    pub new_password: &'static str,
+    pub password_rules: &'static str,
+    pub wrong_old_password: &'static str,
+    pub password_changed: &'static str,
+    pub language_saved: &'static str,
+    pub your_sessions: &'static str,
+    pub session_started: &'static str,
+    pub session_last_seen: &'static str,
+    pub session_browser: &'static str,
+    pub this_session: &'static str,
+    pub end_other_sessions: &'static str,
+    pub other_sessions_ended: &'static str,
+    // Figures
+    pub licenses_owned: &'static str,
+    pub active_users_now: &'static str,
+    pub licenses_free: &'static str,
+    pub licenses_short: &'static str,
+    pub pending_orders: &'static str,
+    pub latest_orders: &'static str,
+    pub no_orders: &'static str,
+    // Orders
+    pub order_title: &'static str,
+    pub order_field_label: &'static str,
+    pub order_field_hint: &'static str,
+    pub reference_label: &'static str,
+    pub reference_hint: &'static str,
+    pub place_order: &'static str,
+    pub form_expired: &'static str,
+    pub before_you_order: &'static str,
+    pub before_you_order_intro: &'static str,
+    pub group_passive: &'static str,
+    pub group_ended: &'static str,
+    pub group_ending_soon: &'static str,
+    pub group_future_start: &'static str,
+    pub suggested: &'static str,
+    pub errors_summary: &'static str,
+    pub order: &'static str,
+    pub orders_title: &'static str,
+    pub quantity: &'static str,
+    pub reference: &'static str,
+    pub status: &'static str,
+    pub ordered_by: &'static str,
+    pub ordered_at: &'static str,
+    pub decided_by: &'static str,
+    pub decided_at: &'static str,
+    pub decision_note: &'static str,
+    pub account: &'static str,
+    pub cancel_order: &'static str,
+    pub order_placed: &'static str,
+    pub order_cancelled: &'static str,
+    pub status_pending: &'static str,
+    pub status_approved: &'static str,
+    pub status_rejected: &'static str,
+    pub status_cancelled: &'static str,
+    pub none: &'static str,
+    // Staff
+    pub queue_title: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub note: &'static str,
+    pub note_required: &'static str,
+    pub order_approved: &'static str,
+    pub order_rejected: &'static str,
+    pub queue_empty: &'static str,
+    pub accounts_title: &'static str,
+    pub name: &'static str,
+    pub time_zone: &'static str,
+    pub create_account: &'static str,
+    pub account_created: &'static str,
+    pub adjust_licenses: &'static str,
+    pub change: &'static str,
+    pub change_hint: &'static str,
+    pub reason: &'static str,
+    pub licenses_adjusted: &'static str,
+    pub logins: &'static str,
+    pub role: &'static str,
+    pub create_login: &'static str,
+    pub login_created: &'static str,
+    pub disable: &'static str,
+    pub enable: &'static str,
+    pub disabled: &'static str,
+    pub login_disabled: &'static str,
+    pub login_enabled: &'static str,
+    pub email_taken: &'static str,
+    pub audit_title: &'static str,
+    pub audit_at: &'static str,
+    pub audit_kind: &'static str,
+    pub audit_details: &'static str,
+    pub audit_who: &'static str,
+    pub all_accounts: &'static str,
+    pub show: &'static str,
+    pub role_contact: &'static str,
+    pub role_viewer: &'static str,
+    pub role_staff: &'static str,
+    // Errors
+    pub error_title: &'static str,
+    pub error_400: &'static str,
+    pub error_403: &'static str,
+    pub error_404: &'static str,
+    pub error_405: &'static str,
+    pub error_409: &'static str,
+    pub error_413: &'static str,
+    pub error_415: &'static str,
+    pub error_422: &'static str,
+    pub error_500: &'static str,
+    pub error_503: &'static str,
+    pub back_home: &'static str,
+    // Field errors
+    pub err_quantity: &'static str,
+    pub err_reference: &'static str,
+    pub err_password_length: &'static str,
+    pub err_adjustment: &'static str,
+    pub err_required: &'static str,
+    pub err_email: &'static str,
+    pub err_date: &'static str,
+    pub err_time_zone: &'static str,
+    pub err_number: &'static str,
+    pub err_too_long: &'static str,
+    pub err_license_bounds: &'static str,
+    pub err_role: &'static str,
+    pub err_account: &'static str,
+    pub user_saved: &'static str,
+    pub users_imported: &'static str,
+}
+
+impl Msgs {
+    /// The status code's explanation on an error page.
+    pub fn error_text(&self, status: u16) -> &'static str {
+        match status {
+            400 => self.error_400,
+            403 => self.error_403,
+            404 => self.error_404,
+            405 => self.error_405,
+            409 => self.error_409,
+            413 => self.error_413,
+            415 => self.error_415,
+            422 => self.error_422,
+            503 => self.error_503,
+            _ => self.error_500,
+        }
+    }
+
+    pub fn field_error(&self, e: FieldError) -> &'static str {
+        match e {
+            FieldError::Quantity => self.err_quantity,
+            FieldError::Reference => self.err_reference,
+            FieldError::PasswordLength => self.err_password_length,
+            FieldError::Adjustment => self.err_adjustment,
+            FieldError::Required => self.err_required,
+            FieldError::Email => self.err_email,
+            FieldError::Date => self.err_date,
+            FieldError::TimeZone => self.err_time_zone,
+            FieldError::Number => self.err_number,
+            FieldError::TooLong => self.err_too_long,
+        }
+    }
+
+    pub fn order_status(&self, status: &str) -> &'static str {
+        match status {
+            "approved" => self.status_approved,
+            "rejected" => self.status_rejected,
+            "cancelled" => self.status_cancelled,
+            _ => self.status_pending,
+        }
+    }
+
+    /// The one-time message named by a flash key.
+    pub fn flash(&self, key: &str) -> Option<&'static str> {
+        Some(match key {
+            "password_changed" => self.password_changed,
+            "language_saved" => self.language_saved,
+            "other_sessions_ended" => self.other_sessions_ended,
+            "order_placed" => self.order_placed,
+            "order_cancelled" => self.order_cancelled,
+            "order_approved" => self.order_approved,
+            "order_rejected" => self.order_rejected,
+            "account_created" => self.account_created,
+            "licenses_adjusted" => self.licenses_adjusted,
+            "login_created" => self.login_created,
+            "login_disabled" => self.login_disabled,
+            "login_enabled" => self.login_enabled,
+            "user_saved" => self.user_saved,
+            "users_imported" => self.users_imported,
+            _ => return None,
+        })
+    }
+
+    pub fn role_name(&self, role: &str) -> &'static str {
+        match role {
+            "staff" => self.role_staff,
+            "viewer" => self.role_viewer,
+            _ => self.role_contact,
+        }
+    }
+}
+
+pub static EN: Msgs = Msgs {
+    app_name: "License portal",
+    skip_to_content: "Skip to content",
+    language_name: "English",
+    other_language_label: "Svenska",
+    sign_in_title: "Sign in",
+    email: "Email",
+    password: "Password",
+    sign_in: "Sign in",
+    sign_in_failed: "The email or password is wrong, or the login cannot sign in now.",
+    sign_out: "Sign out",
+    nav_overview: "Overview",
+    nav_order: "Order Licenses",
+    nav_orders: "Orders",
+    nav_users: "Users",
+    nav_reports: "Reports",
+    nav_staff_orders: "Orders",
+    nav_accounts: "Accounts",
+    nav_audit: "Audit",
+    nav_me: "Your settings",
+    header_owned: "owned",
+    header_counted: "counted",
+    me_title: "Your settings",
+    me_language: "Language",
+    save: "Save",
+    change_password: "Change password",
+    old_password: "Current password",
+    new_password: "New password",
+    password_rules: "12 to 128 characters.",
+    wrong_old_password: "The current password is wrong.",
+    password_changed: "Your password is changed; your other sessions have ended.",
+    language_saved: "Language saved.",
+    your_sessions: "Your sessions",
+    session_started: "Started (UTC)",
+    session_last_seen: "Last seen (UTC)",
+    session_browser: "Browser",
+    this_session: "this session",
+    end_other_sessions: "End my other sessions",
+    other_sessions_ended: "Your other sessions have ended.",
+    licenses_owned: "Licenses owned",
+    active_users_now: "Active users now",
+    licenses_free: "Free licenses",
+    licenses_short: "Licenses short",
+    pending_orders: "Pending orders",
+    latest_orders: "Latest orders",
+    no_orders: "No orders yet.",
+    order_title: "Order Licenses",
+    order_field_label: "Order licenses",
+    order_field_hint: "How many licenses to add: a whole number from 1 to",
+    reference_label: "Order reference / PO number (optional)",
+    reference_hint: "Up to 64 characters; staff and invoices show it.",
+    place_order: "Place order",
+    form_expired: "The form expired; submit again.",
+    before_you_order: "Before you order",
+    before_you_order_intro: "Check that no one who has left is still counted.",
+    group_passive: "Passive (not counted)",
+    group_ended: "Active but past the end date (not counted)",
+    group_ending_soon: "End date within 30 days (counted, leaving soon)",
+    group_future_start: "Start date in the future (counted)",
+    suggested: "Suggested quantity",
+    errors_summary: "Please correct the following:",
+    order: "Order",
+    orders_title: "Orders",
+    quantity: "Quantity",
+    reference: "Reference",
+    status: "Status",
+    ordered_by: "Ordered by",
+    ordered_at: "Ordered (UTC)",
+    decided_by: "Decided by",
+    decided_at: "Decided (UTC)",
+    decision_note: "Decision note",
+    account: "Account",
+    cancel_order: "Cancel order",
+    order_placed: "Your order is placed and waits for review.",
+    order_cancelled: "The order is cancelled.",
+    status_pending: "pending",
+    status_approved: "approved",
+    status_rejected: "rejected",
+    status_cancelled: "cancelled",
+    none: "none",
+    queue_title: "Orders to review",
+    approve: "Approve",
+    reject: "Reject",
+    note: "Note",
+    note_required: "A note is required to reject an order.",
+    order_approved: "The order is approved; the licenses are added.",
+    order_rejected: "The order is rejected.",
+    queue_empty: "No orders here.",
+    accounts_title: "Accounts",
+    name: "Name",
+    time_zone: "Time zone",
+    create_account: "Create account",
+    account_created: "The account is created.",
+    adjust_licenses: "Adjust licenses",
+    change: "Change",
+    change_hint: "A signed number, such as +10 or -3.",
+    reason: "Reason",
+    licenses_adjusted: "The licenses are adjusted.",
+    logins: "Logins",
+    role: "Role",
+    create_login: "Create login",
+    login_created: "The login is created.",
+    disable: "Disable",
+    enable: "Enable",
+    disabled: "disabled",
+    login_disabled: "The login is disabled and its sessions ended.",
+    login_enabled: "The login is enabled.",
+    email_taken: "A login with this email already exists.",
+    audit_title: "Audit log",
+    audit_at: "When (UTC)",
+    audit_kind: "Event",
+    audit_details: "Details",
+    audit_who: "Login",
+    all_accounts: "All accounts",
+    show: "Show",
+    role_contact: "contact",
+    role_viewer: "viewer",
+    role_staff: "staff",
+    error_title: "Something stopped this request",
+    error_400: "The request was malformed.",
+    error_403: "You may not do this, or the form was not sent from this portal. Reload the page and try again.",
+    error_404: "There is no such page.",
+    error_405: "This address does not take that kind of request.",
+    error_409: "This order was already decided; nothing was changed.",
+    error_413: "What was sent is too large.",
+    error_415: "What was sent is not a form.",
+    error_422: "Some values were not accepted.",
+    error_500: "Something went wrong on our side; nothing was changed. Try again.",
+    error_503: "The portal is busy or its database is not answering. Try again in a moment.",
+    back_home: "Back to the start page",
+    err_quantity: "Enter a whole number from 1 to the maximum per order, digits 0-9 only.",
+    err_reference: "The reference may be up to 64 characters.",
+    err_password_length: "The password must be 12 to 128 characters long.",
+    err_adjustment: "Enter a signed whole number other than zero, such as +10 or -3.",
+    err_required: "This field is required.",
+    err_email: "Enter an email address.",
+    err_date: "Enter a date as YYYY-MM-DD.",
+    err_time_zone: "Enter an IANA time zone such as Europe/Stockholm.",
+    err_number: "Enter a whole number of 0 or more.",
+    err_too_long: "This text is too long.",
+    err_license_bounds: "The licenses would fall below 0 or exceed the maximum.",
+    err_role: "Choose contact, viewer or staff.",
+    err_account: "Contacts and viewers need an account; staff have none.",
+    user_saved: "The user is saved.",
+    users_imported: "The users are imported.",
+};
+
+pub static SV: Msgs = Msgs {
+    app_name: "Licensportalen",
+    skip_to_content: "Hoppa till innehållet",
+    language_name: "Svenska",
+    other_language_label: "English",
+    sign_in_title: "Logga in",
+    email: "E-post",
+    password: "Lösenord",
+    sign_in: "Logga in",
+    sign_in_failed: "E-postadressen eller lösenordet är fel, eller så kan inloggningen inte användas just nu.",
+    sign_out: "Logga ut",
+    nav_overview: "Översikt",
+    nav_order: "Beställ licenser",
+    nav_orders: "Beställningar",
+    nav_users: "Användare",
+    nav_reports: "Rapporter",
+    nav_staff_orders: "Beställningar",
+    nav_accounts: "Konton",
+    nav_audit: "Logg",
+    nav_me: "Dina inställningar",
+    header_owned: "ägda",
+    header_counted: "räknade",
+    me_title: "Dina inställningar",
+    me_language: "Språk",
+    save: "Spara",
+    change_password: "Byt lösenord",
+    old_password: "Nuvarande lösenord",
+    new_password: "Nytt lösenord",
+    password_rules: "12 till 128 tecken.",
+    wrong_old_password: "Det nuvarande lösenordet är fel.",
+    password_changed: "Ditt lösenord är bytt; dina andra sessioner är avslutade.",
+    language_saved: "Språket är sparat.",
+    your_sessions: "Dina sessioner",
+    session_started: "Startad (UTC)",
+    session_last_seen: "Senast aktiv (UTC)",
+    session_browser: "Webbläsare",
+    this_session: "den här sessionen",
+    end_other_sessions: "Avsluta mina andra sessioner",
+    other_sessions_ended: "Dina andra sessioner är avslutade.",
+    licenses_owned: "Ägda licenser",
+    active_users_now: "Aktiva användare nu",
+    licenses_free: "Lediga licenser",
+    licenses_short: "Licenser som saknas",
+    pending_orders: "Väntande beställningar",
+    latest_orders: "Senaste beställningarna",
+    no_orders: "Inga beställningar ännu.",
+    order_title: "Beställ licenser",
+    order_field_label: "Beställ licenser",
+    order_field_hint: "Hur många licenser som ska läggas till: ett heltal från 1 till",
+    reference_label: "Beställningsreferens / inköpsordernummer (valfritt)",
+    reference_hint: "Högst 64 tecken; syns för supporten och på fakturan.",
+    place_order: "Skicka beställningen",
+    form_expired: "Formuläret har gått ut; skicka igen.",
+    before_you_order: "Innan du beställer",
+    before_you_order_intro: "Kontrollera att ingen som har slutat fortfarande räknas.",
+    group_passive: "Passiva (räknas inte)",
+    group_ended: "Aktiva men efter slutdatum (räknas inte)",
+    group_ending_soon: "Slutdatum inom 30 dagar (räknas, slutar snart)",
+    group_future_start: "Startdatum i framtiden (räknas)",
+    suggested: "Föreslaget antal",
+    errors_summary: "Rätta följande:",
+    order: "Beställning",
+    orders_title: "Beställningar",
+    quantity: "Antal",
+    reference: "Referens",
+    status: "Status",
+    ordered_by: "Beställd av",
+    ordered_at: "Beställd (UTC)",
+    decided_by: "Beslutad av",
+    decided_at: "Beslutad (UTC)",
+    decision_note: "Kommentar till beslutet",
+    account: "Konto",
+    cancel_order: "Avbryt beställningen",
+    order_placed: "Din beställning är skickad och väntar på granskning.",
+    order_cancelled: "Beställningen är avbruten.",
+    status_pending: "väntar",
+    status_approved: "godkänd",
+    status_rejected: "avslagen",
+    status_cancelled: "avbruten",
+    none: "ingen",
+    queue_title: "Beställningar att granska",
+    approve: "Godkänn",
+    reject: "Avslå",
+    note: "Kommentar",
+    note_required: "En kommentar krävs för att avslå en beställning.",
+    order_approved: "Beställningen är godkänd; licenserna är tillagda.",
+    order_rejected: "Beställningen är avslagen.",
+    queue_empty: "Inga beställningar här.",
+    accounts_title: "Konton",
+    name: "Namn",
+    time_zone: "Tidszon",
+    create_account: "Skapa konto",
+    account_created: "Kontot är skapat.",
+    adjust_licenses: "Justera licenser",
+    change: "Ändring",
+    change_hint: "Ett tal med tecken, till exempel +10 eller -3.",
+    reason: "Anledning",
+    licenses_adjusted: "Licenserna är justerade.",
+    logins: "Inloggningar",
+    role: "Roll",
+    create_login: "Skapa inloggning",
+    login_created: "Inloggningen är skapad.",
+    disable: "Stäng av",
+    enable: "Aktivera",
+    disabled: "avstängd",
+    login_disabled: "Inloggningen är avstängd och dess sessioner avslutade.",
+    login_enabled: "Inloggningen är aktiverad.",
+    email_taken: "Det finns redan en inloggning med den här e-postadressen.",
+    audit_title: "Händelselogg",
+    audit_at: "När (UTC)",
+    audit_kind: "Händelse",
+    audit_details: "Detaljer",
+    audit_who: "Inloggning",
+    all_accounts: "Alla konton",
+    show: "Visa",
+    role_contact: "kontaktperson",
+    role_viewer: "läsare",
+    role_staff: "support",
+    error_title: "Något stoppade begäran",
+    error_400: "Begäran var felaktigt utformad.",
+    error_403: "Du får inte göra detta, eller så skickades formuläret inte från portalen. Ladda om sidan och försök igen.",
+    error_404: "Sidan finns inte.",
+    error_405: "Adressen tar inte emot den sortens begäran.",
+    error_409: "Beställningen är redan beslutad; inget ändrades.",
+    error_413: "Det som skickades är för stort.",
+    error_415: "Det som skickades är inte ett formulär.",
+    error_422: "Några värden godtogs inte.",
+    error_500: "Något gick fel hos oss; inget ändrades. Försök igen.",
+    error_503: "Portalen är upptagen eller databasen svarar inte. Försök igen om en stund.",
+    back_home: "Tillbaka till startsidan",
+    err_quantity: "Ange ett heltal från 1 till maxantalet per beställning, endast siffrorna 0-9.",
+    err_reference: "Referensen får vara högst 64 tecken.",
+    err_password_length: "Lösenordet måste vara 12 till 128 tecken långt.",
+    err_adjustment: "Ange ett heltal med tecken, skilt från noll, till exempel +10 eller -3.",
+    err_required: "Fältet måste fyllas i.",
+    err_email: "Ange en e-postadress.",
+    err_date: "Ange ett datum som ÅÅÅÅ-MM-DD.",
+    err_time_zone: "Ange en IANA-tidszon, till exempel Europe/Stockholm.",
+    err_number: "Ange ett heltal, 0 eller mer.",
+    err_too_long: "Texten är för lång.",
+    err_license_bounds: "Licenserna skulle bli färre än 0 eller fler än maxantalet.",
+    err_role: "Välj kontaktperson, läsare eller support.",
+    err_account: "Kontaktpersoner och läsare behöver ett konto; support har inget.",
+    user_saved: "Användaren är sparad.",
+    users_imported: "Användarna är importerade.",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported_language() {
+        assert_eq!(Lang::from_accept_language(None), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language(Some("sv-SE,sv;q=0.9,en;q=0.8")),
+            Lang::Sv
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("de,en;q=0.5,sv;q=0.7")),
+            Lang::Sv
+        );
+        assert_eq!(Lang::from_accept_language(Some("fr")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("sv;q=0")), Lang::En);
+    }
+
+    #[test]
+    fn numbers_are_grouped_per_language() {
+        assert_eq!(Lang::En.num(10000), "10,000");
+        assert_eq!(Lang::Sv.num(1234567), "1\u{a0}234\u{a0}567");
+        assert_eq!(Lang::En.num(-5), "\u{2212}5");
+        assert_eq!(Lang::En.num(999), "999");
+    }
+}

@@ -1,0 +1,74 @@
+//! Work the server does by itself: record today's active-user snapshot of
+//! every account (at start, then whenever a day turns in an account's time
+//! zone) and delete expired sessions.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::session_store::{self, Timeouts};
+use crate::db::{DbConnection, Pool};
+use crate::models::snapshot::Snapshot;
+use crate::models::{Account, User};
+use crate::state::Clock;
+
+/// How often the maintenance thread wakes.
+const INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+/// Start the maintenance thread; it runs until the process ends.
+pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock) {
+    let spawned = std::thread::Builder::new()
+        .name("maintenance".into())
+        .spawn(move || loop {
+            match pool.get() {
+                Ok(mut conn) => {
+                    if let Err(e) = record_snapshots(&mut conn, clock.now()) {
+                        tracing::warn!(error = %e, "recording snapshots failed");
+                    }
+                    match session_store::delete_expired(&mut conn, timeouts) {
+                        Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions deleted"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "maintenance: database unavailable"),
+            }
+            std::thread::sleep(INTERVAL);
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the maintenance thread");
+    }
+}
+
+/// Record today's figures for one account unless that day has a row.
+pub fn record_snapshot(
+    conn: &mut DbConnection,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<bool> {
+    let day = account.today(now);
+    if Snapshot::find(conn, account.id, day)?.is_some() {
+        return Ok(false);
+    }
+    let active_users = User::count_counted(conn, account.id, day)?;
+    Snapshot::record(
+        conn,
+        &Snapshot {
+            account_id: account.id,
+            day,
+            active_users,
+            licenses: account.licenses,
+        },
+    )
+}
+
+/// Record today's snapshot of every account that lacks one; how many were written.
+pub fn record_snapshots(conn: &mut DbConnection, now: DateTime<Utc>) -> diesel::QueryResult<usize> {
+    let mut written = 0;
+    for account in Account::all(conn)? {
+        if record_snapshot(conn, &account, now)? {
+            written += 1;
+        }
+    }
+    Ok(written)
+}

@@ -1,0 +1,149 @@
+//! The frame around every response: security headers, caching rules, and
+//! the readable error page in the reader's language for every error status.
+
+use actix_session::SessionExt;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::auth::PortalSession;
+use crate::i18n::Lang;
+use crate::routes::pages::{Chrome, ErrorPage, OwnBody};
+use crate::state::AppState;
+
+const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub async fn frame(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let is_static = req.path().starts_with("/static/");
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.is_https());
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(e) => {
+            // Errors raised by middleware (the session store) rather than
+            // by a handler: the store failing means the database is away.
+            let status = if e.to_string().contains("session store") {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                e.as_response_error().status_code()
+            };
+            tracing::warn!(error = %e, %status, "request failed in middleware");
+            let lang = Lang::from_accept_language(accept.as_deref());
+            return Err(FramedError {
+                status,
+                html: error_html(lang, status),
+                https,
+            }
+            .into());
+        }
+    };
+    let status = res.status();
+    let wants_page = (status.is_client_error() || status.is_server_error())
+        && res.response().extensions().get::<OwnBody>().is_none();
+    if wants_page {
+        let session = res.request().get_session();
+        let ps = PortalSession(&session);
+        let lang = ps
+            .lang()
+            .unwrap_or_else(|| Lang::from_accept_language(accept.as_deref()));
+        let html = error_html(lang, status);
+        res = res.map_body(|head, _| {
+            head.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            head.headers_mut().remove(header::CONTENT_LENGTH);
+            BoxBody::new(html)
+        });
+    }
+    secure_headers(res.headers_mut(), is_static && status.is_success(), https);
+    Ok(res)
+}
+
+/// The error page for a status, in a language.
+fn error_html(lang: Lang, status: StatusCode) -> String {
+    let t = lang.msgs();
+    let page = ErrorPage {
+        c: Chrome::anonymous(lang, String::new(), "/"),
+        status: status.as_u16(),
+        message: t.error_text(status.as_u16()),
+    };
+    page.render()
+        .unwrap_or_else(|_| t.error_text(status.as_u16()).to_string())
+}
+
+/// A failure outside any handler, already drawn as a page.
+#[derive(Debug)]
+struct FramedError {
+    status: StatusCode,
+    html: String,
+    https: bool,
+}
+
+impl std::fmt::Display for FramedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "request failed with {}", self.status)
+    }
+}
+
+impl ResponseError for FramedError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status)
+            .content_type("text/html; charset=utf-8")
+            .body(self.html.clone());
+        secure_headers(res.headers_mut(), false, self.https);
+        res
+    }
+}
+
+fn secure_headers(headers: &mut HeaderMap, cacheable: bool, https: bool) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if cacheable {
+            "public, max-age=3600"
+        } else {
+            "no-store"
+        }),
+    );
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    headers.remove(header::SERVER);
+}

@@ -1,0 +1,460 @@
+//! Operations that change data: each runs in one write transaction and
+//! writes its audit event there. The command line and the pages share them.
+
+use diesel::result::Error as DbError;
+
+use crate::auth::password;
+use crate::db::{is_unique_violation, write_transaction, DbConnection};
+use crate::domain::counting::{parse_time_zone, UserStatus};
+use crate::domain::import::{parse_users_csv, ImportError, ImportRow};
+use crate::domain::orders::{licenses_after, OrderStatus};
+use crate::domain::roles::Role;
+use crate::domain::validation::{self, FieldError};
+use crate::models::account::NewAccount;
+use crate::models::license_order::NewLicenseOrder;
+use crate::models::login::NewLogin;
+use crate::models::session::SessionRow;
+use crate::models::user::NewUser;
+use crate::models::{now_utc, Account, AuditEvent, LicenseOrder, Login, User};
+
+/// Why an operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("{field}: {error:?}")]
+    Invalid {
+        field: &'static str,
+        error: FieldError,
+    },
+    #[error("no account with that id")]
+    UnknownAccount,
+    #[error("a login with this email already exists")]
+    EmailTaken,
+    #[error("not found")]
+    NotFound,
+    #[error("the order is no longer pending")]
+    NotPending,
+    #[error("the licenses would fall below 0 or exceed the maximum")]
+    LicenseBounds,
+    #[error("role and account do not fit: contact and viewer need an account, staff have none")]
+    RoleAccount,
+    #[error("{0}")]
+    Import(ImportError),
+    #[error("password hashing failed")]
+    Hash,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The English message for a refused field, for the command line.
+pub fn cli_field_message(field: &'static str) -> String {
+    format!("the value of {field} is not allowed")
+}
+
+/// A new account, checked.
+#[derive(Clone, Debug)]
+pub struct AccountInput {
+    pub name: String,
+    pub licenses: i64,
+    pub time_zone: String,
+}
+
+impl AccountInput {
+    pub fn parse(
+        name: &str,
+        licenses: &str,
+        time_zone: &str,
+    ) -> Result<AccountInput, (&'static str, FieldError)> {
+        let name = validation::required_text(name, 200).map_err(|e| ("name", e))?;
+        let licenses = validation::parse_licenses(licenses).map_err(|e| ("licenses", e))?;
+        let tz = parse_time_zone(time_zone).ok_or(("time_zone", FieldError::TimeZone))?;
+        Ok(AccountInput {
+            name,
+            licenses,
+            time_zone: tz.name().to_string(),
+        })
+    }
+}
+
+pub fn create_account(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    input: &AccountInput,
+) -> Result<Account, OpError> {
+    write_transaction(conn, |conn| {
+        let account = Account::insert(
+            conn,
+            &NewAccount {
+                name: &input.name,
+                licenses: input.licenses,
+                time_zone: &input.time_zone,
+                created_at: now_utc(),
+            },
+        )?;
+        AuditEvent::account_created(by, account.id, &account.name, account.licenses)
+            .insert(conn)?;
+        Ok(account)
+    })
+}
+
+/// A new login, checked (the password is hashed when it is created).
+#[derive(Clone)]
+pub struct LoginInput {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub account_id: Option<i64>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginInput")
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginInput {
+    pub fn parse(
+        email: &str,
+        name: &str,
+        role: &str,
+        account_id: Option<i64>,
+        password: &str,
+    ) -> Result<LoginInput, (&'static str, FieldError)> {
+        let email = validation::parse_email(email).map_err(|e| ("email", e))?;
+        let name = name.trim();
+        if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(("name", FieldError::TooLong));
+        }
+        let role = Role::parse(role.trim()).ok_or(("role", FieldError::Required))?;
+        if role.needs_account() != account_id.is_some() {
+            return Err(("account", FieldError::Required));
+        }
+        validation::check_password(password).map_err(|e| ("password", e))?;
+        Ok(LoginInput {
+            email,
+            name: name.to_string(),
+            role,
+            account_id,
+            password: password.to_string(),
+        })
+    }
+}
+
+pub fn create_login(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    input: &LoginInput,
+) -> Result<Login, OpError> {
+    let hash = password::hash_password(&input.password).map_err(|_| OpError::Hash)?;
+    let result = write_transaction(conn, |conn| {
+        if let Some(account_id) = input.account_id {
+            Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
+        }
+        if Login::find_by_email(conn, &input.email)?.is_some() {
+            return Err(OpError::EmailTaken);
+        }
+        let login = Login::insert(
+            conn,
+            &NewLogin {
+                email: &input.email,
+                name: &input.name,
+                password_hash: &hash,
+                role: input.role.as_str(),
+                account_id: input.account_id,
+                created_at: now_utc(),
+            },
+        )?;
+        AuditEvent::login_created(by, login.account_id, login.id, &login.email, &login.role)
+            .insert(conn)?;
+        Ok(login)
+    });
+    match result {
+        Err(OpError::Db(e)) if is_unique_violation(&e) => Err(OpError::EmailTaken),
+        other => other,
+    }
+}
+
+/// Disable (ending every session at once) or enable a login.
+pub fn set_login_disabled(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    login_id: i64,
+    disabled: bool,
+) -> Result<Login, OpError> {
+    write_transaction(conn, |conn| {
+        let login = Login::find(conn, login_id)?.ok_or(OpError::NotFound)?;
+        Login::set_disabled(conn, login.id, disabled)?;
+        if disabled {
+            SessionRow::delete_for_login(conn, login.id, None)?;
+        }
+        AuditEvent::login_disabled(by, login.account_id, login.id, &login.email, disabled)
+            .insert(conn)?;
+        Ok(login)
+    })
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+/// Upsert users by employee number from CSV bytes: all rows or none.
+pub fn import_users(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    account_id: i64,
+    data: &[u8],
+) -> Result<ImportOutcome, OpError> {
+    let rows = parse_users_csv(data).map_err(OpError::Import)?;
+    write_transaction(conn, |conn| {
+        Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
+        let mut outcome = ImportOutcome {
+            inserted: 0,
+            updated: 0,
+        };
+        for row in &rows {
+            upsert_user(conn, account_id, row, &mut outcome)?;
+        }
+        AuditEvent::users_imported(by, account_id, outcome.inserted, outcome.updated)
+            .insert(conn)?;
+        Ok(outcome)
+    })
+}
+
+fn upsert_user(
+    conn: &mut DbConnection,
+    account_id: i64,
+    row: &ImportRow,
+    outcome: &mut ImportOutcome,
+) -> Result<(), OpError> {
+    match User::find_by_number(conn, account_id, &row.employee_number)? {
+        Some(existing) => {
+            User::update_fields(
+                conn,
+                existing.id,
+                &row.name,
+                row.status,
+                row.start_date,
+                row.end_date,
+            )?;
+            outcome.updated += 1;
+        }
+        None => {
+            User::insert(
+                conn,
+                &NewUser {
+                    account_id,
+                    employee_number: &row.employee_number,
+                    name: &row.name,
+                    status: row.status.as_str(),
+                    start_date: row.start_date,
+                    end_date: row.end_date,
+                },
+            )?;
+            outcome.inserted += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Place an order from a submitted form. The same form token returns the
+/// order it already made, however often and concurrently it is sent.
+pub fn place_order(
+    conn: &mut DbConnection,
+    by: &Login,
+    account_id: i64,
+    quantity: i64,
+    reference: Option<&str>,
+    form_token: &str,
+) -> Result<LicenseOrder, OpError> {
+    let attempt = write_transaction(conn, |conn| {
+        if let Some(existing) = LicenseOrder::find_by_form_token(conn, form_token)? {
+            return Ok(existing);
+        }
+        let order = LicenseOrder::insert(
+            conn,
+            &NewLicenseOrder {
+                account_id,
+                quantity,
+                reference,
+                status: OrderStatus::Pending.as_str(),
+                form_token,
+                ordered_by: by.id,
+                ordered_at: now_utc(),
+            },
+        )?;
+        AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference).insert(conn)?;
+        Ok(order)
+    });
+    match attempt {
+        // A concurrent submission of the same form won: answer with its order.
+        Err(OpError::Db(e)) if is_unique_violation(&e) => {
+            LicenseOrder::find_by_form_token(conn, form_token)?.ok_or(OpError::NotFound)
+        }
+        other => other,
+    }
+}
+
+/// A contact cancels a pending order of their account.
+pub fn cancel_order(
+    conn: &mut DbConnection,
+    by: &Login,
+    account_id: i64,
+    order_id: i64,
+) -> Result<LicenseOrder, OpError> {
+    write_transaction(conn, |conn| {
+        let order =
+            LicenseOrder::find_in_account(conn, account_id, order_id)?.ok_or(OpError::NotFound)?;
+        if !LicenseOrder::decide(
+            conn,
+            order.id,
+            OrderStatus::Cancelled,
+            by.id,
+            now_utc(),
+            None,
+        )? {
+            return Err(OpError::NotPending);
+        }
+        AuditEvent::order_cancelled(by.id, account_id, order.id).insert(conn)?;
+        Ok(order)
+    })
+}
+
+/// Staff approve a pending order: at most once, raising the licenses in the
+/// same transaction.
+pub fn approve_order(
+    conn: &mut DbConnection,
+    by: &Login,
+    order_id: i64,
+    note: Option<&str>,
+) -> Result<LicenseOrder, OpError> {
+    write_transaction(conn, |conn| {
+        let order = LicenseOrder::find(conn, order_id)?.ok_or(OpError::NotFound)?;
+        if !LicenseOrder::decide(
+            conn,
+            order.id,
+            OrderStatus::Approved,
+            by.id,
+            now_utc(),
+            note,
+        )? {
+            return Err(OpError::NotPending);
+        }
+        let (before, after) = change_licenses(conn, order.account_id, order.quantity)?;
+        AuditEvent::order_approved(
+            by.id,
+            order.account_id,
+            order.id,
+            order.quantity,
+            before,
+            after,
+            note,
+        )
+        .insert(conn)?;
+        Ok(order)
+    })
+}
+
+/// Staff reject a pending order with a note.
+pub fn reject_order(
+    conn: &mut DbConnection,
+    by: &Login,
+    order_id: i64,
+    note: &str,
+) -> Result<LicenseOrder, OpError> {
+    write_transaction(conn, |conn| {
+        let order = LicenseOrder::find(conn, order_id)?.ok_or(OpError::NotFound)?;
+        if !LicenseOrder::decide(
+            conn,
+            order.id,
+            OrderStatus::Rejected,
+            by.id,
+            now_utc(),
+            Some(note),
+        )? {
+            return Err(OpError::NotPending);
+        }
+        AuditEvent::order_rejected(by.id, order.account_id, order.id, note).insert(conn)?;
+        Ok(order)
+    })
+}
+
+/// Staff adjust an account's licenses by a signed change, with a reason.
+pub fn adjust_licenses(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    account_id: i64,
+    change: i64,
+    reason: &str,
+) -> Result<(i64, i64), OpError> {
+    write_transaction(conn, |conn| {
+        let (before, after) = change_licenses(conn, account_id, change)?;
+        AuditEvent::licenses_adjusted(by, account_id, change, before, after, reason)
+            .insert(conn)?;
+        Ok((before, after))
+    })
+}
+
+/// Inside a write transaction: add `change` to the licenses, within bounds.
+fn change_licenses(
+    conn: &mut DbConnection,
+    account_id: i64,
+    change: i64,
+) -> Result<(i64, i64), OpError> {
+    let account = Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
+    let after = licenses_after(account.licenses, change).ok_or(OpError::LicenseBounds)?;
+    Account::set_licenses(conn, account.id, after)?;
+    Ok((account.licenses, after))
+}
+
+/// A contact sets a user passive or active and sets or clears the end date.
+pub fn change_user(
+    conn: &mut DbConnection,
+    by: &Login,
+    account_id: i64,
+    user_id: i64,
+    status: UserStatus,
+    end_date: Option<chrono::NaiveDate>,
+) -> Result<User, OpError> {
+    write_transaction(conn, |conn| {
+        let user = User::find_in_account(conn, account_id, user_id)?.ok_or(OpError::NotFound)?;
+        if matches!(end_date, Some(end) if end < user.start_date) {
+            return Err(OpError::Invalid {
+                field: "end_date",
+                error: FieldError::Date,
+            });
+        }
+        User::set_status_and_end(conn, user.id, status, end_date)?;
+        AuditEvent::user_changed(
+            by.id,
+            account_id,
+            user.id,
+            &user.employee_number,
+            status.as_str(),
+            end_date,
+        )
+        .insert(conn)?;
+        Ok(user)
+    })
+}
+
+/// Change a login's own password and end its other sessions.
+pub fn change_password(
+    conn: &mut DbConnection,
+    login: &Login,
+    new_hash: &str,
+    keep_session: Option<&str>,
+) -> Result<(), OpError> {
+    write_transaction(conn, |conn| {
+        Login::set_password_hash(conn, login.id, new_hash)?;
+        SessionRow::delete_for_login(conn, login.id, keep_session)?;
+        AuditEvent::password_changed(login.id, login.account_id).insert(conn)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,331 @@
+//! The customer's account (SPEC 4.2): overview, the Order Licenses tab,
+//! orders. Every query is scoped to the signed-in login's account.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{form_token, SignedIn};
+use crate::domain::counting::{free_licenses, suggested_quantity};
+use crate::domain::validation;
+use crate::error::AppError;
+use crate::models::license_order::login_email;
+use crate::models::user::GroupCounts;
+use crate::models::{Account, LicenseOrder, User};
+use crate::ops;
+use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::path_id;
+use crate::state::AppState;
+
+/// An order as a row of a list or a page.
+pub struct OrderLine {
+    pub id: i64,
+    pub quantity: i64,
+    pub reference: String,
+    pub status: String,
+    pub status_text: &'static str,
+    pub ordered_by: String,
+    pub ordered_at: String,
+    pub decided_by: String,
+    pub decided_at: String,
+    pub note: String,
+}
+
+fn order_line(
+    o: &LicenseOrder,
+    who: &SignedIn,
+    ordered_by: String,
+    decided_by: String,
+) -> OrderLine {
+    OrderLine {
+        id: o.id,
+        quantity: o.quantity,
+        reference: o.reference.clone().unwrap_or_default(),
+        status: o.status.clone(),
+        status_text: who.lang.msgs().order_status(&o.status),
+        ordered_by,
+        ordered_at: o.ordered_at.format("%Y-%m-%d %H:%M").to_string(),
+        decided_by,
+        decided_at: o
+            .decided_at
+            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default(),
+        note: o.decision_note.clone().unwrap_or_default(),
+    }
+}
+
+/// The three figures automation reads.
+pub struct Figures {
+    pub owned: i64,
+    pub counted: i64,
+    pub free: i64,
+}
+
+impl Figures {
+    fn of(account: &Account, counted: i64) -> Figures {
+        Figures {
+            owned: account.licenses,
+            counted,
+            free: free_licenses(account.licenses, counted),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/overview.html")]
+pub struct OverviewPage {
+    pub c: Chrome,
+    pub f: Figures,
+    pub pending_count: i64,
+    pub pending_quantity: i64,
+    pub latest: Vec<OrderLine>,
+    pub may_order: bool,
+}
+
+pub async fn overview(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let account = who.customer()?.clone();
+    let account_id = account.id;
+    let (pending, orders) = state
+        .db(move |conn| {
+            Ok((
+                LicenseOrder::pending_quantity(conn, account_id)?,
+                LicenseOrder::for_account(conn, account_id, 5)?,
+            ))
+        })
+        .await?;
+    let latest = orders
+        .iter()
+        .map(|o| order_line(o, &who, String::new(), String::new()))
+        .collect();
+    ok(&OverviewPage {
+        c: Chrome::signed_in(&who, "overview", "/account"),
+        f: Figures::of(&account, who.counted),
+        pending_count: pending.0,
+        pending_quantity: pending.1,
+        latest,
+        may_order: who.login.role().changes_account(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "account/order_form.html")]
+pub struct OrderFormPage {
+    pub c: Chrome,
+    pub f: Figures,
+    pub groups: GroupCounts,
+    pub suggested: Option<i64>,
+    pub max: i64,
+    pub quantity: String,
+    pub reference: String,
+    pub form_token: String,
+    pub quantity_error: Option<&'static str>,
+    pub reference_error: Option<&'static str>,
+    pub form_error: Option<&'static str>,
+}
+
+impl OrderFormPage {
+    pub fn has_errors(&self) -> bool {
+        self.quantity_error.is_some() || self.reference_error.is_some() || self.form_error.is_some()
+    }
+}
+
+async fn order_form_page(
+    who: &SignedIn,
+    state: &AppState,
+    quantity: String,
+    reference: String,
+) -> Result<OrderFormPage, AppError> {
+    let account = who.contact()?.clone();
+    let account_id = account.id;
+    let today = account.today(state.clock.now());
+    let (groups, pending) = state
+        .db(move |conn| {
+            Ok((
+                User::group_counts(conn, account_id, today)?,
+                LicenseOrder::pending_quantity(conn, account_id)?,
+            ))
+        })
+        .await?;
+    Ok(OrderFormPage {
+        c: Chrome::signed_in(who, "order", "/account/order-licenses"),
+        f: Figures::of(&account, who.counted),
+        groups,
+        suggested: suggested_quantity(account.licenses, who.counted, pending.1),
+        max: state.settings.max_order_quantity,
+        quantity,
+        reference,
+        form_token: form_token::issue(&state.form_key, account.id, state.clock.now().timestamp()),
+        quantity_error: None,
+        reference_error: None,
+        form_error: None,
+    })
+}
+
+/// `GET /account/order-licenses` (contact).
+pub async fn order_form(
+    who: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let page = order_form_page(&who, &state, String::new(), String::new()).await?;
+    ok(&page)
+}
+
+#[derive(Deserialize)]
+pub struct OrderForm {
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    form_token: String,
+}
+
+/// `POST /account/order-licenses`: one submitted form, at most one order.
+pub async fn order_submit(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<OrderForm>,
+) -> Result<HttpResponse, AppError> {
+    let account = who.contact()?.clone();
+    let OrderForm {
+        quantity,
+        reference,
+        form_token: token,
+    } = form.into_inner();
+    let account_id = account.id;
+
+    // A resubmission lands on the order the form already made.
+    let lookup = token.clone();
+    let existing = state
+        .db(move |conn| Ok(LicenseOrder::find_by_form_token(conn, &lookup)?))
+        .await?
+        .filter(|o| o.account_id == account_id);
+    if let Some(order) = existing {
+        return Ok(see_other(&format!("/account/orders/{}", order.id)));
+    }
+
+    let t = who.lang.msgs();
+    let token_ok = form_token::verify(
+        &state.form_key,
+        &token,
+        account_id,
+        state.clock.now().timestamp(),
+    );
+    let parsed_quantity = validation::parse_quantity(&quantity, state.settings.max_order_quantity);
+    let parsed_reference = validation::parse_reference(&reference);
+    match (token_ok, parsed_quantity, parsed_reference) {
+        (true, Ok(q), Ok(r)) => {
+            let login = who.login.clone();
+            let order = state
+                .db(move |conn| {
+                    Ok(ops::place_order(
+                        conn,
+                        &login,
+                        account_id,
+                        q,
+                        r.as_deref(),
+                        &token,
+                    )?)
+                })
+                .await?;
+            who.portal_session().set_flash("order_placed");
+            Ok(see_other(&format!("/account/orders/{}", order.id)))
+        }
+        (token_ok, q, r) => {
+            let mut page = order_form_page(&who, &state, quantity, reference).await?;
+            page.form_error = (!token_ok).then_some(t.form_expired);
+            page.quantity_error = q.err().map(|e| t.field_error(e));
+            page.reference_error = r.err().map(|e| t.field_error(e));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/orders.html")]
+pub struct OrdersPage {
+    pub c: Chrome,
+    pub orders: Vec<OrderLine>,
+}
+
+/// `GET /account/orders`.
+pub async fn orders(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let account_id = who.customer()?.id;
+    let rows = state
+        .db(move |conn| {
+            let orders = LicenseOrder::for_account(conn, account_id, 500)?;
+            let mut out = Vec::with_capacity(orders.len());
+            for o in orders {
+                let by = login_email(conn, o.ordered_by)?.unwrap_or_default();
+                out.push((o, by));
+            }
+            Ok(out)
+        })
+        .await?;
+    let orders = rows
+        .iter()
+        .map(|(o, by)| order_line(o, &who, by.clone(), String::new()))
+        .collect();
+    ok(&OrdersPage {
+        c: Chrome::signed_in(&who, "orders", "/account/orders"),
+        orders,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "account/order.html")]
+pub struct OrderPage {
+    pub c: Chrome,
+    pub o: OrderLine,
+    pub summary: String,
+    pub pending: bool,
+    pub may_cancel: bool,
+}
+
+/// `GET /account/orders/{id}`: another account's order is a 404.
+pub async fn order(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let account = who.customer()?.clone();
+    let id = path_id(&path)?;
+    let account_id = account.id;
+    let (o, by, decided_by) = state
+        .db(move |conn| {
+            let o =
+                LicenseOrder::find_in_account(conn, account_id, id)?.ok_or(AppError::NotFound)?;
+            let by = login_email(conn, o.ordered_by)?.unwrap_or_default();
+            let decided_by = match o.decided_by {
+                Some(d) => login_email(conn, d)?.unwrap_or_default(),
+                None => String::new(),
+            };
+            Ok((o, by, decided_by))
+        })
+        .await?;
+    let pending = o.status().may_decide();
+    ok(&OrderPage {
+        c: Chrome::signed_in(&who, "orders", &format!("/account/orders/{id}")),
+        summary: who.lang.order_summary(account.licenses, o.quantity),
+        o: order_line(&o, &who, by, decided_by),
+        pending,
+        may_cancel: pending && who.login.role().changes_account(),
+    })
+}
+
+/// `POST /account/orders/{id}/cancel` (contact): 409 once not pending.
+pub async fn cancel(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = who.contact()?.id;
+    let id = path_id(&path)?;
+    let login = who.login.clone();
+    state
+        .db(move |conn| Ok(ops::cancel_order(conn, &login, account_id, id)?))
+        .await?;
+    who.portal_session().set_flash("order_cancelled");
+    Ok(see_other(&format!("/account/orders/{id}")))
+}

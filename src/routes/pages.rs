@@ -1,0 +1,145 @@
+//! The frame every page shares (`templates/base.html`) and the helpers that
+//! turn a template into a response.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use askama::Template;
+
+use crate::auth::SignedIn;
+use crate::error::AppError;
+use crate::i18n::{Lang, Msgs};
+
+/// The account figures in the header of every account page.
+pub struct HeaderFigures {
+    pub account_name: String,
+    pub owned: i64,
+    pub counted: i64,
+}
+
+/// What `base.html` needs: language, messages, the CSRF token for the
+/// header forms, who is signed in, the header figures, the tabs.
+pub struct Chrome {
+    pub lang: Lang,
+    pub t: &'static Msgs,
+    /// Empty on pages without a session (error pages): no header forms then.
+    pub csrf: String,
+    pub who: Option<String>,
+    pub header: Option<HeaderFigures>,
+    pub customer_nav: bool,
+    pub staff_nav: bool,
+    /// Which tab is current: overview, order, orders, users, reports,
+    /// staff-orders, accounts, audit, me.
+    pub active: &'static str,
+    pub flash: Option<&'static str>,
+    /// Where the language switch returns to.
+    pub back: String,
+}
+
+impl Chrome {
+    /// For a signed-in page.
+    pub fn signed_in(who: &SignedIn, active: &'static str, back: &str) -> Chrome {
+        let t = who.lang.msgs();
+        let header = who.account.as_ref().map(|a| HeaderFigures {
+            account_name: a.name.clone(),
+            owned: a.licenses,
+            counted: who.counted,
+        });
+        let role = who.login.role();
+        Chrome {
+            lang: who.lang,
+            t,
+            csrf: who.csrf.clone(),
+            who: Some(who.login.display_name().to_string()),
+            header,
+            customer_nav: role.reads_account(),
+            staff_nav: role.is_staff(),
+            active,
+            flash: who.flash.as_deref().and_then(|k| t.flash(k)),
+            back: back.to_string(),
+        }
+    }
+
+    /// For a page without a signed-in login.
+    pub fn anonymous(lang: Lang, csrf: String, back: &str) -> Chrome {
+        Chrome {
+            lang,
+            t: lang.msgs(),
+            csrf,
+            who: None,
+            header: None,
+            customer_nav: false,
+            staff_nav: false,
+            active: "",
+            flash: None,
+            back: back.to_string(),
+        }
+    }
+
+    /// The other language, for the switch.
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::En => Lang::Sv.code(),
+            Lang::Sv => Lang::En.code(),
+        }
+    }
+
+    /// A number formatted for the reader's language.
+    pub fn num(&self, n: impl AsNumber) -> String {
+        self.lang.num(n.as_number())
+    }
+}
+
+/// Whatever templates hand over for a number (they pass references).
+pub trait AsNumber {
+    fn as_number(&self) -> i64;
+}
+
+impl AsNumber for i64 {
+    fn as_number(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: AsNumber + ?Sized> AsNumber for &T {
+    fn as_number(&self) -> i64 {
+        (**self).as_number()
+    }
+}
+
+/// Marks a response that carries its own page (a 401 or 422 form), so the
+/// frame leaves its body alone.
+#[derive(Clone, Copy, Debug)]
+pub struct OwnBody;
+
+/// Render a template with a status.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+    let html = page.render()?;
+    let mut res = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html);
+    if status.is_client_error() || status.is_server_error() {
+        res.extensions_mut().insert(OwnBody);
+    }
+    Ok(res)
+}
+
+/// Render a template with 200.
+pub fn ok<T: Template>(page: &T) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, page)
+}
+
+/// `303 See Other` to `to`.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// The error page (drawn by the frame for every error status).
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub c: Chrome,
+    pub status: u16,
+    pub message: &'static str,
+}

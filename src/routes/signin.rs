@@ -1,0 +1,188 @@
+//! Sign-in, sign-out, the home redirect and the language switch (SPEC 4.1).
+
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::password::{dummy_verify, verify_password};
+use crate::auth::{PortalSession, SignedIn};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::models::{now_utc, Login};
+use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "signin/login.html")]
+pub struct LoginPage {
+    pub c: Chrome,
+    pub failed: bool,
+}
+
+fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
+    PortalSession(session).lang().unwrap_or_else(|| {
+        Lang::from_accept_language(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
+    })
+}
+
+fn peer(req: &HttpRequest) -> String {
+    req.connection_info()
+        .realip_remote_addr()
+        .unwrap_or("-")
+        .to_string()
+}
+
+/// `GET /`: each role's home.
+pub async fn home(who: SignedIn) -> HttpResponse {
+    see_other(who.login.role().home())
+}
+
+/// `GET /login`: the form, in a pre-sign-in session whose token protects it.
+pub async fn login_form(req: HttpRequest, session: Session) -> Result<HttpResponse, AppError> {
+    let ps = PortalSession(&session);
+    if ps.login_id().is_some() {
+        return Ok(see_other("/"));
+    }
+    let csrf = ps.ensure_csrf();
+    let lang = request_lang(&req, &session);
+    ok(&LoginPage {
+        c: Chrome::anonymous(lang, csrf, "/login"),
+        failed: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Why a sign-in failed; only the log sees it.
+enum Refusal {
+    UnknownEmail,
+    Disabled,
+    Locked,
+    WrongPassword,
+}
+
+/// `POST /login`.
+pub async fn login_submit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let LoginForm { email, password } = form.into_inner();
+    let email = email.trim().to_lowercase();
+    let email_for_db = email.clone();
+    let outcome = state
+        .db(move |conn| {
+            let Some(login) = Login::find_by_email(conn, &email_for_db)? else {
+                dummy_verify(&password);
+                return Ok(Err(Refusal::UnknownEmail));
+            };
+            let now = now_utc();
+            if login.disabled {
+                dummy_verify(&password);
+                return Ok(Err(Refusal::Disabled));
+            }
+            if login.is_locked(now) {
+                dummy_verify(&password);
+                return Ok(Err(Refusal::Locked));
+            }
+            if verify_password(&login.password_hash, &password) {
+                Login::record_success(conn, login.id)?;
+                Ok(Ok(login))
+            } else {
+                Login::record_failure(conn, login.id, now)?;
+                Ok(Err(Refusal::WrongPassword))
+            }
+        })
+        .await?;
+    let peer = peer(&req);
+    match outcome {
+        Ok(login) => {
+            tracing::info!(login_id = login.id, %email, %peer, "sign-in succeeded");
+            let ua = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let lang = login.language.as_deref().and_then(Lang::parse);
+            PortalSession(&session).sign_in(login.id, ua, lang);
+            Ok(see_other("/"))
+        }
+        Err(why) => {
+            let reason = match why {
+                Refusal::UnknownEmail => "unknown email",
+                Refusal::Disabled => "disabled login",
+                Refusal::Locked => "locked login",
+                Refusal::WrongPassword => "wrong password",
+            };
+            tracing::warn!(%email, %peer, reason, "sign-in failed");
+            let ps = PortalSession(&session);
+            let lang = request_lang(&req, &session);
+            render(
+                StatusCode::UNAUTHORIZED,
+                &LoginPage {
+                    c: Chrome::anonymous(lang, ps.ensure_csrf(), "/login"),
+                    failed: true,
+                },
+            )
+        }
+    }
+}
+
+/// `POST /logout`: the session row is deleted; its cookie signs no one in.
+pub async fn logout(req: HttpRequest, session: Session) -> HttpResponse {
+    let ps = PortalSession(&session);
+    if let Some(login_id) = ps.login_id() {
+        tracing::info!(login_id, peer = %peer(&req), "signed out");
+    }
+    ps.sign_out();
+    see_other("/login")
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /language`: switch language; remembered for a signed-in login.
+pub async fn set_language(
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<LanguageForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::parse(&form.lang).ok_or(AppError::BadRequest)?;
+    let ps = PortalSession(&session);
+    ps.set_lang(lang);
+    if let Some(login_id) = ps.login_id() {
+        state
+            .db(move |conn| {
+                Login::set_language(conn, login_id, lang.code())?;
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(see_other(safe_back(&form.back)))
+}
+
+/// A local path to return to, never another site.
+pub fn safe_back(back: &str) -> &str {
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back
+    } else {
+        "/"
+    }
+}

@@ -1,0 +1,61 @@
+//! What every handler shares: the pool, the settings, the clock and the key
+//! that signs form tokens.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::session_store::Timeouts;
+use crate::config::Settings;
+use crate::db::{Pool, PooledConn};
+use crate::error::AppError;
+
+/// The current time, injectable so tests can pin "today".
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(Arc::new(Utc::now))
+    }
+
+    /// A clock that always says `at`.
+    pub fn fixed(at: DateTime<Utc>) -> Clock {
+        Clock(Arc::new(move || at))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
+}
+
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub clock: Clock,
+    /// HMAC key for order form tokens.
+    pub form_key: Vec<u8>,
+    pub timeouts: Timeouts,
+}
+
+impl AppState {
+    /// Run blocking database work off the async threads.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PooledConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
