@@ -33,13 +33,10 @@ pub async fn frame(
     let mut res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(e) => {
-            // Errors raised by middleware (the session store) rather than
-            // by a handler: the store failing means the database is away.
-            let status = if e.to_string().contains("session store") {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                e.as_response_error().status_code()
-            };
+            // Handlers' errors arrive as responses; an `Err` here comes from
+            // the session middleware, whose store is the database: it is
+            // away or too busy, so the answer is 503.
+            let status = StatusCode::SERVICE_UNAVAILABLE;
             tracing::warn!(error = %e, %status, "request failed in middleware");
             let lang = Lang::from_accept_language(accept.as_deref());
             return Err(FramedError {

@@ -7,7 +7,7 @@ use crate::auth::password;
 use crate::db::{is_unique_violation, write_transaction, DbConnection};
 use crate::domain::counting::{parse_time_zone, UserStatus};
 use crate::domain::import::{parse_users_csv, ImportError, ImportRow};
-use crate::domain::orders::{licenses_after, OrderStatus};
+use crate::domain::orders::{OrderStatus, MAX_LICENSES};
 use crate::domain::roles::Role;
 use crate::domain::validation::{self, FieldError};
 use crate::models::account::NewAccount;
@@ -46,8 +46,8 @@ pub enum OpError {
 }
 
 /// The English message for a refused field, for the command line.
-pub fn cli_field_message(field: &'static str) -> String {
-    format!("the value of {field} is not allowed")
+pub fn cli_field_message(field: &'static str, error: FieldError) -> String {
+    format!("{field}: {}", crate::i18n::EN.field_error(error))
 }
 
 /// A new account, checked.
@@ -402,15 +402,20 @@ pub fn adjust_licenses(
 }
 
 /// Inside a write transaction: add `change` to the licenses, within bounds.
+/// Returns (before, after).
 fn change_licenses(
     conn: &mut DbConnection,
     account_id: i64,
     change: i64,
 ) -> Result<(i64, i64), OpError> {
-    let account = Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
-    let after = licenses_after(account.licenses, change).ok_or(OpError::LicenseBounds)?;
-    Account::set_licenses(conn, account.id, after)?;
-    Ok((account.licenses, after))
+    if !Account::add_licenses(conn, account_id, change, MAX_LICENSES)? {
+        Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
+        return Err(OpError::LicenseBounds);
+    }
+    let after = Account::find(conn, account_id)?
+        .ok_or(OpError::NotFound)?
+        .licenses;
+    Ok((after - change, after))
 }
 
 /// A contact sets a user passive or active and sets or clears the end date.

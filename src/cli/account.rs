@@ -12,7 +12,8 @@ pub enum Command {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long)]
+        /// Licenses owned, 0 or more.
+        #[arg(long, allow_hyphen_values = true)]
         licenses: String,
         /// IANA time zone name.
         #[arg(long, default_value = DEFAULT_TIME_ZONE)]
@@ -28,7 +29,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             time_zone,
         } => {
             let input = ops::AccountInput::parse(&name, &licenses, &time_zone)
-                .map_err(|(field, _)| anyhow::anyhow!("{}", ops::cli_field_message(field)))?;
+                .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
             let mut conn = super::connect_migrated(url)?;
             let account = ops::create_account(&mut conn, None, &input)?;
             println!("{}", account.id);

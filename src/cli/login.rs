@@ -45,7 +45,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
         } => {
             let password = read_password_line()?;
             let input = ops::LoginInput::parse(&email, &name, &role, account, &password)
-                .map_err(|(field, _)| anyhow::anyhow!("{}", ops::cli_field_message(field)))?;
+                .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
             let mut conn = super::connect_migrated(url)?;
             let login = ops::create_login(&mut conn, None, &input)?;
             eprintln!("login {} created ({})", login.email, login.role);

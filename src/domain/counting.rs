@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn each_user_falls_in_at_most_one_group() {
         let today = d("2026-11-28");
-        let g = |status, start, end| user_group(status, d(start), end.map(d), today);
+        let g = |status, start, end: Option<&str>| user_group(status, d(start), end.map(d), today);
         assert_eq!(
             g(UserStatus::Passive, "2020-01-01", Some("2020-02-01")),
             Some(UserGroup::Passive)

@@ -76,11 +76,24 @@ impl Account {
         Account::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
     }
 
-    /// Set the license count to `total` (the caller checked the bounds).
-    pub fn set_licenses(conn: &mut DbConnection, id: i64, total: i64) -> QueryResult<usize> {
-        diesel::update(accounts::table.find(id))
-            .set(accounts::licenses.eq(total))
-            .execute(conn)
+    /// Add `change` to the licenses in one statement, only while the result
+    /// stays within 0..=`max`; returns whether the row changed. Atomic on
+    /// both backends, so concurrent changes never lose one another.
+    pub fn add_licenses(
+        conn: &mut DbConnection,
+        id: i64,
+        change: i64,
+        max: i64,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            accounts::table
+                .find(id)
+                .filter((accounts::licenses + change).ge(0))
+                .filter((accounts::licenses + change).le(max)),
+        )
+        .set(accounts::licenses.eq(accounts::licenses + change))
+        .execute(conn)?;
+        Ok(changed == 1)
     }
 
     /// Every account with its users counted on its own "today", over-licensed

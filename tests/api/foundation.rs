@@ -1,0 +1,128 @@
+//! The foundation: health, both backends, concurrent writes, the demo.
+
+use std::time::Duration;
+
+use license_portal::config::Settings;
+use license_portal::db::{self, DatabaseUrl, PoolOptions};
+use license_portal::models::{Account, Login};
+use license_portal::ops;
+use license_portal::startup::Application;
+use license_portal::state::Clock;
+use reqwest::StatusCode;
+
+use crate::helpers::{client, spawn_app, start, TestDb};
+
+#[tokio::test]
+async fn healthz_answers_ok_when_the_database_answers() {
+    let app = spawn_app().await;
+    let res = app.get(&client(), "/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.expect("body"), "ok");
+}
+
+#[tokio::test]
+async fn healthz_answers_503_when_the_database_is_unreachable() {
+    for url in [
+        "postgres://127.0.0.1:1/nothing",
+        "/nonexistent-dir/for/sure/portal.db",
+    ] {
+        let mut settings = Settings::for_database(DatabaseUrl::parse(url));
+        settings.pool = PoolOptions {
+            max_size: 2,
+            connection_timeout: Duration::from_millis(500),
+        };
+        let pool = db::build_pool_unchecked(&settings.database, &settings.pool);
+        let app = Application::build_with_pool(settings, pool, Clock::system())
+            .expect("binds without a database");
+        let app = start(app, TestDb::new());
+        let res = app.get(&client(), "/healthz").await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{url}");
+        let body = res.text().await.expect("body");
+        assert!(
+            !body.contains("127.0.0.1:1") && !body.contains("nonexistent-dir"),
+            "no cause on the page: {body}"
+        );
+        // A page needing a session is 503 too, never a 500.
+        let res = app.get(&client(), "/login").await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{url} /login"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_write_transactions_all_succeed() {
+    let app = spawn_app().await;
+    let account = app.create_account("Busy AB", 0);
+    let pool = app.state.pool.clone();
+    let mut threads = Vec::new();
+    for i in 0..50 {
+        let pool = pool.clone();
+        threads.push(std::thread::spawn(move || {
+            let mut conn = pool.get().expect("connection");
+            // Read, then write, in one transaction: the case that fails
+            // with "database is locked" without BEGIN IMMEDIATE.
+            ops::adjust_licenses(&mut conn, None, account.id, 1, &format!("writer {i}"))
+        }));
+    }
+    let failures: Vec<String> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .filter_map(|r| r.err().map(|e| e.to_string()))
+        .collect();
+    assert!(failures.is_empty(), "failed: {failures:?}");
+    assert_eq!(app.account(account.id).licenses, 50);
+}
+
+#[tokio::test]
+async fn the_demo_loads_once() {
+    let app = spawn_app().await;
+    let now = chrono::Utc::now();
+    let first = license_portal::demo::load(&mut app.conn(), now).expect("demo loads");
+    let accounts = Account::all(&mut app.conn()).expect("accounts").len();
+    let second = license_portal::demo::load(&mut app.conn(), now).expect("demo loads again");
+    assert_eq!(first, second);
+    assert_eq!(
+        Account::all(&mut app.conn()).expect("accounts").len(),
+        accounts,
+        "no second copy"
+    );
+    assert!(accounts >= 2);
+    for (_, email, _) in first {
+        assert!(Login::find_by_email(&mut app.conn(), email)
+            .expect("query")
+            .is_some());
+    }
+    // The demo contact can sign in with the printed password.
+    let c = client();
+    let (_, email, password) = license_portal::demo::SIGNINS[1];
+    assert_eq!(
+        app.sign_in(&c, email, password).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn the_backend_in_use_is_the_one_asked_for() {
+    let app = spawn_app().await;
+    let expected = if std::env::var("TEST_POSTGRES_URL")
+        .map(|u| !u.is_empty())
+        .unwrap_or(false)
+    {
+        "postgres"
+    } else {
+        eprintln!(
+            "SKIPPED (PostgreSQL): TEST_POSTGRES_URL is not set; this run covers SQLite only"
+        );
+        "sqlite"
+    };
+    assert_eq!(app.db.url().backend(), expected);
+    let conn = app.conn();
+    let actual = match &*conn {
+        db::DbConnection::Sqlite(_) => "sqlite",
+        db::DbConnection::Postgres(_) => "postgres",
+    };
+    assert_eq!(actual, expected);
+}

@@ -1,0 +1,401 @@
+//! `spawn_app()` and the tools tests share.
+
+#![allow(dead_code)]
+
+use std::sync::Once;
+use std::time::Duration;
+
+use actix_web::web;
+use license_portal::config::Settings;
+use license_portal::db::{self, DatabaseUrl, DbConnection, PooledConn};
+use license_portal::domain::counting::UserStatus;
+use license_portal::models::user::NewUser;
+use license_portal::models::{Account, Login, User};
+use license_portal::ops::{self, AccountInput, LoginInput};
+use license_portal::startup::Application;
+use license_portal::state::{AppState, Clock};
+use reqwest::header::{HeaderMap, LOCATION};
+pub use reqwest::Client;
+use reqwest::{Response, StatusCode};
+use scraper::{Html, Selector};
+
+/// The password every test login gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+static BACKEND_NOTE: Once = Once::new();
+
+/// A fresh database for one test; PostgreSQL databases are dropped after.
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: DatabaseUrl,
+    },
+    Postgres {
+        admin: String,
+        name: String,
+        url: DatabaseUrl,
+    },
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        match std::env::var("TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin) => {
+                BACKEND_NOTE.call_once(|| eprintln!("tests: backend postgres ({admin})"));
+                let name = format!("lp_test_{}", &license_portal::auth::random_token()[..16]);
+                let mut conn = db::connect(&DatabaseUrl::parse(&admin))
+                    .expect("TEST_POSTGRES_URL must be reachable");
+                use diesel::connection::SimpleConnection;
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let url = DatabaseUrl::Postgres(replace_db_name(&admin, &name));
+                TestDb::Postgres { admin, name, url }
+            }
+            None => {
+                BACKEND_NOTE.call_once(|| {
+                    eprintln!("tests: backend sqlite (set TEST_POSTGRES_URL for PostgreSQL)")
+                });
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("portal.db");
+                TestDb::Sqlite {
+                    url: DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    /// The URL as the command line takes it.
+    pub fn cli_url(&self) -> String {
+        match self.url() {
+            DatabaseUrl::Sqlite(path) => path.clone(),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin, name, .. } = self {
+            if let Ok(mut conn) = db::connect(&DatabaseUrl::parse(admin)) {
+                use diesel::connection::SimpleConnection;
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let host = match path_start {
+        Some(i) => &base[..i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host}/{name}?{q}"),
+        None => format!("{host}/{name}"),
+    }
+}
+
+/// A running portal on port 0 with its own database.
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub state: web::Data<AppState>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Stop the server so its pool lets go of the database.
+        drop(handle.stop(false));
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new();
+    let mut settings = Settings::for_database(db.url().clone());
+    settings.pool.max_size = 8;
+    tweak(&mut settings);
+    let app = Application::build(settings, Clock::system()).expect("the app builds");
+    start(app, db)
+}
+
+/// Start a built application in the background.
+pub fn start(app: Application, db: TestDb) -> TestApp {
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        state,
+        handle,
+    }
+}
+
+/// A browser-like client: keeps cookies, never follows redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        self.state.pool.get().expect("a connection")
+    }
+
+    pub async fn get(&self, c: &Client, path: &str) -> Response {
+        c.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, c: &Client, path: &str) -> (StatusCode, String) {
+        let res = self.get(c, path).await;
+        let status = res.status();
+        (status, res.text().await.expect("body"))
+    }
+
+    pub async fn post_form(&self, c: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
+        c.post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POST a form with the session's CSRF token added.
+    pub async fn post(&self, c: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf(c).await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(c, path, &all).await
+    }
+
+    /// The session's CSRF token, read from a page of the session.
+    pub async fn csrf(&self, c: &Client) -> String {
+        for path in ["/me", "/login"] {
+            let (status, html) = self.get_html(c, path).await;
+            if status == StatusCode::OK {
+                if let Some(token) = hidden_value(&html, "csrf_token") {
+                    return token;
+                }
+            }
+        }
+        panic!("no CSRF token on /me or /login");
+    }
+
+    /// Sign in through the form; returns the response of POST /login.
+    pub async fn sign_in(&self, c: &Client, email: &str, password: &str) -> Response {
+        let (_, html) = self.get_html(c, "/login").await;
+        let token = hidden_value(&html, "csrf_token").expect("login form has a token");
+        self.post_form(
+            c,
+            "/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+            ],
+        )
+        .await
+    }
+
+    /// A signed-in client for the login.
+    pub async fn client_for(&self, email: &str) -> Client {
+        let c = client();
+        let res = self.sign_in(&c, email, PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email} succeeds"
+        );
+        c
+    }
+
+    pub fn create_account(&self, name: &str, licenses: i64) -> Account {
+        let input = AccountInput::parse(name, &licenses.to_string(), "Europe/Stockholm")
+            .expect("account input");
+        ops::create_account(&mut self.conn(), None, &input).expect("account")
+    }
+
+    pub fn create_login(&self, email: &str, role: &str, account: Option<i64>) -> Login {
+        let input = LoginInput::parse(email, "", role, account, PASSWORD).expect("login input");
+        ops::create_login(&mut self.conn(), None, &input).expect("login")
+    }
+
+    pub fn add_user(
+        &self,
+        account_id: i64,
+        number: &str,
+        status: UserStatus,
+        start: &str,
+        end: Option<&str>,
+    ) {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        User::insert(
+            &mut self.conn(),
+            &NewUser {
+                account_id,
+                employee_number: number,
+                name: number,
+                status: status.as_str(),
+                start_date: d(start),
+                end_date: end.map(d),
+            },
+        )
+        .expect("user");
+    }
+
+    pub fn account(&self, id: i64) -> Account {
+        Account::find(&mut self.conn(), id)
+            .expect("query")
+            .expect("account exists")
+    }
+
+    /// A world to test in: two accounts, each with a contact and a viewer,
+    /// and one staff login.
+    pub fn world(&self) -> World {
+        let a = self.create_account("Alpha AB", 10);
+        let b = self.create_account("Beta AB", 20);
+        self.create_login("contact@alpha.example", "contact", Some(a.id));
+        self.create_login("viewer@alpha.example", "viewer", Some(a.id));
+        self.create_login("contact@beta.example", "contact", Some(b.id));
+        self.create_login("staff@vendor.example", "staff", None);
+        World { a, b }
+    }
+}
+
+pub struct World {
+    pub a: Account,
+    pub b: Account,
+}
+
+pub fn location(headers: &HeaderMap) -> String {
+    headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+pub fn sel(css: &str) -> Selector {
+    Selector::parse(css).expect("selector")
+}
+
+/// The value of the first hidden input named `name`.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let s = sel(&format!("input[name=\"{name}\"]"));
+    let value = doc.select(&s).next()?.value().attr("value")?.to_string();
+    Some(value)
+}
+
+/// The `data-value` of the element with `id`, as an integer.
+pub fn data_value(html: &str, id: &str) -> Option<i64> {
+    let doc = Html::parse_document(html);
+    let s = sel(&format!("#{id}"));
+    doc.select(&s)
+        .next()?
+        .value()
+        .attr("data-value")?
+        .parse()
+        .ok()
+}
+
+/// The text of the first element matching `css`.
+pub fn text_of(html: &str, css: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let s = sel(css);
+    let text = doc.select(&s).next()?.text().collect::<String>();
+    Some(text.trim().to_string())
+}
+
+pub fn count_of(html: &str, css: &str) -> usize {
+    Html::parse_document(html).select(&sel(css)).count()
+}
+
+/// Run blocking database work in a test.
+pub fn with_conn<T>(app: &TestApp, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+    let mut conn = app.conn();
+    f(&mut conn)
+}
+
+/// Everything a refused request must leave as it was (sessions aside).
+pub fn fingerprint(app: &TestApp) -> String {
+    use diesel::prelude::*;
+    use license_portal::db::schema::{accounts, audit_events, license_orders, logins, users};
+    let mut conn = app.conn();
+    let a: Vec<(i64, i64, String)> = accounts::table
+        .select((accounts::id, accounts::licenses, accounts::name))
+        .order(accounts::id)
+        .load(&mut *conn)
+        .expect("accounts");
+    let l: Vec<(i64, bool, String, Option<String>, i32)> = logins::table
+        .select((
+            logins::id,
+            logins::disabled,
+            logins::password_hash,
+            logins::language,
+            logins::failed_attempts,
+        ))
+        .order(logins::id)
+        .load(&mut *conn)
+        .expect("logins");
+    let o: Vec<(i64, String)> = license_orders::table
+        .select((license_orders::id, license_orders::status))
+        .order(license_orders::id)
+        .load(&mut *conn)
+        .expect("orders");
+    let u: Vec<(i64, String, Option<chrono::NaiveDate>)> = users::table
+        .select((users::id, users::status, users::end_date))
+        .order(users::id)
+        .load(&mut *conn)
+        .expect("users");
+    let e: i64 = audit_events::table
+        .count()
+        .get_result(&mut *conn)
+        .expect("audit");
+    format!("{a:?}|{l:?}|{o:?}|{u:?}|{e}")
+}
+
+/// How many orders exist.
+pub fn order_count(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use license_portal::db::schema::license_orders;
+    license_orders::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count")
+}

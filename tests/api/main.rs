@@ -1,0 +1,11 @@
+//! Black-box tests over real HTTP and the real binary, one test binary.
+//! Each test gets a fresh database: a temporary SQLite file, or a fresh
+//! PostgreSQL database when `TEST_POSTGRES_URL` is set.
+
+mod helpers;
+
+mod cli;
+mod csrf;
+mod foundation;
+mod orders;
+mod signin;

@@ -1,0 +1,656 @@
+//! Sign-in, sessions, roles and tenancy, headers and request limits (issue 3).
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use license_portal::db::schema::logins;
+use license_portal::models::Login;
+use license_portal::ops;
+use reqwest::header::{CONTENT_TYPE, SET_COOKIE};
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    client, count_of, fingerprint, hidden_value, location, spawn_app, spawn_app_with, PASSWORD,
+};
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("portal_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// The page with every hidden token value blanked, to compare two answers.
+fn without_tokens(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("value=\"") {
+        let (head, tail) = rest.split_at(i + 7);
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(0);
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn the_session_cookie_changes_at_sign_in_and_a_cookie_from_before_logout_signs_no_one_in() {
+    let app = spawn_app().await;
+    app.world();
+    let c = client();
+    let res = app.get(&c, "/login").await;
+    let before = session_cookie(&res).expect("GET /login starts a pre-sign-in session");
+    let token = hidden_value(&res.text().await.expect("body"), "csrf_token").expect("token");
+    let res = app
+        .post_form(
+            &c,
+            "/login",
+            &[
+                ("email", "contact@alpha.example"),
+                ("password", PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/");
+    let after = session_cookie(&res).expect("a new cookie at sign-in");
+    assert_ne!(before, after);
+    let cookie = res
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Domain") && !cookie.contains("Secure"),
+        "plain http on loopback: {cookie}"
+    );
+
+    // The CSRF token changed with the session.
+    let new_token = app.csrf(&c).await;
+    assert_ne!(new_token, token);
+
+    // Replay the signed-in cookie after logout, from another client.
+    let res = app.post(&c, "/logout", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/login");
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = replay
+        .get(app.url("/account"))
+        .header("cookie", &after)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/login");
+}
+
+#[tokio::test]
+async fn each_role_goes_home_and_unsigned_requests_go_to_login() {
+    let app = spawn_app().await;
+    app.world();
+    for (email, home) in [
+        ("contact@alpha.example", "/account"),
+        ("viewer@alpha.example", "/account"),
+        ("staff@vendor.example", "/staff/orders"),
+    ] {
+        let c = app.client_for(email).await;
+        let res = app.get(&c, "/").await;
+        assert_eq!(location(res.headers()), home, "{email}");
+        assert_eq!(app.get(&c, home).await.status(), StatusCode::OK, "{email}");
+    }
+    let anon = client();
+    for path in [
+        "/",
+        "/account",
+        "/account/order-licenses",
+        "/account/orders",
+        "/account/orders/1",
+        "/me",
+        "/staff/orders",
+        "/staff/accounts",
+        "/staff/accounts/1",
+        "/staff/audit",
+        "/no/such/page",
+    ] {
+        let res = app.get(&anon, path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(res.headers()), "/login", "{path}");
+    }
+    for path in ["/login", "/healthz", "/static/portal.css"] {
+        assert_eq!(
+            app.get(&anon, path).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_an_unknown_email_and_a_disabled_login_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.world();
+    let disabled = app.create_login(
+        "gone@alpha.example",
+        "contact",
+        Some(app.create_account("Gone AB", 1).id),
+    );
+    ops::set_login_disabled(&mut app.conn(), None, disabled.id, true).expect("disable");
+
+    let mut answers = Vec::new();
+    for (email, password) in [
+        ("contact@alpha.example", "wrong password!!"),
+        ("nobody@alpha.example", "wrong password!!"),
+        ("gone@alpha.example", PASSWORD),
+    ] {
+        let c = client();
+        let res = app.sign_in(&c, email, password).await;
+        let status = res.status();
+        let body = res.text().await.expect("body");
+        answers.push((status, without_tokens(&body)));
+    }
+    assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], answers[2]);
+    assert_eq!(count_of(&answers[0].1, "#sign-in-error"), 1);
+}
+
+#[tokio::test]
+async fn ten_failures_lock_a_login_until_the_lock_ends() {
+    let app = spawn_app().await;
+    app.world();
+    let c = client();
+    let wrong = app
+        .sign_in(&c, "contact@alpha.example", "not the password")
+        .await;
+    let wrong_status = wrong.status();
+    let wrong_page = without_tokens(&wrong.text().await.expect("body"));
+    for _ in 0..9 {
+        app.sign_in(&c, "contact@alpha.example", "not the password")
+            .await;
+    }
+    let locked = app.sign_in(&c, "contact@alpha.example", PASSWORD).await;
+    assert_eq!(locked.status(), wrong_status);
+    assert_eq!(
+        without_tokens(&locked.text().await.expect("body")),
+        wrong_page
+    );
+
+    // The lock ends: move it into the past.
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+    diesel::update(logins::table.filter(logins::email.eq("contact@alpha.example")))
+        .set(logins::locked_until.eq(Some(past)))
+        .execute(&mut *app.conn())
+        .expect("update");
+    let res = app.sign_in(&c, "contact@alpha.example", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login");
+    assert_eq!(login.failed_attempts, 0);
+}
+
+#[tokio::test]
+async fn nine_failures_and_a_success_do_not_lock() {
+    let app = spawn_app().await;
+    app.world();
+    let c = client();
+    for _ in 0..9 {
+        app.sign_in(&c, "contact@alpha.example", "not the password")
+            .await;
+    }
+    assert_eq!(
+        app.sign_in(&c, "contact@alpha.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let c2 = client();
+    for _ in 0..9 {
+        app.sign_in(&c2, "contact@alpha.example", "not the password")
+            .await;
+    }
+    assert_eq!(
+        app.sign_in(&c2, "contact@alpha.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_logins_live_session_ends_at_its_next_request() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    assert_eq!(app.get(&c, "/account").await.status(), StatusCode::OK);
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login");
+    ops::set_login_disabled(&mut app.conn(), None, login.id, true).expect("disable");
+    let res = app.get(&c, "/account").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/login");
+}
+
+#[tokio::test]
+async fn staff_disable_a_login_from_the_ui_and_its_session_ends() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login");
+    let res = app
+        .post(&staff, &format!("/staff/logins/{}/disable", login.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(res.headers()),
+        format!("/staff/accounts/{}", w.a.id)
+    );
+    assert_eq!(
+        location(app.get(&contact, "/account").await.headers()),
+        "/login"
+    );
+    let res = app
+        .post(&staff, &format!("/staff/logins/{}/enable", login.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.client_for("contact@alpha.example").await;
+}
+
+#[tokio::test]
+async fn a_session_past_its_idle_timeout_ends() {
+    let app = spawn_app_with(|s| s.session_idle = Duration::from_secs(2)).await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    assert_eq!(app.get(&c, "/account").await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let res = app.get(&c, "/account").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/login");
+}
+
+#[tokio::test]
+async fn a_session_past_its_absolute_timeout_ends_however_active() {
+    let app = spawn_app_with(|s| s.session_absolute = Duration::from_secs(3)).await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    for _ in 0..3 {
+        assert_eq!(app.get(&c, "/account").await.status(), StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(location(app.get(&c, "/account").await.headers()), "/login");
+}
+
+#[tokio::test]
+async fn contact_and_viewer_get_403_on_staff_pages() {
+    let app = spawn_app().await;
+    app.world();
+    for email in ["contact@alpha.example", "viewer@alpha.example"] {
+        let c = app.client_for(email).await;
+        for path in [
+            "/staff/orders",
+            "/staff/accounts",
+            "/staff/accounts/1",
+            "/staff/audit",
+        ] {
+            assert_eq!(
+                app.get(&c, path).await.status(),
+                StatusCode::FORBIDDEN,
+                "{email} {path}"
+            );
+        }
+        let before = fingerprint(&app);
+        let res = app
+            .post(
+                &c,
+                "/staff/accounts",
+                &[("name", "Sneaky"), ("licenses", "5"), ("time_zone", "UTC")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(fingerprint(&app), before);
+    }
+    let staff = app.client_for("staff@vendor.example").await;
+    assert_eq!(
+        app.get(&staff, "/account").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn another_accounts_order_is_answered_like_one_that_does_not_exist() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let beta = app.client_for("contact@beta.example").await;
+    let res = app.get(&beta, "/account/order-licenses").await;
+    let token = hidden_value(&res.text().await.expect("body"), "form_token").expect("form token");
+    let res = app
+        .post(
+            &beta,
+            "/account/order-licenses",
+            &[("quantity", "3"), ("reference", ""), ("form_token", &token)],
+        )
+        .await;
+    let order_path = location(res.headers());
+    assert!(order_path.starts_with("/account/orders/"), "{order_path}");
+    let order_id: i64 = order_path
+        .rsplit('/')
+        .next()
+        .expect("id")
+        .parse()
+        .expect("id");
+
+    let alpha = app.client_for("contact@alpha.example").await;
+    let theirs = app.get(&alpha, &order_path).await;
+    let missing = app.get(&alpha, "/account/orders/999999").await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        theirs.text().await.expect("body"),
+        missing.text().await.expect("body")
+    );
+    let before = fingerprint(&app);
+    let res = app
+        .post(&alpha, &format!("/account/orders/{order_id}/cancel"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(fingerprint(&app), before);
+    assert_eq!(
+        app.get(&alpha, "/account/orders/not-a-number")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let _ = w;
+}
+
+#[tokio::test]
+async fn a_signed_in_page_carries_the_security_headers() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    let res = app.get(&c, "/account").await;
+    let h = res.headers();
+    assert_eq!(
+        h.get("content-security-policy").and_then(|v| v.to_str().ok()),
+        Some("default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+    );
+    assert_eq!(
+        h.get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    assert_eq!(
+        h.get("referrer-policy").and_then(|v| v.to_str().ok()),
+        Some("same-origin")
+    );
+    assert_eq!(
+        h.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    assert!(h.get("server").is_none());
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS on plain http"
+    );
+}
+
+#[tokio::test]
+async fn over_https_the_cookie_is_secure_with_the_host_prefix_and_hsts_is_sent() {
+    let app = spawn_app_with(|s| s.public_url = Some("https://licenses.example.com".into())).await;
+    let c = client();
+    let res = app.get(&c, "/login").await;
+    let cookie = res
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        cookie.starts_with("__Host-portal_session=")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"));
+    assert!(res.headers().get("strict-transport-security").is_some());
+}
+
+#[tokio::test]
+async fn oversized_foreign_and_repeated_bodies_are_refused_before_anything_changes() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    let token = app.csrf(&c).await;
+    let before = fingerprint(&app);
+
+    let big = "x".repeat(20 * 1024);
+    let res = app
+        .post_form(
+            &c,
+            "/account/order-licenses",
+            &[
+                ("quantity", "1"),
+                ("reference", &big),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let res = c
+        .post(app.url("/account/order-licenses"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(format!("{{\"quantity\": 1, \"csrf_token\": \"{token}\"}}"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let res = c
+        .post(app.url("/account/order-licenses"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!("quantity=1&quantity=2&csrf_token={token}"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    let res = c
+        .request(
+            reqwest::Method::from_bytes(b"TRACE").expect("method"),
+            app.url("/account"),
+        )
+        .body("echo me")
+        .send()
+        .await
+        .expect("TRACE");
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(!res.text().await.expect("body").contains("echo me"));
+    let res = c.delete(app.url("/account")).send().await.expect("DELETE");
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(fingerprint(&app), before);
+}
+
+#[tokio::test]
+async fn no_error_page_shows_sql_a_path_or_a_stack_trace() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    let token = app.csrf(&c).await;
+    let mut pages = Vec::new();
+    pages.push(app.get(&c, "/account/orders/99999").await);
+    pages.push(app.get(&c, "/staff/orders").await);
+    pages.push(app.get(&c, "/account/orders/1%27%20OR%201=1").await);
+    pages.push(
+        app.post_form(
+            &c,
+            "/account/order-licenses",
+            &[("quantity", &"9".repeat(20 * 1024)), ("csrf_token", &token)],
+        )
+        .await,
+    );
+    pages.push(
+        app.post_form(&c, "/account/order-licenses", &[("quantity", "1")])
+            .await,
+    );
+    for res in pages {
+        let status = res.status();
+        assert!(status.is_client_error(), "{status}");
+        let ct = res
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert!(ct.starts_with("text/html"), "{status}: {ct}");
+        let body = res.text().await.expect("body");
+        assert_eq!(
+            count_of(&body, "#error-message"),
+            1,
+            "{status}: a readable page"
+        );
+        for leak in [
+            "SELECT", "sqlite", "diesel", "/src/", ".rs:", "panicked", "postgres", "stack",
+        ] {
+            assert!(!body.contains(leak), "{status} leaks {leak}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn your_sessions_lists_both_sessions_and_ending_the_other_signs_it_out() {
+    let app = spawn_app().await;
+    app.world();
+    let first = app.client_for("contact@alpha.example").await;
+    let second = app.client_for("contact@alpha.example").await;
+    let (status, html) = app.get_html(&first, "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count_of(&html, "#sessions tr.session"), 2);
+    assert_eq!(count_of(&html, "#sessions tr.session.current"), 1);
+    let res = app.post(&first, "/me/sessions/end-others", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(app.get(&second, "/account").await.headers()),
+        "/login"
+    );
+    let (_, html) = app.get_html(&first, "/me").await;
+    assert_eq!(count_of(&html, "#sessions tr.session"), 1);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_old_one_and_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    app.world();
+    let first = app.client_for("contact@alpha.example").await;
+    let second = app.client_for("contact@alpha.example").await;
+    let new_password = "a brand new password";
+    let res = app
+        .post(
+            &first,
+            "/me/password",
+            &[
+                ("old_password", "wrong old password"),
+                ("new_password", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post(
+            &first,
+            "/me/password",
+            &[("old_password", PASSWORD), ("new_password", "short")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get(&second, "/account").await.status(),
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+
+    let res = app
+        .post(
+            &first,
+            "/me/password",
+            &[("old_password", PASSWORD), ("new_password", new_password)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&first, "/account").await.status(),
+        StatusCode::OK,
+        "this session goes on"
+    );
+    assert_eq!(
+        location(app.get(&second, "/account").await.headers()),
+        "/login"
+    );
+    let c = client();
+    assert_eq!(
+        app.sign_in(&c, "contact@alpha.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.sign_in(&c, "contact@alpha.example", new_password)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn the_language_follows_the_browser_then_the_logins_choice() {
+    let app = spawn_app().await;
+    app.world();
+    let c = client();
+    let res = c
+        .get(app.url("/login"))
+        .header("accept-language", "sv-SE,sv;q=0.9")
+        .send()
+        .await
+        .expect("GET");
+    let html = res.text().await.expect("body");
+    assert!(html.contains("<html lang=\"sv\">"));
+    let c = app.client_for("contact@alpha.example").await;
+    let (_, html) = app.get_html(&c, "/account").await;
+    assert!(html.contains("<html lang=\"en\">"));
+    let res = app
+        .post(&c, "/language", &[("lang", "sv"), ("back", "/account")])
+        .await;
+    assert_eq!(location(res.headers()), "/account");
+    let (_, html) = app.get_html(&c, "/account").await;
+    assert!(html.contains("<html lang=\"sv\">"));
+    // Remembered for the login: a new session speaks Swedish too.
+    let again = app.client_for("contact@alpha.example").await;
+    let (_, html) = app.get_html(&again, "/account").await;
+    assert!(html.contains("<html lang=\"sv\">"));
+    // Never a redirect to another site.
+    let res = app
+        .post(
+            &c,
+            "/language",
+            &[("lang", "en"), ("back", "//evil.example/")],
+        )
+        .await;
+    assert_eq!(location(res.headers()), "/");
+}
