@@ -164,12 +164,17 @@ async fn read_body(mut payload: Payload, limit: usize) -> Result<BytesMut, AppEr
     Ok(body)
 }
 
-/// The names (and text values) of a multipart body's parts, enough to find
-/// the token and refuse a field sent twice. File parts get an empty value.
-fn multipart_text_fields(
-    content_type: &str,
-    body: &[u8],
-) -> Result<Vec<(String, String)>, AppError> {
+/// One part of a multipart body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// The parts of a `multipart/form-data` body (RFC 7578), small and strict:
+/// anything malformed is a 400.
+pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, AppError> {
     let boundary = content_type
         .split(';')
         .filter_map(|p| p.trim().strip_prefix("boundary="))
@@ -178,49 +183,64 @@ fn multipart_text_fields(
         .filter(|b| !b.is_empty())
         .ok_or(AppError::BadRequest)?;
     let delimiter = format!("--{boundary}");
-    let text = body;
-    let mut fields = Vec::new();
-    let mut rest = text;
-    // Skip the preamble up to the first delimiter.
-    let first = find(rest, delimiter.as_bytes()).ok_or(AppError::BadRequest)?;
-    rest = &rest[first + delimiter.len()..];
+    let end_marker = format!("\r\n{delimiter}");
+    let mut parts = Vec::new();
+    let first = find(body, delimiter.as_bytes()).ok_or(AppError::BadRequest)?;
+    let mut rest = &body[first + delimiter.len()..];
     loop {
         if rest.starts_with(b"--") {
             break;
         }
-        let rest_after_crlf = rest.strip_prefix(b"\r\n").ok_or(AppError::BadRequest)?;
-        let header_end = find(rest_after_crlf, b"\r\n\r\n").ok_or(AppError::BadRequest)?;
-        let headers = std::str::from_utf8(&rest_after_crlf[..header_end])
-            .map_err(|_| AppError::BadRequest)?;
-        let content = &rest_after_crlf[header_end + 4..];
-        let end_marker = format!("\r\n{delimiter}");
+        let after_crlf = rest.strip_prefix(b"\r\n").ok_or(AppError::BadRequest)?;
+        let header_end = find(after_crlf, b"\r\n\r\n").ok_or(AppError::BadRequest)?;
+        let headers =
+            std::str::from_utf8(&after_crlf[..header_end]).map_err(|_| AppError::BadRequest)?;
+        let content = &after_crlf[header_end + 4..];
         let end = find(content, end_marker.as_bytes()).ok_or(AppError::BadRequest)?;
-        let value = &content[..end];
         let mut name = None;
-        let mut is_file = false;
+        let mut filename = None;
         for line in headers.split("\r\n") {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("content-disposition:") {
+            if line
+                .to_ascii_lowercase()
+                .starts_with("content-disposition:")
+            {
                 for param in line.split(';').skip(1) {
                     let param = param.trim();
                     if let Some(v) = param.strip_prefix("name=") {
                         name = Some(v.trim_matches('"').to_string());
-                    } else if param.starts_with("filename=") {
-                        is_file = true;
+                    } else if let Some(v) = param.strip_prefix("filename=") {
+                        filename = Some(v.trim_matches('"').to_string());
                     }
                 }
             }
         }
-        let name = name.ok_or(AppError::BadRequest)?;
-        let value = if is_file {
-            String::new()
-        } else {
-            String::from_utf8_lossy(value).into_owned()
-        };
-        fields.push((name, value));
+        parts.push(Part {
+            name: name.ok_or(AppError::BadRequest)?,
+            filename,
+            data: content[..end].to_vec(),
+        });
         rest = &content[end + end_marker.len()..];
     }
-    Ok(fields)
+    Ok(parts)
+}
+
+/// The names (and text values) of a multipart body's parts, enough to find
+/// the token and refuse a field sent twice. File parts get an empty value.
+fn multipart_text_fields(
+    content_type: &str,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(multipart_parts(content_type, body)?
+        .into_iter()
+        .map(|p| {
+            let value = if p.filename.is_some() {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&p.data).into_owned()
+            };
+            (p.name, value)
+        })
+        .collect())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

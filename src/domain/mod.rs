@@ -4,5 +4,6 @@
 pub mod counting;
 pub mod import;
 pub mod orders;
+pub mod report;
 pub mod roles;
 pub mod validation;

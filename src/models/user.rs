@@ -149,6 +149,49 @@ impl User {
             .load(conn)
     }
 
+    /// The next `limit` users counted on `day` after `after` by employee
+    /// number: keyset pages for streaming the CSV without loading it all.
+    pub fn counted_after(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<User>> {
+        let mut query = filtered(account_id, UserFilter::Counted, day, "");
+        if let Some(after) = after {
+            query = query.filter(users::employee_number.gt(after.to_string()));
+        }
+        query
+            .order(users::employee_number.asc())
+            .limit(limit)
+            .select(User::as_select())
+            .load(conn)
+    }
+
+    /// How many counted users have each end date from `from` to `to`: what
+    /// the forecast subtracts day by day.
+    pub fn end_dates_between(
+        conn: &mut DbConnection,
+        account_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> QueryResult<Vec<(NaiveDate, i64)>> {
+        let rows: Vec<(Option<NaiveDate>, i64)> = users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::status.eq("active"))
+            .filter(users::end_date.ge(from))
+            .filter(users::end_date.le(to))
+            .group_by(users::end_date)
+            .select((users::end_date, diesel::dsl::count_star()))
+            .order(users::end_date.asc())
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(d, n)| d.map(|d| (d, n)))
+            .collect())
+    }
+
     pub fn find_in_account(
         conn: &mut DbConnection,
         account_id: i64,

@@ -4,8 +4,10 @@ pub mod account;
 pub mod health;
 pub mod me;
 pub mod pages;
+pub mod reports;
 pub mod signin;
 pub mod staff;
+pub mod users;
 
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
@@ -40,6 +42,16 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/account/orders/{id}/cancel").route(web::post().to(account::cancel)),
         )
+        .service(web::resource("/account/users").route(web::get().to(users::list)))
+        .service(web::resource("/account/users/{id}").route(web::post().to(users::change)))
+        .service(
+            web::resource("/account/reports/active-users")
+                .route(web::get().to(reports::active_users)),
+        )
+        .service(
+            web::resource("/account/reports/active-users.csv")
+                .route(web::get().to(reports::active_users_csv)),
+        )
         .service(web::resource("/staff/orders").route(web::get().to(staff::queue)))
         .service(web::resource("/staff/orders/{id}/approve").route(web::post().to(staff::approve)))
         .service(web::resource("/staff/orders/{id}/reject").route(web::post().to(staff::reject)))
@@ -60,6 +72,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/staff/logins/{id}/enable").route(web::post().to(staff::enable_login)),
+        )
+        .service(
+            web::resource("/staff/accounts/{id}/import")
+                .app_data(web::PayloadConfig::new(crate::auth::csrf::UPLOAD_LIMIT))
+                .route(web::post().to(staff::import_users)),
         )
         .service(web::resource("/staff/audit").route(web::get().to(staff::audit)))
         .service(actix_files_static());

@@ -311,6 +311,7 @@ pub struct AccountForms {
     pub email_error: Option<&'static str>,
     pub role_error: Option<&'static str>,
     pub password_error: Option<&'static str>,
+    pub import_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -534,6 +535,57 @@ pub async fn enable_login(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     set_disabled(who, state, path, false).await
+}
+
+/// `POST /staff/accounts/{id}/import`: a CSV upload with the same rules and
+/// messages as `license-portal users import`.
+pub async fn import_users(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: actix_web::HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    who.staff()?;
+    let id = path_id(&path)?;
+    let t = who.lang.msgs();
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let file = crate::auth::csrf::multipart_parts(&content_type, &body)?
+        .into_iter()
+        .find(|p| p.name == "file" && !p.data.is_empty());
+    let problem = match file {
+        None => t.import_missing_file.to_string(),
+        Some(file) => {
+            let by = who.login.id;
+            let outcome = state
+                .db(
+                    move |conn| match ops::import_users(conn, Some(by), id, &file.data) {
+                        Err(OpError::Import(e)) => Ok(Err(e.to_string())),
+                        other => Ok(Ok(other?)),
+                    },
+                )
+                .await?;
+            match outcome {
+                Ok(_) => {
+                    who.portal_session().set_flash("users_imported");
+                    return Ok(see_other(&format!("/staff/accounts/{id}")));
+                }
+                Err(message) => message,
+            }
+        }
+    };
+    let forms = AccountForms {
+        role: "contact".into(),
+        import_error: Some(problem),
+        ..Default::default()
+    };
+    let page = account_page(&who, &state, id, forms).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 /// An audit event as a row.

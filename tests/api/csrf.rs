@@ -97,6 +97,17 @@ async fn every_post_route_refuses_forged_requests_and_changes_nothing() {
     let (_, html) = app.get_html(&contact, "/account/order-licenses").await;
     let unused_form_token = fresh_form(&html);
     let a = w.a.id;
+    app.add_user(
+        a,
+        "E1",
+        license_portal::domain::counting::UserStatus::Active,
+        "2020-01-01",
+        None,
+    );
+    let user_id = license_portal::models::User::find_by_number(&mut app.conn(), a, "E1")
+        .expect("q")
+        .expect("user")
+        .id;
     let routes: Vec<Route> = vec![
         (
             &anon,

@@ -136,11 +136,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(tweak, Clock::system())
+}
+
+/// A portal whose clock says `now`, for the rules that depend on "today".
+pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
+    spawn(|_| {}, Clock::fixed(now))
+}
+
+fn spawn(tweak: impl FnOnce(&mut Settings), clock: Clock) -> TestApp {
     let db = TestDb::new();
     let mut settings = Settings::for_database(db.url().clone());
     settings.pool.max_size = 8;
     tweak(&mut settings);
-    let app = Application::build(settings, Clock::system()).expect("the app builds");
+    let app = Application::build(settings, clock).expect("the app builds");
     start(app, db)
 }
 

@@ -8,4 +8,5 @@ mod cli;
 mod csrf;
 mod foundation;
 mod orders;
+mod reports;
 mod signin;

@@ -1,0 +1,193 @@
+//! The active-user report's rules: the forecast from end dates, the chart's
+//! geometry, and CSV cells that spreadsheets will not run.
+
+use std::borrow::Cow;
+
+use chrono::{Days, NaiveDate};
+
+/// How far the forecast and the history reach, in days.
+pub const HORIZON_DAYS: u64 = 90;
+
+/// Counted users on each day from `today` to `today + HORIZON_DAYS`, given
+/// today's count and how many counted users end on each date (a user whose
+/// end date is D is counted on D and not after).
+pub fn forecast(
+    today: NaiveDate,
+    counted_today: i64,
+    end_dates: &[(NaiveDate, i64)],
+) -> Vec<(NaiveDate, i64)> {
+    let mut out = Vec::with_capacity(HORIZON_DAYS as usize + 1);
+    for offset in 0..=HORIZON_DAYS {
+        let Some(day) = today.checked_add_days(Days::new(offset)) else {
+            break;
+        };
+        let gone: i64 = end_dates
+            .iter()
+            .filter(|(end, _)| *end < day && *end >= today)
+            .map(|(_, n)| n)
+            .sum();
+        out.push((day, counted_today - gone));
+    }
+    out
+}
+
+/// The days on which licenses free up (the day after an end date), with how many.
+pub fn frees_up(end_dates: &[(NaiveDate, i64)]) -> Vec<(NaiveDate, i64)> {
+    end_dates
+        .iter()
+        .filter_map(|(end, n)| end.succ_opt().map(|d| (d, *n)))
+        .collect()
+}
+
+/// A cell starting with `=`, `+`, `-` or `@` gets a leading `'`.
+pub fn csv_safe(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A chart in a fixed view box: points as SVG `points` strings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Chart {
+    pub width: i64,
+    pub height: i64,
+    pub history: String,
+    pub licenses: String,
+    pub forecast: String,
+    pub y_max: i64,
+    /// x of "today"
+    pub today_x: i64,
+    pub top: i64,
+    pub bottom: i64,
+    pub left: i64,
+    pub right: i64,
+}
+
+/// Lay out history (day, users, licenses) and forecast (day, users) on
+/// one time axis from `today - HORIZON` to `today + HORIZON`.
+pub fn chart(
+    today: NaiveDate,
+    history: &[(NaiveDate, i64, i64)],
+    licenses_now: i64,
+    forecast: &[(NaiveDate, i64)],
+) -> Chart {
+    let (width, height, left, right, top, bottom) = (720i64, 260i64, 48i64, 710i64, 12i64, 230i64);
+    let horizon = HORIZON_DAYS as i64;
+    let start = today - chrono::Duration::days(horizon);
+    let max_value = history
+        .iter()
+        .flat_map(|(_, u, l)| [*u, *l])
+        .chain(forecast.iter().map(|(_, u)| *u))
+        .chain([licenses_now, 1])
+        .max()
+        .unwrap_or(1);
+    let y_max = nice_ceiling(max_value + max_value / 10 + 1);
+    let x = |d: NaiveDate| {
+        left + ((d - start).num_days().clamp(0, 2 * horizon) * (right - left)) / (2 * horizon)
+    };
+    let y = |v: i64| bottom - (v.clamp(0, y_max) * (bottom - top)) / y_max;
+    let join = |points: Vec<(i64, i64)>| {
+        points
+            .iter()
+            .map(|(a, b)| format!("{a},{b}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut licenses: Vec<(i64, i64)> = history.iter().map(|(d, _, l)| (x(*d), y(*l))).collect();
+    licenses.push((x(today), y(licenses_now)));
+    licenses.push((right, y(licenses_now)));
+    Chart {
+        width,
+        height,
+        history: join(history.iter().map(|(d, u, _)| (x(*d), y(*u))).collect()),
+        licenses: join(licenses),
+        forecast: join(forecast.iter().map(|(d, u)| (x(*d), y(*u))).collect()),
+        y_max,
+        today_x: x(today),
+        top,
+        bottom,
+        left,
+        right,
+    }
+}
+
+/// 1, 2 or 5 times a power of ten, at least `n`.
+fn nice_ceiling(n: i64) -> i64 {
+    let mut base = 1i64;
+    loop {
+        for m in [1, 2, 5] {
+            if base.saturating_mul(m) >= n {
+                return base.saturating_mul(m);
+            }
+        }
+        base = base.saturating_mul(10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn the_forecast_drops_a_user_the_day_after_the_end_date() {
+        let today = d("2026-11-28");
+        let f = forecast(today, 10, &[(d("2026-11-28"), 1), (d("2026-12-10"), 2)]);
+        assert_eq!(f.len(), 91);
+        assert_eq!(f[0], (today, 10));
+        assert_eq!(f[1], (d("2026-11-29"), 9));
+        assert_eq!(
+            f.iter()
+                .find(|(day, _)| *day == d("2026-12-10"))
+                .map(|x| x.1),
+            Some(9)
+        );
+        assert_eq!(
+            f.iter()
+                .find(|(day, _)| *day == d("2026-12-11"))
+                .map(|x| x.1),
+            Some(7)
+        );
+        assert_eq!(
+            frees_up(&[(d("2026-12-10"), 2)]),
+            vec![(d("2026-12-11"), 2)]
+        );
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in ["=1+1", "+46 70", "-3", "@SUM(A1)"] {
+            assert_eq!(csv_safe(bad), format!("'{bad}"));
+        }
+        assert_eq!(csv_safe("Anna"), "Anna");
+        assert_eq!(csv_safe(""), "");
+    }
+
+    #[test]
+    fn the_chart_fits_its_box() {
+        let today = d("2026-11-28");
+        let c = chart(
+            today,
+            &[(d("2026-11-01"), 5, 10)],
+            10,
+            &[(today, 5), (d("2027-02-26"), 3)],
+        );
+        assert_eq!(c.y_max, 20);
+        assert!(c
+            .history
+            .starts_with(&format!("{},", c.left + (63 * (c.right - c.left)) / 180)));
+        assert!(c.forecast.ends_with(&format!(
+            "{},{}",
+            c.right,
+            c.bottom - 3 * (c.bottom - c.top) / 20
+        )));
+        assert_eq!(nice_ceiling(7), 10);
+        assert_eq!(nice_ceiling(11), 20);
+        assert_eq!(nice_ceiling(21), 50);
+    }
+}

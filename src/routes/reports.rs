@@ -1,0 +1,266 @@
+//! `GET /account/reports/active-users[.csv]?on=YYYY-MM-DD`: the active-user
+//! report of a day, its chart of history and forecast, and the CSV.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::auth::SignedIn;
+use crate::domain::import::COLUMNS;
+use crate::domain::report::{self, Chart, HORIZON_DAYS};
+use crate::domain::validation;
+use crate::error::AppError;
+use crate::maintenance;
+use crate::models::snapshot::Snapshot;
+use crate::models::{Account, User};
+use crate::routes::pages::{ok, render, Chrome};
+use crate::routes::users::{parse_page, UserLine, PAGE_SIZE};
+use crate::state::AppState;
+
+/// Rows fetched per step of the CSV stream.
+const CSV_CHUNK: i64 = 1000;
+
+#[derive(Template)]
+#[template(path = "account/report.html")]
+pub struct ReportPage {
+    pub c: Chrome,
+    pub on: String,
+    pub count: Option<i64>,
+    pub from_snapshot: bool,
+    pub no_record: bool,
+    pub rows: Vec<UserLine>,
+    pub page_text: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub chart: Chart,
+    pub chart_start: String,
+    pub chart_end: String,
+    pub frees: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// The day asked for: missing means today; malformed is 400.
+fn day_of(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(today),
+        Some(text) => validation::parse_date(text).map_err(|_| AppError::BadRequest),
+    }
+}
+
+fn report_url(on: NaiveDate, page: i64) -> String {
+    format!("/account/reports/active-users?on={on}&page={page}")
+}
+
+/// Everything the page shows, read in one go.
+struct ReportData {
+    count: Option<i64>,
+    users: Vec<User>,
+    history: Vec<Snapshot>,
+    counted_today: i64,
+    end_dates: Vec<(NaiveDate, i64)>,
+}
+
+/// `GET /account/reports/active-users?on=`.
+pub async fn active_users(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let account: Account = who.customer()?.clone();
+    let now = state.clock.now();
+    let today = account.today(now);
+    let on = day_of(q.on.as_deref(), today)?;
+    let page = parse_page(q.page.as_deref())?;
+    let past = on < today;
+    let acct = account.clone();
+    let data = state
+        .db(move |conn| {
+            // Viewing a report records today's snapshot when it is missing.
+            maintenance::record_snapshot(conn, &acct, now)?;
+            let (count, users) = if past {
+                (
+                    Snapshot::find(conn, acct.id, on)?.map(|s| s.active_users),
+                    Vec::new(),
+                )
+            } else {
+                let (users, total) = User::page(
+                    conn,
+                    acct.id,
+                    crate::models::user::UserFilter::Counted,
+                    on,
+                    "",
+                    (page - 1) * PAGE_SIZE,
+                    PAGE_SIZE,
+                )?;
+                (Some(total), users)
+            };
+            let history = Snapshot::history(
+                conn,
+                acct.id,
+                today - chrono::Duration::days(HORIZON_DAYS as i64),
+            )?;
+            let counted_today = User::count_counted(conn, acct.id, today)?;
+            let horizon = today + chrono::Duration::days(HORIZON_DAYS as i64);
+            let end_dates = User::end_dates_between(conn, acct.id, today, horizon)?;
+            Ok(ReportData {
+                count,
+                users,
+                history,
+                counted_today,
+                end_dates,
+            })
+        })
+        .await?;
+    let forecast = report::forecast(today, data.counted_today, &data.end_dates);
+    let history: Vec<(NaiveDate, i64, i64)> = data
+        .history
+        .iter()
+        .map(|s| (s.day, s.active_users, s.licenses))
+        .collect();
+    let chart = report::chart(today, &history, account.licenses, &forecast);
+    let total = data.count.unwrap_or(0);
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let no_record = past && data.count.is_none();
+    let page_view = ReportPage {
+        c: Chrome::signed_in(&who, "reports", "/account/reports/active-users"),
+        on: on.to_string(),
+        count: data.count,
+        from_snapshot: past && data.count.is_some(),
+        no_record,
+        rows: data
+            .users
+            .iter()
+            .map(|u| UserLine::of(u, &who, on))
+            .collect(),
+        page_text: who.lang.page_of(page, pages, total),
+        prev: (!past && page > 1).then(|| report_url(on, page - 1)),
+        next: (!past && page < pages).then(|| report_url(on, page + 1)),
+        chart,
+        chart_start: (today - chrono::Duration::days(HORIZON_DAYS as i64)).to_string(),
+        chart_end: (today + chrono::Duration::days(HORIZON_DAYS as i64)).to_string(),
+        frees: report::frees_up(&data.end_dates)
+            .into_iter()
+            .map(|(d, n)| who.lang.frees_up_on(d, n))
+            .collect(),
+    };
+    if no_record {
+        render(StatusCode::UNPROCESSABLE_ENTITY, &page_view)
+    } else {
+        ok(&page_view)
+    }
+}
+
+/// `GET /account/reports/active-users.csv?on=`: every counted user of the
+/// day, streamed a chunk at a time (RFC 4180, UTF-8 with a BOM).
+pub async fn active_users_csv(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let account = who.customer()?.clone();
+    let today = account.today(state.clock.now());
+    let on = day_of(q.on.as_deref(), today)?;
+    if on < today {
+        // Only the count of a past day is kept: there is no list to give.
+        return active_users(who, state, q).await;
+    }
+    let account_id = account.id;
+    let state = state.into_inner();
+    struct Cursor {
+        after: Option<String>,
+        started: bool,
+        done: bool,
+    }
+    let stream = futures_util::stream::unfold(
+        Cursor {
+            after: None,
+            started: false,
+            done: false,
+        },
+        move |mut cur| {
+            let state = state.clone();
+            async move {
+                if cur.done {
+                    return None;
+                }
+                let mut out = Vec::new();
+                if !cur.started {
+                    cur.started = true;
+                    out.extend_from_slice(b"\xEF\xBB\xBF");
+                    out.extend_from_slice(COLUMNS.join(",").as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                }
+                let after = cur.after.clone();
+                let rows = state
+                    .db(move |conn| {
+                        Ok(User::counted_after(
+                            conn,
+                            account_id,
+                            on,
+                            after.as_deref(),
+                            CSV_CHUNK,
+                        )?)
+                    })
+                    .await;
+                let rows = match rows {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::error!(error = %e, "CSV stream stopped");
+                        return Some((
+                            Err(actix_web::error::ErrorServiceUnavailable("database")),
+                            cur,
+                        ));
+                    }
+                };
+                if (rows.len() as i64) < CSV_CHUNK {
+                    cur.done = true;
+                }
+                cur.after = rows.last().map(|u| u.employee_number.clone());
+                if let Err(e) = write_rows(&mut out, &rows) {
+                    tracing::error!(error = %e, "CSV encoding failed");
+                    return Some((Err(actix_web::error::ErrorInternalServerError("csv")), cur));
+                }
+                Some((Ok::<Bytes, actix_web::Error>(Bytes::from(out)), cur))
+            }
+        },
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"active-users-{on}.csv\""),
+        ))
+        .streaming(stream))
+}
+
+fn write_rows(out: &mut Vec<u8>, rows: &[User]) -> Result<(), csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(rows.len() * 64));
+    for u in rows {
+        let start = u.start_date.to_string();
+        let end = u.end_date.map(|d| d.to_string()).unwrap_or_default();
+        w.write_record([
+            report::csv_safe(&u.employee_number).as_ref(),
+            report::csv_safe(&u.name).as_ref(),
+            u.status.as_str(),
+            start.as_str(),
+            end.as_str(),
+        ])?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    out.extend_from_slice(&bytes);
+    Ok(())
+}

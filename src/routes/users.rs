@@ -1,0 +1,272 @@
+//! `GET /account/users`: the account's users, filtered, searched, 50 a page,
+//! each with the reason it is or is not counted; a contact changes status
+//! and end date with `POST /account/users/{id}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::SignedIn;
+use crate::domain::counting::UserStatus;
+use crate::domain::validation::{self, FieldError};
+use crate::error::AppError;
+use crate::models::user::UserFilter;
+use crate::models::User;
+use crate::ops::{self, OpError};
+use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::path_id;
+use crate::routes::signin::safe_back;
+use crate::state::AppState;
+
+/// Users per page (lists and the report).
+pub const PAGE_SIZE: i64 = 50;
+
+pub struct UserLine {
+    pub id: i64,
+    pub employee_number: String,
+    pub name: String,
+    pub status: String,
+    pub status_text: &'static str,
+    pub start_date: String,
+    pub end_date: String,
+    pub reason: String,
+    pub counted: bool,
+    pub error: Option<&'static str>,
+}
+
+impl UserLine {
+    pub fn of(u: &User, who: &SignedIn, day: chrono::NaiveDate) -> UserLine {
+        let t = who.lang.msgs();
+        let reason = u.reason(day);
+        UserLine {
+            id: u.id,
+            employee_number: u.employee_number.clone(),
+            name: u.name.clone(),
+            status: u.status.clone(),
+            status_text: match u.status() {
+                UserStatus::Active => t.user_status_active,
+                UserStatus::Passive => t.user_status_passive,
+            },
+            start_date: u.start_date.to_string(),
+            end_date: u.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            reason: who.lang.reason(reason),
+            counted: reason.is_counted(),
+            error: None,
+        }
+    }
+}
+
+/// A filter tab.
+pub struct FilterTab {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account/users.html")]
+pub struct UsersPage {
+    pub c: Chrome,
+    pub tabs: Vec<FilterTab>,
+    pub filter: &'static str,
+    pub q: String,
+    pub rows: Vec<UserLine>,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub page_text: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub may_change: bool,
+    /// Where a change returns to.
+    pub here: String,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct UsersQuery {
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+fn users_url(filter: UserFilter, q: &str, page: i64) -> String {
+    let mut url = format!("/account/users?filter={}", filter.as_str());
+    if !q.is_empty() {
+        url.push_str("&q=");
+        url.push_str(&percent_encode(q));
+    }
+    if page > 1 {
+        url.push_str(&format!("&page={page}"));
+    }
+    url
+}
+
+/// Encode a query value (letters, digits and `-._~` stay).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn users_page(
+    who: &SignedIn,
+    state: &AppState,
+    filter: UserFilter,
+    q: String,
+    page: i64,
+) -> Result<UsersPage, AppError> {
+    let account = who.customer()?.clone();
+    let t = who.lang.msgs();
+    let day = account.today(state.clock.now());
+    let account_id = account.id;
+    let query = q.clone();
+    let page = page.max(1);
+    let (users, total) = state
+        .db(move |conn| {
+            Ok(User::page(
+                conn,
+                account_id,
+                filter,
+                day,
+                &query,
+                (page - 1) * PAGE_SIZE,
+                PAGE_SIZE,
+            )?)
+        })
+        .await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let tabs = [
+        ("all", t.filter_all),
+        ("counted", t.filter_counted),
+        ("passive", t.filter_passive),
+        ("ended", t.filter_ended),
+        ("ending-soon", t.filter_ending_soon),
+        ("future-start", t.filter_future_start),
+    ]
+    .into_iter()
+    .map(|(code, label)| FilterTab {
+        code,
+        label,
+        current: code == filter.as_str(),
+    })
+    .collect();
+    let here = users_url(filter, &q, page);
+    Ok(UsersPage {
+        c: Chrome::signed_in(who, "users", &here),
+        tabs,
+        filter: filter.as_str(),
+        rows: users.iter().map(|u| UserLine::of(u, who, day)).collect(),
+        page,
+        pages,
+        total,
+        page_text: who.lang.page_of(page, pages, total),
+        prev: (page > 1).then(|| users_url(filter, &q, page - 1)),
+        next: (page < pages).then(|| users_url(filter, &q, page + 1)),
+        may_change: who.login.role().changes_account(),
+        here,
+        q,
+        error: None,
+    })
+}
+
+/// Parse a `page` parameter: a positive number, else 400.
+pub fn parse_page(raw: Option<&str>) -> Result<i64, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(1),
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or(AppError::BadRequest),
+    }
+}
+
+/// `GET /account/users?filter=&q=&page=`.
+pub async fn list(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    query: web::Query<UsersQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let filter = UserFilter::parse(query.filter.trim()).ok_or(AppError::BadRequest)?;
+    let page = parse_page(query.page.as_deref())?;
+    let q: String = query.q.trim().chars().take(100).collect();
+    ok(&users_page(&who, &state, filter, q, page).await?)
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    end_date: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /account/users/{id}` (contact): status and end date.
+pub async fn change(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = who.contact()?.id;
+    let id = path_id(&path)?;
+    let t = who.lang.msgs();
+    let f = form.into_inner();
+    let status = UserStatus::parse(f.status.trim());
+    let end_date = validation::parse_optional_date(&f.end_date);
+    let problem = match (status, end_date) {
+        (Some(status), Ok(end_date)) => {
+            let login = who.login.clone();
+            let outcome = state
+                .db(move |conn| {
+                    match ops::change_user(conn, &login, account_id, id, status, end_date) {
+                        Err(OpError::Invalid { error, .. }) => Ok(Err(error)),
+                        other => Ok(Ok(other?)),
+                    }
+                })
+                .await?;
+            match outcome {
+                Ok(_) => {
+                    who.portal_session().set_flash("user_saved");
+                    let back = safe_back(&f.back);
+                    let back = if back.starts_with("/account/users") {
+                        back
+                    } else {
+                        "/account/users"
+                    };
+                    return Ok(see_other(back));
+                }
+                Err(FieldError::Date) => t.err_end_before_start,
+                Err(e) => t.field_error(e),
+            }
+        }
+        (None, _) => t.err_required,
+        (_, Err(e)) => t.field_error(e),
+    };
+    // Show the user again with the message beside it.
+    let number = state
+        .db(move |conn| Ok(User::find_in_account(conn, account_id, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?
+        .employee_number;
+    let mut page = users_page(&who, &state, UserFilter::All, number, 1).await?;
+    for row in page.rows.iter_mut().filter(|r| r.id == id) {
+        row.error = Some(problem);
+    }
+    page.error = Some(problem);
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
