@@ -147,6 +147,11 @@ async fn every_post_route_refuses_forged_requests_and_changes_nothing() {
             vec![],
         ),
         (
+            &contact,
+            format!("/account/users/{user_id}"),
+            vec![("status", "passive".into()), ("end_date", "".into())],
+        ),
+        (
             &staff,
             format!("/staff/orders/{order_id}/approve"),
             vec![("note", "ok".into())],
@@ -179,6 +184,14 @@ async fn every_post_route_refuses_forged_requests_and_changes_nothing() {
                 ("role", "viewer".into()),
                 ("password", PASSWORD.into()),
             ],
+        ),
+        (
+            &staff,
+            format!("/staff/accounts/{a}/import"),
+            vec![(
+                "file",
+                "employee_number,name,status,start_date,end_date\nE9,X,active,2024-01-01,\n".into(),
+            )],
         ),
         (
             &staff,
