@@ -221,12 +221,26 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
 /// Run `f` in a transaction that may write. On SQLite it starts with
 /// `BEGIN IMMEDIATE`, so concurrent writers queue on the busy timeout instead
 /// of failing with "database is locked" when a read turns into a write.
-/// Commits when `f` returns `Ok`, rolls back otherwise.
+/// Commits when `f` returns `Ok`, rolls back otherwise. Inside another
+/// transaction it runs in a savepoint of that one.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let depth = match conn {
+        DbConnection::Sqlite(c) => {
+            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::transaction_manager_status_mut(c)
+                .transaction_depth()?
+        }
+        DbConnection::Postgres(c) => {
+            <AnsiTransactionManager as TransactionManager<PgConnection>>::transaction_manager_status_mut(c)
+                .transaction_depth()?
+        }
+    };
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
     match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?

@@ -592,6 +592,7 @@ pub async fn import_users(
 pub struct AuditLine {
     pub at: String,
     pub kind: String,
+    pub kind_text: &'static str,
     pub account: String,
     pub who: String,
     pub details: String,
@@ -645,6 +646,7 @@ pub async fn audit(
         })
         .await?;
     let names: HashMap<i64, String> = accounts.iter().map(|a| (a.id, a.name.clone())).collect();
+    let t = who.lang.msgs();
     ok(&AuditPage {
         c: Chrome::signed_in(&who, "audit", "/staff/audit"),
         events: events
@@ -652,6 +654,7 @@ pub async fn audit(
             .map(|e| AuditLine {
                 at: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 kind: e.kind.clone(),
+                kind_text: t.audit_kind(&e.kind),
                 account: e
                     .account_id
                     .and_then(|id| names.get(&id).cloned())
@@ -659,7 +662,7 @@ pub async fn audit(
                 who: e
                     .login_id
                     .and_then(|id| logins.get(&id).cloned())
-                    .unwrap_or_else(|| "CLI".into()),
+                    .unwrap_or_else(|| t.audit_cli.into()),
                 details: e.details.clone(),
             })
             .collect(),

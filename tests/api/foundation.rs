@@ -126,3 +126,22 @@ async fn the_backend_in_use_is_the_one_asked_for() {
     };
     assert_eq!(actual, expected);
 }
+
+#[tokio::test]
+async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
+    let app = spawn_app().await;
+    let account = app.create_account("Nested AB", 5);
+    let mut conn = app.conn();
+    let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
+        ops::adjust_licenses(conn, None, account.id, 2, "inner")?;
+        Err(ops::OpError::NotFound)
+    });
+    assert!(outcome.is_err());
+    assert_eq!(app.account(account.id).licenses, 5, "the inner change rolled back with the outer");
+    let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
+        ops::adjust_licenses(conn, None, account.id, 2, "inner")?;
+        Ok(())
+    });
+    assert!(outcome.is_ok());
+    assert_eq!(app.account(account.id).licenses, 7);
+}

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod browser;
 mod cli;
 mod csrf;
 mod foundation;

@@ -1,0 +1,258 @@
+//! The portal's speed and memory figures (issue 5), measured on a seeded
+//! database: one account of 100,000 users and 1,000 accounts of 1,000
+//! users each. Run with `bench/run.sh` (or `cargo bench --bench portal`).
+//!
+//! Prints: count time, report page time, CSV time and its extra peak memory,
+//! staff accounts list time, and `/account` beside `/healthz` requests per
+//! second (wrk, loopback only).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, Utc};
+use diesel::prelude::*;
+use license_portal::config::Settings;
+use license_portal::db::schema::users;
+use license_portal::db::{self, DatabaseUrl, DbConnection};
+use license_portal::models::User;
+use license_portal::ops::{self, AccountInput, LoginInput};
+use license_portal::startup::Application;
+use license_portal::state::Clock;
+
+const BIG_USERS: usize = 100_000;
+const SMALL_ACCOUNTS: usize = 1_000;
+const SMALL_USERS: usize = 1_000;
+const PASSWORD: &str = "benchmark password";
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct Row {
+    account_id: i64,
+    employee_number: String,
+    name: String,
+    status: &'static str,
+    start_date: NaiveDate,
+    end_date: Option<NaiveDate>,
+}
+
+fn rows(account_id: i64, n: usize, today: NaiveDate) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            let (status, start, end) = match i % 20 {
+                0 => ("passive", -400, None),
+                1 => ("active", -400, Some(-10)),
+                2 => ("active", -400, Some(12)),
+                3 => ("active", 20, None),
+                _ => ("active", -400, None),
+            };
+            let shift = |d: i64| {
+                if d >= 0 {
+                    today.checked_add_days(Days::new(d as u64))
+                } else {
+                    today.checked_sub_days(Days::new(d.unsigned_abs()))
+                }
+                .unwrap_or(today)
+            };
+            Row {
+                account_id,
+                employee_number: format!("E{i:07}"),
+                name: format!("Användare {i}"),
+                status,
+                start_date: shift(start),
+                end_date: end.map(shift),
+            }
+        })
+        .collect()
+}
+
+/// Bulk insert, 1,000 rows a statement, on the concrete connection.
+fn insert_rows(conn: &mut DbConnection, all: Vec<Row>) {
+    for chunk in all.chunks(1000) {
+        let written = match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(users::table).values(chunk).execute(c),
+            DbConnection::Postgres(c) => diesel::insert_into(users::table).values(chunk).execute(c),
+        };
+        written.expect("seed rows");
+    }
+}
+
+fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
+    let big = ops::create_account(conn, None, &AccountInput::parse("Big Customer AB", "90000", "Europe/Stockholm").expect("input")).expect("account");
+    ops::create_login(conn, None, &LoginInput::parse("contact@big.example", "", "contact", Some(big.id), PASSWORD).expect("input")).expect("login");
+    ops::create_login(conn, None, &LoginInput::parse("staff@vendor.example", "", "staff", None, PASSWORD).expect("input")).expect("login");
+    db::write_transaction(conn, |conn| {
+        insert_rows(conn, rows(big.id, BIG_USERS, today));
+        for i in 0..SMALL_ACCOUNTS {
+            let licenses = if i % 3 == 0 { "900" } else { "1200" };
+            let a = ops::create_account(conn, None, &AccountInput::parse(&format!("Customer {i:04}"), licenses, "Europe/Stockholm").expect("input")).expect("account");
+            insert_rows(conn, rows(a.id, SMALL_USERS, today));
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .expect("seed");
+    big.id
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Sign in by hand and return the session cookie (`name=value`).
+async fn session_cookie(base: &str, email: &str) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let res = client.get(format!("{base}/login")).send().await.expect("GET /login");
+    let cookie = cookie_of(&res).expect("pre-sign-in cookie");
+    let html = res.text().await.expect("body");
+    let token = html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("token").to_string();
+    let res = client
+        .post(format!("{base}/login"))
+        .header("cookie", &cookie)
+        .form(&[("email", email), ("password", PASSWORD), ("csrf_token", &token)])
+        .send()
+        .await
+        .expect("POST /login");
+    assert_eq!(res.status(), 303, "sign-in");
+    cookie_of(&res).expect("session cookie")
+}
+
+fn cookie_of(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("portal_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn wrk(url: &str, cookie: Option<&str>) -> Option<f64> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", "-c32", "-d8s", "--latency"]);
+    if let Some(c) = cookie {
+        cmd.args(["-H", &format!("Cookie: {c}")]);
+    }
+    let out = cmd.arg(url).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if text.contains("Non-2xx") {
+        eprintln!("wrk saw non-2xx answers for {url}:\n{text}");
+    }
+    text.lines()
+        .find(|l| l.starts_with("Requests/sec:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => DatabaseUrl::parse(&u),
+        _ => DatabaseUrl::Sqlite(dir.path().join("bench.db").to_string_lossy().into_owned()),
+    };
+    println!("license-portal benchmark on {} ({} users in all)", url.backend(), BIG_USERS + SMALL_ACCOUNTS * SMALL_USERS);
+    let mut settings = Settings::for_database(url.clone());
+    settings.workers = 2;
+    let app = Application::build(settings, Clock::system()).expect("app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+
+    let started = Instant::now();
+    let today = Utc::now().date_naive();
+    let big = {
+        let mut conn = state.pool.get().expect("conn");
+        seed(&mut conn, today)
+    };
+    println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    let mut conn = state.pool.get().expect("conn");
+    if let DbConnection::Postgres(c) = &mut *conn {
+        diesel::sql_query("ANALYZE").execute(c).expect("analyze");
+    }
+
+    // 1. The count for the big account.
+    let mut times = Vec::new();
+    let mut counted = 0;
+    for _ in 0..21 {
+        let t = Instant::now();
+        counted = User::count_counted(&mut conn, big, today).expect("count");
+        times.push(t.elapsed());
+    }
+    let count_time = median(times);
+    drop(conn);
+
+    let contact = session_cookie(&base, "contact@big.example").await;
+    let staff = session_cookie(&base, "staff@vendor.example").await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, cookie: &str| client.get(format!("{base}{path}")).header("cookie", cookie).send();
+
+    // 2. The report page.
+    let mut times = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        let res = get("/account/reports/active-users", &contact).await.expect("report");
+        assert!(res.status().is_success(), "report: {}", res.status());
+        res.bytes().await.expect("body");
+        times.push(t.elapsed());
+    }
+    let report_time = median(times);
+
+    // 3. The CSV of 100,000 rows and the memory it takes.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = status_kib("VmRSS:");
+    let t = Instant::now();
+    let res = get("/account/reports/active-users.csv", &contact).await.expect("csv");
+    assert!(res.status().is_success());
+    let mut res = res;
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = res.chunk().await.expect("chunk") {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let csv_time = t.elapsed();
+    let peak_extra_kib = status_kib("VmHWM:").saturating_sub(rss_before);
+    assert_eq!(lines as i64, counted + 1, "one line per counted user plus the header");
+
+    // 4. The staff accounts list (1,001 accounts).
+    let mut times = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        let res = get("/staff/accounts", &staff).await.expect("accounts");
+        assert!(res.status().is_success());
+        res.bytes().await.expect("body");
+        times.push(t.elapsed());
+    }
+    let staff_time = median(times);
+
+    // 5. Throughput, loopback only.
+    let account_rps = wrk(&format!("{base}/account"), Some(&contact));
+    let health_rps = wrk(&format!("{base}/healthz"), None);
+
+    println!();
+    println!("| figure | measured | target |");
+    println!("|---|---|---|");
+    println!("| count of the 100,000-user account ({counted} counted) | {} | < 10 ms |", ms(count_time));
+    println!("| report page, 100,000-user account | {} | |", ms(report_time));
+    println!("| CSV of {} rows ({:.1} MB) | {} | < 1 s |", lines - 1, bytes as f64 / 1e6, ms(csv_time));
+    println!("| CSV extra peak memory (server and reader in one process) | {:.1} MB | < 50 MB |", peak_extra_kib as f64 / 1024.0);
+    println!("| staff accounts list, 1,001 accounts | {} | < 100 ms |", ms(staff_time));
+    match (account_rps, health_rps) {
+        (Some(a), Some(h)) => println!("| /account vs /healthz requests/s | {a:.0} vs {h:.0} ({:.0} %) | >= 15 % |", 100.0 * a / h),
+        _ => println!("| /account vs /healthz requests/s | SKIPPED: wrk is not installed (bench/run.sh installs it) | >= 15 % |"),
+    }
+    handle.stop(true).await;
+}
