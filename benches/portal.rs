@@ -77,14 +77,36 @@ fn insert_rows(conn: &mut DbConnection, all: Vec<Row>) {
 }
 
 fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
-    let big = ops::create_account(conn, None, &AccountInput::parse("Big Customer AB", "90000", "Europe/Stockholm").expect("input")).expect("account");
-    ops::create_login(conn, None, &LoginInput::parse("contact@big.example", "", "contact", Some(big.id), PASSWORD).expect("input")).expect("login");
-    ops::create_login(conn, None, &LoginInput::parse("staff@vendor.example", "", "staff", None, PASSWORD).expect("input")).expect("login");
+    let big = ops::create_account(
+        conn,
+        None,
+        &AccountInput::parse("Big Customer AB", "90000", "Europe/Stockholm").expect("input"),
+    )
+    .expect("account");
+    ops::create_login(
+        conn,
+        None,
+        &LoginInput::parse("contact@big.example", "", "contact", Some(big.id), PASSWORD)
+            .expect("input"),
+    )
+    .expect("login");
+    ops::create_login(
+        conn,
+        None,
+        &LoginInput::parse("staff@vendor.example", "", "staff", None, PASSWORD).expect("input"),
+    )
+    .expect("login");
     db::write_transaction(conn, |conn| {
         insert_rows(conn, rows(big.id, BIG_USERS, today));
         for i in 0..SMALL_ACCOUNTS {
             let licenses = if i % 3 == 0 { "900" } else { "1200" };
-            let a = ops::create_account(conn, None, &AccountInput::parse(&format!("Customer {i:04}"), licenses, "Europe/Stockholm").expect("input")).expect("account");
+            let a = ops::create_account(
+                conn,
+                None,
+                &AccountInput::parse(&format!("Customer {i:04}"), licenses, "Europe/Stockholm")
+                    .expect("input"),
+            )
+            .expect("account");
             insert_rows(conn, rows(a.id, SMALL_USERS, today));
         }
         Ok::<_, diesel::result::Error>(())
@@ -104,15 +126,31 @@ fn ms(d: Duration) -> String {
 
 /// Sign in by hand and return the session cookie (`name=value`).
 async fn session_cookie(base: &str, email: &str) -> String {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let res = client.get(format!("{base}/login")).send().await.expect("GET /login");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("GET /login");
     let cookie = cookie_of(&res).expect("pre-sign-in cookie");
     let html = res.text().await.expect("body");
-    let token = html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("token").to_string();
+    let token = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("token")
+        .to_string();
     let res = client
         .post(format!("{base}/login"))
         .header("cookie", &cookie)
-        .form(&[("email", email), ("password", PASSWORD), ("csrf_token", &token)])
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
         .send()
         .await
         .expect("POST /login");
@@ -163,7 +201,11 @@ async fn main() {
         Ok(u) if !u.is_empty() => DatabaseUrl::parse(&u),
         _ => DatabaseUrl::Sqlite(dir.path().join("bench.db").to_string_lossy().into_owned()),
     };
-    println!("license-portal benchmark on {} ({} users in all)", url.backend(), BIG_USERS + SMALL_ACCOUNTS * SMALL_USERS);
+    println!(
+        "license-portal benchmark on {} ({} users in all)",
+        url.backend(),
+        BIG_USERS + SMALL_ACCOUNTS * SMALL_USERS
+    );
     let mut settings = Settings::for_database(url.clone());
     settings.workers = 2;
     let app = Application::build(settings, Clock::system()).expect("app");
@@ -198,13 +240,20 @@ async fn main() {
     let contact = session_cookie(&base, "contact@big.example").await;
     let staff = session_cookie(&base, "staff@vendor.example").await;
     let client = reqwest::Client::new();
-    let get = |path: &str, cookie: &str| client.get(format!("{base}{path}")).header("cookie", cookie).send();
+    let get = |path: &str, cookie: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .header("cookie", cookie)
+            .send()
+    };
 
     // 2. The report page.
     let mut times = Vec::new();
     for _ in 0..11 {
         let t = Instant::now();
-        let res = get("/account/reports/active-users", &contact).await.expect("report");
+        let res = get("/account/reports/active-users", &contact)
+            .await
+            .expect("report");
         assert!(res.status().is_success(), "report: {}", res.status());
         res.bytes().await.expect("body");
         times.push(t.elapsed());
@@ -215,7 +264,9 @@ async fn main() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let rss_before = status_kib("VmRSS:");
     let t = Instant::now();
-    let res = get("/account/reports/active-users.csv", &contact).await.expect("csv");
+    let res = get("/account/reports/active-users.csv", &contact)
+        .await
+        .expect("csv");
     assert!(res.status().is_success());
     let mut res = res;
     let (mut bytes, mut lines) = (0usize, 0usize);
@@ -225,7 +276,11 @@ async fn main() {
     }
     let csv_time = t.elapsed();
     let peak_extra_kib = status_kib("VmHWM:").saturating_sub(rss_before);
-    assert_eq!(lines as i64, counted + 1, "one line per counted user plus the header");
+    assert_eq!(
+        lines as i64,
+        counted + 1,
+        "one line per counted user plus the header"
+    );
 
     // 4. The staff accounts list (1,001 accounts).
     let mut times = Vec::new();
@@ -245,11 +300,28 @@ async fn main() {
     println!();
     println!("| figure | measured | target |");
     println!("|---|---|---|");
-    println!("| count of the 100,000-user account ({counted} counted) | {} | < 10 ms |", ms(count_time));
-    println!("| report page, 100,000-user account | {} | |", ms(report_time));
-    println!("| CSV of {} rows ({:.1} MB) | {} | < 1 s |", lines - 1, bytes as f64 / 1e6, ms(csv_time));
-    println!("| CSV extra peak memory (server and reader in one process) | {:.1} MB | < 50 MB |", peak_extra_kib as f64 / 1024.0);
-    println!("| staff accounts list, 1,001 accounts | {} | < 100 ms |", ms(staff_time));
+    println!(
+        "| count of the 100,000-user account ({counted} counted) | {} | < 10 ms |",
+        ms(count_time)
+    );
+    println!(
+        "| report page, 100,000-user account | {} | |",
+        ms(report_time)
+    );
+    println!(
+        "| CSV of {} rows ({:.1} MB) | {} | < 1 s |",
+        lines - 1,
+        bytes as f64 / 1e6,
+        ms(csv_time)
+    );
+    println!(
+        "| CSV extra peak memory (server and reader in one process) | {:.1} MB | < 50 MB |",
+        peak_extra_kib as f64 / 1024.0
+    );
+    println!(
+        "| staff accounts list, 1,001 accounts | {} | < 100 ms |",
+        ms(staff_time)
+    );
     match (account_rps, health_rps) {
         (Some(a), Some(h)) => println!("| /account vs /healthz requests/s | {a:.0} vs {h:.0} ({:.0} %) | >= 15 % |", 100.0 * a / h),
         _ => println!("| /account vs /healthz requests/s | SKIPPED: wrk is not installed (bench/run.sh installs it) | >= 15 % |"),

@@ -118,6 +118,20 @@ impl Lang {
         }
     }
 
+    /// What the quantity field allows, with the maximum per order.
+    pub fn quantity_rule(self, max: i64) -> String {
+        match self {
+            Lang::En => format!(
+                "Enter a whole number from 1 to {}, digits 0-9 only.",
+                self.num(max)
+            ),
+            Lang::Sv => format!(
+                "Ange ett heltal från 1 till {}, endast siffrorna 0-9.",
+                self.num(max)
+            ),
+        }
+    }
+
     /// "Page 2 of 5 (230 users)".
     pub fn page_of(self, page: i64, pages: i64, total: i64) -> String {
         match self {

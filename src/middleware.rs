@@ -17,43 +17,23 @@ use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// Inside the session middleware: draws the error page for every error
+/// status (the session still holds the reader's language here) and sets
+/// the security and caching headers.
 pub async fn frame(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let accept = accept_language(&req);
     let is_static = req.path().starts_with("/static/");
-    let https = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.settings.is_https());
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => {
-            // Handlers' errors arrive as responses; an `Err` here comes from
-            // the session middleware, whose store is the database: it is
-            // away or too busy, so the answer is 503.
-            let status = StatusCode::SERVICE_UNAVAILABLE;
-            tracing::warn!(error = %e, %status, "request failed in middleware");
-            let lang = Lang::from_accept_language(accept.as_deref());
-            return Err(FramedError {
-                status,
-                html: error_html(lang, status),
-                https,
-            }
-            .into());
-        }
-    };
+    let https = is_https(&req);
+    let mut res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
     let wants_page = (status.is_client_error() || status.is_server_error())
         && res.response().extensions().get::<OwnBody>().is_none();
     if wants_page {
         let session = res.request().get_session();
-        let ps = PortalSession(&session);
-        let lang = ps
+        let lang = PortalSession(&session)
             .lang()
             .unwrap_or_else(|| Lang::from_accept_language(accept.as_deref()));
         let html = error_html(lang, status);
@@ -68,6 +48,42 @@ pub async fn frame(
     }
     secure_headers(res.headers_mut(), is_static && status.is_success(), https);
     Ok(res)
+}
+
+/// Outside everything: a failure of the session middleware (its store is
+/// the database, away or too busy) becomes a readable 503 page.
+pub async fn outer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let accept = accept_language(&req);
+    let https = is_https(&req);
+    match next.call(req).await {
+        Ok(res) => Ok(res.map_into_boxed_body()),
+        Err(e) => {
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            tracing::warn!(error = %e, %status, "request failed in the session middleware");
+            let lang = Lang::from_accept_language(accept.as_deref());
+            Err(FramedError {
+                status,
+                html: error_html(lang, status),
+                https,
+            }
+            .into())
+        }
+    }
+}
+
+fn accept_language(req: &ServiceRequest) -> Option<String> {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn is_https(req: &ServiceRequest) -> bool {
+    req.app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.is_https())
 }
 
 /// The error page for a status, in a language.

@@ -89,9 +89,10 @@ impl Application {
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
                 .wrap(from_fn(csrf::guard))
+                .wrap(from_fn(middleware::frame))
                 .wrap(session_middleware(store.clone(), key.clone(), https))
                 .wrap(TracingLogger::default())
-                .wrap(from_fn(middleware::frame))
+                .wrap(from_fn(middleware::outer))
                 .configure(routes::config)
                 .default_service(web::to(routes::not_found))
         })

@@ -228,16 +228,17 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let depth = match conn {
-        DbConnection::Sqlite(c) => {
-            <AnsiTransactionManager as TransactionManager<SqliteConnection>>::transaction_manager_status_mut(c)
-                .transaction_depth()?
-        }
-        DbConnection::Postgres(c) => {
-            <AnsiTransactionManager as TransactionManager<PgConnection>>::transaction_manager_status_mut(c)
-                .transaction_depth()?
-        }
-    };
+    let depth =
+        match conn {
+            DbConnection::Sqlite(c) => <AnsiTransactionManager as TransactionManager<
+                SqliteConnection,
+            >>::transaction_manager_status_mut(c)
+            .transaction_depth()?,
+            DbConnection::Postgres(c) => <AnsiTransactionManager as TransactionManager<
+                PgConnection,
+            >>::transaction_manager_status_mut(c)
+            .transaction_depth()?,
+        };
     if depth.is_some() {
         return conn.transaction(f);
     }

@@ -119,7 +119,7 @@ pub struct OrderFormPage {
     pub quantity: String,
     pub reference: String,
     pub form_token: String,
-    pub quantity_error: Option<&'static str>,
+    pub quantity_error: Option<String>,
     pub reference_error: Option<&'static str>,
     pub form_error: Option<&'static str>,
 }
@@ -235,7 +235,9 @@ pub async fn order_submit(
         (token_ok, q, r) => {
             let mut page = order_form_page(&who, &state, quantity, reference).await?;
             page.form_error = (!token_ok).then_some(t.form_expired);
-            page.quantity_error = q.err().map(|e| t.field_error(e));
+            page.quantity_error = q
+                .err()
+                .map(|_| who.lang.quantity_rule(state.settings.max_order_quantity));
             page.reference_error = r.err().map(|e| t.field_error(e));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

@@ -61,7 +61,10 @@ impl Browser {
             .expect("chromedriver starts");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not listen");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -115,16 +118,26 @@ impl Browser {
 
     /// Click something that loads a new page, and wait until it has.
     async fn submit(&self, css: &str) {
-        let old = self.client.find(Locator::Css("html")).await.expect("a page");
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a page");
         self.click(css).await;
         let started = Instant::now();
         // The old page's element goes stale once the new page replaced it.
         while old.tag_name().await.is_ok() {
-            assert!(started.elapsed() < Duration::from_secs(20), "no new page after clicking {css}");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no new page after clicking {css}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         while self.client.find(Locator::Css("body")).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "the page after {css} did not load");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the page after {css} did not load"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -150,14 +163,20 @@ impl Browser {
     }
 
     async fn path(&self) -> String {
-        self.client.current_url().await.expect("url").path().to_string()
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_string()
     }
 
     async fn sign_in(&self, app: &TestApp, email: &str) {
         self.go(app, "/login").await;
         self.fill("#email", email).await;
         self.fill("#password", PASSWORD).await;
-        self.submit("form[action=\"/login\"] button[type=submit]").await;
+        self.submit("form[action=\"/login\"] button[type=submit]")
+            .await;
     }
 
     async fn sign_out(&self) {
@@ -168,17 +187,25 @@ impl Browser {
     async fn shots(&self, name: &str) {
         let dir = screenshot_dir();
         for (width, height) in [(375u32, 812u32), (1280, 900)] {
-            self.client.set_window_size(width, height).await.expect("resize");
+            self.client
+                .set_window_size(width, height)
+                .await
+                .expect("resize");
             let png = self.client.screenshot().await.expect("screenshot");
             assert!(png.starts_with(b"\x89PNG"), "a PNG");
             std::fs::write(dir.join(format!("{name}-{width}.png")), png).expect("write screenshot");
         }
-        self.client.set_window_size(1280, 900).await.expect("resize");
+        self.client
+            .set_window_size(1280, 900)
+            .await
+            .expect("resize");
     }
 }
 
 fn screenshot_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let dir = target.join("screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
@@ -187,20 +214,47 @@ fn screenshot_dir() -> PathBuf {
 /// An over-licensed account with users in every state.
 fn scene(app: &TestApp) -> i64 {
     let w = app.world();
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
-    let d = |n: i64| (today + chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    let d = |n: i64| {
+        (today + chrono::Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
     for i in 0..11 {
-        app.add_user(w.a.id, &format!("E{i:03}"), UserStatus::Active, "2024-01-01", None);
+        app.add_user(
+            w.a.id,
+            &format!("E{i:03}"),
+            UserStatus::Active,
+            "2024-01-01",
+            None,
+        );
     }
     app.add_user(w.a.id, "P001", UserStatus::Passive, "2024-01-01", None);
-    app.add_user(w.a.id, "X001", UserStatus::Active, "2024-01-01", Some(&d(-2)));
-    app.add_user(w.a.id, "S001", UserStatus::Active, "2024-01-01", Some(&d(9)));
+    app.add_user(
+        w.a.id,
+        "X001",
+        UserStatus::Active,
+        "2024-01-01",
+        Some(&d(-2)),
+    );
+    app.add_user(
+        w.a.id,
+        "S001",
+        UserStatus::Active,
+        "2024-01-01",
+        Some(&d(9)),
+    );
     app.add_user(w.a.id, "F001", UserStatus::Active, &d(12), None);
     w.a.id
 }
 
 async fn owned(b: &Browser) -> i64 {
-    b.attr("#licenses-owned", "data-value").await.and_then(|v| v.parse().ok()).expect("owned")
+    b.attr("#licenses-owned", "data-value")
+        .await
+        .and_then(|v| v.parse().ok())
+        .expect("owned")
 }
 
 #[tokio::test]
@@ -217,15 +271,18 @@ async fn a_contact_orders_staff_approve_and_the_count_rises_in_a_real_browser() 
     assert_eq!(owned(&b).await, 10);
     b.shots("overview").await;
 
-    b.submit("nav.tabs a[href=\"/account/order-licenses\"]").await;
+    b.submit("nav.tabs a[href=\"/account/order-licenses\"]")
+        .await;
     assert_eq!(b.text("label[for=quantity]").await, "Order licenses");
     b.fill("#quantity", "seven").await;
-    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]").await;
+    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]")
+        .await;
     assert!(b.text("#quantity-error").await.contains("whole number"));
     b.shots("order-licenses-error").await;
     b.fill("#quantity", "7").await;
     b.fill("#reference", "PO-BROWSER").await;
-    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]").await;
+    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]")
+        .await;
     assert!(b.path().await.starts_with("/account/orders/"));
     assert!(b.text("#order-summary").await.contains("for 17 in all"));
     b.shots("order").await;
@@ -234,14 +291,19 @@ async fn a_contact_orders_staff_approve_and_the_count_rises_in_a_real_browser() 
     b.go(&app, "/account/users").await;
     b.shots("users").await;
     b.go(&app, "/account/reports/active-users").await;
-    assert!(b.client.find(Locator::Css("svg#chart polyline.forecast")).await.is_ok());
+    assert!(b
+        .client
+        .find(Locator::Css("svg#chart polyline.forecast"))
+        .await
+        .is_ok());
     b.shots("report").await;
     b.sign_out().await;
 
     b.sign_in(&app, "staff@vendor.example").await;
     assert_eq!(b.path().await, "/staff/orders");
     b.shots("staff-queue").await;
-    b.submit("#queue tr.order form[action$=\"/approve\"] button").await;
+    b.submit("#queue tr.order form[action$=\"/approve\"] button")
+        .await;
     assert_eq!(b.path().await, "/staff/orders");
     b.shots("staff-accounts-after-approval").await;
     b.sign_out().await;
@@ -264,7 +326,10 @@ async fn the_language_switch_works_in_a_real_browser() {
     b.submit("form[action=\"/language\"] button").await;
     assert_eq!(b.attr("html", "lang").await.as_deref(), Some("sv"));
     assert_eq!(b.path().await, "/account");
-    assert_eq!(b.text("nav.tabs a[href=\"/account/order-licenses\"]").await, "Beställ licenser");
+    assert_eq!(
+        b.text("nav.tabs a[href=\"/account/order-licenses\"]").await,
+        "Beställ licenser"
+    );
     b.go(&app, "/account/order-licenses").await;
     assert_eq!(b.text("label[for=quantity]").await, "Beställ licenser");
     b.shots("order-licenses-sv").await;
@@ -285,11 +350,18 @@ async fn ordering_works_with_javascript_off() {
     assert_eq!(b.path().await, "/account");
     b.go(&app, "/account/order-licenses").await;
     b.fill("#quantity", " 3 ").await;
-    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]").await;
+    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]")
+        .await;
     assert!(b.path().await.starts_with("/account/orders/"));
-    assert_eq!(b.attr("#order-quantity", "data-value").await.as_deref(), Some("3"));
+    assert_eq!(
+        b.attr("#order-quantity", "data-value").await.as_deref(),
+        Some("3")
+    );
     b.submit("form[action$=\"/cancel\"] button").await;
-    assert_eq!(b.attr("#order-status", "data-value").await.as_deref(), Some("cancelled"));
+    assert_eq!(
+        b.attr("#order-status", "data-value").await.as_deref(),
+        Some("cancelled")
+    );
     b.client.clone().close().await.expect("close");
 }
 
@@ -307,13 +379,18 @@ async fn axe_check(b: &Browser, axe: &str, label: String) -> Vec<String> {
         .expect("axe runs");
     result
         .as_array()
-        .map(|a| a.iter().map(|v| format!("{label}: {v}")).collect::<Vec<_>>())
+        .map(|a| {
+            a.iter()
+                .map(|v| format!("{label}: {v}"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
 }
 
 /// axe-core, installed from the npm registry by `.ci/run` (tests/browser).
 fn axe_source() -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/axe-core/axe.min.js");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(path).ok()
 }
 
@@ -324,7 +401,9 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     }
     let Some(axe) = axe_source() else {
         if std::env::var("PORTAL_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("axe-core is missing under tests/browser/node_modules and PORTAL_REQUIRE_BROWSER=1");
+            panic!(
+                "axe-core is missing under tests/browser/node_modules and PORTAL_REQUIRE_BROWSER=1"
+            );
         }
         eprintln!("SKIPPED (accessibility): axe-core is not installed; run `npm install` in tests/browser (.ci/run does)");
         return;
@@ -334,7 +413,14 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     let b = Browser::start(true).await;
     let mut pages: Vec<(&str, String)> = vec![("anonymous", "/login".into())];
     b.sign_in(&app, "contact@alpha.example").await;
-    for path in ["/account", "/account/order-licenses", "/account/orders", "/account/users", "/account/reports/active-users", "/me"] {
+    for path in [
+        "/account",
+        "/account/order-licenses",
+        "/account/orders",
+        "/account/users",
+        "/account/reports/active-users",
+        "/me",
+    ] {
         pages.push(("contact", path.into()));
     }
     let mut problems = Vec::new();
@@ -345,15 +431,25 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     // The order form with an error shown.
     b.go(&app, "/account/order-licenses").await;
     b.fill("#quantity", "0").await;
-    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]").await;
+    b.submit("form[action=\"/account/order-licenses\"] button[type=submit]")
+        .await;
     problems.extend(axe_check(&b, &axe, "order form with an error".into()).await);
     b.sign_out().await;
     problems.extend(axe_check(&b, &axe, "/login".into()).await);
     b.sign_in(&app, "staff@vendor.example").await;
-    for path in ["/staff/orders".to_string(), "/staff/accounts".into(), format!("/staff/accounts/{account}"), "/staff/audit".into()] {
+    for path in [
+        "/staff/orders".to_string(),
+        "/staff/accounts".into(),
+        format!("/staff/accounts/{account}"),
+        "/staff/audit".into(),
+    ] {
         b.go(&app, &path).await;
         problems.extend(axe_check(&b, &axe, path.clone()).await);
     }
-    assert!(problems.is_empty(), "accessibility violations:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "accessibility violations:\n{}",
+        problems.join("\n")
+    );
     b.client.clone().close().await.expect("close");
 }

@@ -137,7 +137,11 @@ async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
         Err(ops::OpError::NotFound)
     });
     assert!(outcome.is_err());
-    assert_eq!(app.account(account.id).licenses, 5, "the inner change rolled back with the outer");
+    assert_eq!(
+        app.account(account.id).licenses,
+        5,
+        "the inner change rolled back with the outer"
+    );
     let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
         ops::adjust_licenses(conn, None, account.id, 2, "inner")?;
         Ok(())

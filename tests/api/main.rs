@@ -3,6 +3,7 @@
 //! PostgreSQL database when `TEST_POSTGRES_URL` is set.
 
 mod helpers;
+mod language;
 
 mod browser;
 mod cli;
