@@ -24,6 +24,8 @@ pub struct SignedIn {
     pub csrf: String,
     pub session: Session,
     pub flash: Option<String>,
+    /// The client's address, for the log.
+    pub peer: String,
 }
 
 impl SignedIn {
@@ -53,7 +55,12 @@ impl SignedIn {
     }
 
     fn refuse(&self) -> AppError {
-        tracing::warn!(login_id = self.login.id, role = %self.login.role, "refused: role may not");
+        tracing::warn!(
+            login_id = self.login.id,
+            role = %self.login.role,
+            peer = %self.peer,
+            "refused: role may not"
+        );
         AppError::Forbidden
     }
 
@@ -125,6 +132,7 @@ impl FromRequest for SignedIn {
                 csrf,
                 session,
                 flash,
+                peer,
             })
         })
     }

@@ -76,6 +76,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Active users per account and end date (9999-12-31 for none), kept by
+    /// triggers on `users`.
+    user_counts (account_id, end_date) {
+        account_id -> BigInt,
+        end_date -> Date,
+        active_users -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         login_id -> Nullable<BigInt>,
@@ -97,6 +107,7 @@ diesel::joinable!(logins -> accounts (account_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(license_orders -> accounts (account_id));
 diesel::joinable!(active_user_snapshots -> accounts (account_id));
+diesel::joinable!(user_counts -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -105,6 +116,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     license_orders,
     audit_events,
     active_user_snapshots,
+    user_counts,
     sessions,
     portal_settings,
 );

@@ -4,9 +4,10 @@ use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
-use crate::db::schema::{accounts, users};
+use crate::db::schema::accounts;
 use crate::db::DbConnection;
 use crate::domain::counting::{self, DEFAULT_TIME_ZONE};
+use crate::models::User;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
@@ -97,38 +98,31 @@ impl Account {
     }
 
     /// Every account with its users counted on its own "today", over-licensed
-    /// first, then by name. One aggregate query for all accounts.
+    /// first, then by name. One aggregate over the per-end-date counts for
+    /// each distinct "today" (accounts in most zones share one).
     pub fn usage_list(
         conn: &mut DbConnection,
         now: chrono::DateTime<chrono::Utc>,
     ) -> QueryResult<Vec<AccountUsage>> {
         let all = Account::all(conn)?;
-        let mut out = Vec::with_capacity(all.len());
-        // Accounts share "today" when they share a time zone: group by it so
-        // one aggregate query per zone answers every account.
-        let mut zones: Vec<String> = all.iter().map(|a| a.time_zone.clone()).collect();
-        zones.sort();
-        zones.dedup();
+        let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, Vec<i64>> =
+            Default::default();
+        for a in &all {
+            by_day.entry(a.today(now)).or_default().push(a.id);
+        }
+        let single = by_day.len() == 1;
         let mut counts = std::collections::HashMap::new();
-        for zone in zones {
-            let day = counting::today_in(
-                counting::parse_time_zone(&zone).unwrap_or(chrono_tz::Europe::Stockholm),
-                now,
-            );
-            let rows: Vec<(i64, i64)> = users::table
-                .inner_join(accounts::table)
-                .filter(accounts::time_zone.eq(&zone))
-                .filter(users::status.eq("active"))
-                .filter(users::end_date.is_null().or(users::end_date.ge(day)))
-                .group_by(users::account_id)
-                .select((users::account_id, diesel::dsl::count_star()))
-                .load(conn)?;
-            counts.extend(rows);
+        for (day, ids) in &by_day {
+            let filter = if single { None } else { Some(ids.as_slice()) };
+            counts.extend(User::count_counted_all(conn, *day, filter)?);
         }
-        for account in all {
-            let counted = counts.get(&account.id).copied().unwrap_or(0);
-            out.push(AccountUsage { account, counted });
-        }
+        let mut out: Vec<AccountUsage> = all
+            .into_iter()
+            .map(|account| {
+                let counted = counts.get(&account.id).copied().unwrap_or(0);
+                AccountUsage { account, counted }
+            })
+            .collect();
         out.sort_by(|a, b| {
             (a.free() >= 0)
                 .cmp(&(b.free() >= 0))

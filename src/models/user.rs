@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::db::schema::users;
+use crate::db::schema::{user_counts, users};
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::counting::{self, CountReason, UserGroup, UserStatus};
 
@@ -80,18 +80,39 @@ impl User {
         counting::count_reason(self.status(), self.start_date, self.end_date, day)
     }
 
-    /// The users counted on `day`: the SQL form of `counting::is_counted`.
+    /// The users counted on `day`: the SQL form of `counting::is_counted`,
+    /// summed over the per-end-date counts the triggers keep.
     pub fn count_counted(
         conn: &mut DbConnection,
         account_id: i64,
         day: NaiveDate,
     ) -> QueryResult<i64> {
-        users::table
-            .filter(users::account_id.eq(account_id))
-            .filter(users::status.eq("active"))
-            .filter(users::end_date.is_null().or(users::end_date.ge(day)))
-            .count()
+        user_counts::table
+            .filter(user_counts::account_id.eq(account_id))
+            .filter(user_counts::end_date.ge(day))
+            .select(sum_active())
             .get_result(conn)
+    }
+
+    /// Users counted on `day` for every account, one row per account that
+    /// has any (accounts sharing `day` as "today").
+    pub fn count_counted_all(
+        conn: &mut DbConnection,
+        day: NaiveDate,
+        accounts: Option<&[i64]>,
+    ) -> QueryResult<Vec<(i64, i64)>> {
+        let base = user_counts::table.filter(user_counts::end_date.ge(day));
+        match accounts {
+            Some(ids) => base
+                .filter(user_counts::account_id.eq_any(ids.to_vec()))
+                .group_by(user_counts::account_id)
+                .select((user_counts::account_id, sum_active()))
+                .load(conn),
+            None => base
+                .group_by(user_counts::account_id)
+                .select((user_counts::account_id, sum_active()))
+                .load(conn),
+        }
     }
 
     /// How many users fall in each "before you order" group on `day`.
@@ -177,19 +198,14 @@ impl User {
         from: NaiveDate,
         to: NaiveDate,
     ) -> QueryResult<Vec<(NaiveDate, i64)>> {
-        let rows: Vec<(Option<NaiveDate>, i64)> = users::table
-            .filter(users::account_id.eq(account_id))
-            .filter(users::status.eq("active"))
-            .filter(users::end_date.ge(from))
-            .filter(users::end_date.le(to))
-            .group_by(users::end_date)
-            .select((users::end_date, diesel::dsl::count_star()))
-            .order(users::end_date.asc())
-            .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(d, n)| d.map(|d| (d, n)))
-            .collect())
+        user_counts::table
+            .filter(user_counts::account_id.eq(account_id))
+            .filter(user_counts::end_date.ge(from))
+            .filter(user_counts::end_date.le(to))
+            .filter(user_counts::active_users.gt(0))
+            .order(user_counts::end_date.asc())
+            .select((user_counts::end_date, user_counts::active_users))
+            .load(conn)
     }
 
     pub fn find_in_account(
@@ -293,6 +309,14 @@ fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) ->
         );
     }
     query
+}
+
+/// `SUM(active_users)` as a BIGINT on both backends (PostgreSQL's SUM of a
+/// BIGINT is NUMERIC), 0 when there are no rows.
+fn sum_active() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "CAST(COALESCE(SUM(user_counts.active_users), 0) AS BIGINT)",
+    )
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

@@ -410,7 +410,7 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
             }
         }
     }
-    for probe in [
+    let probes = [
         "2025-12-31",
         "2026-01-01",
         "2026-01-15",
@@ -419,32 +419,91 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
         "2026-02-02",
         "2026-03-31",
         "2026-04-01",
-    ] {
-        let probe = day(probe);
-        let sql = User::count_counted(&mut app.conn(), w.a.id, probe).expect("count");
-        let rule = all
-            .iter()
-            .filter(|(s, st, e)| is_counted(*s, *st, *e, probe))
-            .count() as i64;
-        assert_eq!(sql, rule, "{probe}");
-        for group in UserGroup::ALL {
-            let (_, total) = User::page(
+    ];
+    let check = |all: &[(UserStatus, NaiveDate, Option<NaiveDate>)], when: &str| {
+        for probe in probes {
+            let probe = day(probe);
+            let sql = User::count_counted(&mut app.conn(), w.a.id, probe).expect("count");
+            let rule = all
+                .iter()
+                .filter(|(s, st, e)| is_counted(*s, *st, *e, probe))
+                .count() as i64;
+            assert_eq!(sql, rule, "{when}: {probe}");
+            let (_, listed) = User::page(
                 &mut app.conn(),
                 w.a.id,
-                UserFilter::Group(group),
+                UserFilter::Counted,
                 probe,
                 "",
                 0,
-                1000,
+                1,
             )
             .expect("page");
-            let rule = all
-                .iter()
-                .filter(|(s, st, e)| user_group(*s, *st, *e, probe) == Some(group))
-                .count() as i64;
-            assert_eq!(total, rule, "{probe} {group:?}");
+            assert_eq!(listed, rule, "{when}: {probe} list total");
+            for group in UserGroup::ALL {
+                let (_, total) = User::page(
+                    &mut app.conn(),
+                    w.a.id,
+                    UserFilter::Group(group),
+                    probe,
+                    "",
+                    0,
+                    1000,
+                )
+                .expect("page");
+                let rule = all
+                    .iter()
+                    .filter(|(s, st, e)| user_group(*s, *st, *e, probe) == Some(group))
+                    .count() as i64;
+                assert_eq!(total, rule, "{when}: {probe} {group:?}");
+            }
         }
+    };
+    check(&all, "after inserts");
+
+    // Change users every way the portal can: status, end date, both, and
+    // an import that rewrites a row; the kept counts must follow.
+    let users = User::page(
+        &mut app.conn(),
+        w.a.id,
+        UserFilter::All,
+        day("2026-01-01"),
+        "",
+        0,
+        1000,
+    )
+    .expect("page")
+    .0;
+    for (i, u) in users.iter().enumerate() {
+        let idx: usize = u.employee_number[1..].parse::<usize>().expect("number") - 1;
+        let (status, start, end) = all[idx];
+        let (new_status, new_end) = match i % 4 {
+            0 => (
+                if status == UserStatus::Active {
+                    UserStatus::Passive
+                } else {
+                    UserStatus::Active
+                },
+                end,
+            ),
+            1 => (status, None),
+            2 => (status, Some(day("2026-03-31")).filter(|e| *e >= start)),
+            _ => continue,
+        };
+        User::set_status_and_end(&mut app.conn(), u.id, new_status, new_end).expect("update");
+        all[idx] = (new_status, start, new_end);
     }
+    check(&all, "after changes");
+    let csv = "employee_number,name,status,start_date,end_date\nR1,Renamed,passive,2026-01-01,\nR99,New,active,2026-01-01,2026-02-01\n";
+    license_portal::ops::import_users(&mut app.conn(), None, w.a.id, csv.as_bytes())
+        .expect("import");
+    all[0] = (UserStatus::Passive, day("2026-01-01"), None);
+    all.push((
+        UserStatus::Active,
+        day("2026-01-01"),
+        Some(day("2026-02-01")),
+    ));
+    check(&all, "after an import");
 }
 
 #[tokio::test]
