@@ -28,7 +28,8 @@ fn add_days(day: NaiveDate, n: i64) -> NaiveDate {
     }
 }
 
-/// Load the dataset unless its staff login exists; returns the sign-ins.
+/// Load the dataset, all of it or none, unless its staff login exists;
+/// returns the sign-ins.
 pub fn load(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
@@ -36,6 +37,12 @@ pub fn load(
     if Login::find_by_email(conn, SIGNINS[0].1)?.is_some() {
         return Ok(SIGNINS.to_vec());
     }
+    crate::db::write_transaction(conn, |conn| fill(conn, now))?;
+    Ok(SIGNINS.to_vec())
+}
+
+/// Everything of the demo, inside the caller's transaction.
+fn fill(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
     let staff = make_login(conn, SIGNINS[0], None, "Stina Support")?;
 
     let nordic = ops::create_account(
@@ -238,7 +245,7 @@ pub fn load(
             )?;
         }
     }
-    Ok(SIGNINS.to_vec())
+    Ok(())
 }
 
 fn make_login(

@@ -78,7 +78,11 @@ impl ResponseError for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        AppError::Internal(e.into())
+        if crate::db::is_unavailable(&e) {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Internal(e.into())
+        }
     }
 }
 
@@ -105,7 +109,7 @@ impl From<OpError> for AppError {
         match e {
             OpError::NotFound | OpError::UnknownAccount => AppError::NotFound,
             OpError::NotPending => AppError::AlreadyDecided,
-            OpError::Db(e) => AppError::Internal(e.into()),
+            OpError::Db(e) => e.into(),
             OpError::Hash => AppError::Internal(anyhow::anyhow!("password hashing failed")),
             // Handlers re-render forms for these; reaching here is a 422 page.
             OpError::Invalid { .. }

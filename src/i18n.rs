@@ -68,18 +68,18 @@ impl Lang {
         }
     }
 
-    /// "You own X licenses; this order adds N, for X+N in all."
+    /// "You owned X licenses; this order adds N, for X+N in all."
     pub fn order_summary(self, owned: i64, adds: i64) -> String {
         let total = owned.saturating_add(adds);
         match self {
             Lang::En => format!(
-                "You own {} licenses; this order adds {}, for {} in all.",
+                "You owned {} licenses; this order adds {}, for {} in all.",
                 self.num(owned),
                 self.num(adds),
                 self.num(total)
             ),
             Lang::Sv => format!(
-                "Du äger {} licenser; den här beställningen lägger till {}, totalt {}.",
+                "Du ägde {} licenser; den här beställningen lägger till {}, totalt {}.",
                 self.num(owned),
                 self.num(adds),
                 self.num(total)
@@ -377,6 +377,8 @@ catalog! {
     kind_licenses_adjusted,
     kind_user_changed,
     kind_users_imported,
+    kind_language_changed,
+    report_no_list,
 }
 
 impl Msgs {
@@ -455,6 +457,7 @@ impl Msgs {
             "order_rejected" => self.kind_order_rejected,
             "licenses_adjusted" => self.kind_licenses_adjusted,
             "user_changed" => self.kind_user_changed,
+            "language_changed" => self.kind_language_changed,
             _ => self.kind_users_imported,
         }
     }
@@ -625,6 +628,8 @@ pub static EN: Msgs = Msgs {
     kind_licenses_adjusted: "licenses adjusted",
     kind_user_changed: "user changed",
     kind_users_imported: "users imported",
+    kind_language_changed: "language changed",
+    report_no_list: "Only the count of a day before today is kept; there is no list to download.",
     users_title: "Users",
     filter_all: "All",
     filter_counted: "Counted",
@@ -824,6 +829,8 @@ pub static SV: Msgs = Msgs {
     kind_licenses_adjusted: "licenser justerade",
     kind_user_changed: "användare ändrad",
     kind_users_imported: "användare importerade",
+    kind_language_changed: "språk ändrat",
+    report_no_list: "För en dag före i dag sparas bara antalet; det finns ingen lista att ladda ner.",
     users_title: "Användare",
     filter_all: "Alla",
     filter_counted: "Räknade",

@@ -277,6 +277,9 @@ pub fn place_order(
         if let Some(existing) = LicenseOrder::find_by_form_token(conn, form_token)? {
             return Ok(existing);
         }
+        let owned = Account::find(conn, account_id)?
+            .ok_or(OpError::NotFound)?
+            .licenses;
         let order = LicenseOrder::insert(
             conn,
             &NewLicenseOrder {
@@ -289,7 +292,8 @@ pub fn place_order(
                 ordered_at: now_utc(),
             },
         )?;
-        AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference).insert(conn)?;
+        AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
+            .insert(conn)?;
         Ok(order)
     });
     match attempt {

@@ -35,7 +35,13 @@ pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if req.method() != Method::POST {
+    // Only POSTs that a POST route will take are checked; anything else is
+    // answered by the router (404 or 405) without running a handler.
+    let guarded = req.method() == Method::POST
+        && req
+            .match_pattern()
+            .is_some_and(|p| !crate::routes::GET_ONLY.contains(&p.as_str()));
+    if !guarded {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     match check(&mut req).await {
@@ -45,7 +51,7 @@ pub async fn guard(
                 let login = PortalSession(&req.get_session()).login_id();
                 tracing::warn!(
                     login_id = ?login,
-                    peer = %req.connection_info().realip_remote_addr().unwrap_or("-"),
+                    peer = %crate::auth::peer_of(req.peer_addr()),
                     path = %req.path(),
                     "refused: CSRF or cross-site POST"
                 );
@@ -59,24 +65,30 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
     if is_cross_site(req) {
         return Err(AppError::Csrf);
     }
+    // A multipart boundary is case-sensitive: keep the header as sent and
+    // lower-case only the media type.
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_ascii_lowercase();
+        .to_string();
     let essence = content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_string();
+        .to_ascii_lowercase();
     let upload = is_upload_route(req.path());
     let limit = match essence.as_str() {
         "application/x-www-form-urlencoded" => FORM_LIMIT,
         "multipart/form-data" if upload => UPLOAD_LIMIT,
         _ => return Err(AppError::UnsupportedMediaType),
     };
+    // Only a signed-in login may send an upload of up to 20 MiB.
+    if essence == "multipart/form-data" && PortalSession(&req.get_session()).login_id().is_none() {
+        return Err(AppError::Csrf);
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -175,11 +187,10 @@ pub struct Part {
 /// The parts of a `multipart/form-data` body (RFC 7578), small and strict:
 /// anything malformed is a 400.
 pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, AppError> {
-    let boundary = content_type
-        .split(';')
-        .filter_map(|p| p.trim().strip_prefix("boundary="))
-        .next()
-        .map(|b| b.trim_matches('"').to_string())
+    let boundary = header_params(content_type)
+        .into_iter()
+        .find(|(name, _)| name == "boundary")
+        .map(|(_, value)| value)
         .filter(|b| !b.is_empty())
         .ok_or(AppError::BadRequest)?;
     let delimiter = format!("--{boundary}");
@@ -200,16 +211,14 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, App
         let mut name = None;
         let mut filename = None;
         for line in headers.split("\r\n") {
-            if line
-                .to_ascii_lowercase()
-                .starts_with("content-disposition:")
-            {
-                for param in line.split(';').skip(1) {
-                    let param = param.trim();
-                    if let Some(v) = param.strip_prefix("name=") {
-                        name = Some(v.trim_matches('"').to_string());
-                    } else if let Some(v) = param.strip_prefix("filename=") {
-                        filename = Some(v.trim_matches('"').to_string());
+            if let Some((field, value)) = line.split_once(':') {
+                if field.trim().eq_ignore_ascii_case("content-disposition") {
+                    for (param, v) in header_params(value) {
+                        match param.as_str() {
+                            "name" => name = Some(v),
+                            "filename" => filename = Some(v),
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -243,6 +252,33 @@ fn multipart_text_fields(
         .collect())
 }
 
+/// The `name=value` parameters after the first `;` of a header value, names
+/// lower-cased, quoted values unquoted (a `;` inside quotes stays).
+fn header_params(value: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut pieces = Vec::new();
+    let (mut current, mut quoted, mut escaped) = (String::new(), false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => {
+                current.push(c);
+                escaped = false;
+            }
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => pieces.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    pieces.push(current);
+    for piece in pieces.into_iter().skip(1) {
+        if let Some((name, v)) = piece.split_once('=') {
+            params.push((name.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    params
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -272,5 +308,19 @@ mod tests {
             ]
         );
         assert!(multipart_text_fields("multipart/form-data", body).is_err());
+    }
+
+    #[test]
+    fn boundaries_keep_their_case_and_quoted_parameters_their_semicolons() {
+        let body = b"--WebKitFormBoundaryAbC\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;name=x.csv\"\r\n\r\nE1\r\n--WebKitFormBoundaryAbC--\r\n";
+        let parts = multipart_parts("multipart/form-data; Boundary=WebKitFormBoundaryAbC", body)
+            .expect("parse");
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].name, "file");
+        assert_eq!(parts[0].filename.as_deref(), Some("a;name=x.csv"));
+        assert_eq!(parts[0].data, b"E1");
+        assert!(
+            multipart_parts("multipart/form-data; boundary=webkitformboundaryabc", body).is_err()
+        );
     }
 }

@@ -25,6 +25,13 @@ pub(crate) const ROW_ID: &str = "_row";
 pub(crate) const STATE_LOGIN_ID: &str = LOGIN_ID;
 pub(crate) const STATE_USER_AGENT: &str = USER_AGENT;
 
+/// The client's address for the log: the socket's, never a header the
+/// client could write.
+pub fn peer_of(addr: Option<std::net::SocketAddr>) -> String {
+    addr.map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
 /// A random token of 32 bytes, hex-encoded.
 pub fn random_token() -> String {
     use rand::RngCore;

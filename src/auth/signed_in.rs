@@ -81,11 +81,7 @@ impl FromRequest for SignedIn {
             .get(actix_web::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let peer = req
-            .connection_info()
-            .realip_remote_addr()
-            .unwrap_or("-")
-            .to_string();
+        let peer = super::peer_of(req.peer_addr());
         let path = req.path().to_string();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;

@@ -158,8 +158,12 @@ impl r2d2::ManageConnection for Manager {
             .map_err(|e| ConnectError(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConnection::Sqlite(c) => c.is_broken(),
+            DbConnection::Postgres(c) => c.is_broken(),
+        }
     }
 }
 
@@ -193,13 +197,15 @@ pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, Conn
 }
 
 /// A pool that connects lazily, for a server that must start (and answer
-/// `/healthz` with 503) while its database is away.
+/// `/healthz` with 503) while its database is away. PostgreSQL connections
+/// are checked when taken, so a server restart costs no failed request;
+/// a SQLite file never drops its connection.
 pub fn build_pool_unchecked(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
     r2d2::Pool::builder()
         .max_size(options.max_size)
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
-        .test_on_check_out(false)
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
         .build_unchecked(Manager::new(url.clone()))
 }
 
@@ -274,6 +280,24 @@ fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
         DbConnection::Postgres(c) => AnsiTransactionManager::rollback_transaction(c),
+    }
+}
+
+/// True when the error means the database is away or too busy, rather than
+/// that the request was wrong: the answer is 503, not 500.
+pub fn is_unavailable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        | Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            message.contains("database is locked")
+                || message.contains("database is busy")
+                || message.contains("deadlock detected")
+                || message.contains("terminating connection")
+        }
+        _ => false,
     }
 }
 

@@ -47,6 +47,7 @@ pub enum Problem {
     WrongCellCount,
     Empty,
     TooLong,
+    ControlCharacter,
     UnknownStatus(String),
     BadDate(String),
     EndBeforeStart,
@@ -77,6 +78,7 @@ impl fmt::Display for ImportError {
             Problem::WrongCellCount => "the row does not have one cell for each column".into(),
             Problem::Empty => "must not be empty".into(),
             Problem::TooLong => "is too long".into(),
+            Problem::ControlCharacter => "contains a control character".into(),
             Problem::UnknownStatus(s) => {
                 format!("unknown status {s:?}; allowed: active, passive")
             }
@@ -143,6 +145,11 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         }
         if employee_number.chars().count() > MAX_EMPLOYEE_NUMBER_CHARS {
             return Err(err(line, COLUMNS[0], Problem::TooLong));
+        }
+        for (col, text) in [(0, employee_number), (1, cell(1))] {
+            if text.chars().any(char::is_control) {
+                return Err(err(line, COLUMNS[col], Problem::ControlCharacter));
+            }
         }
         let name = cell(1);
         if name.is_empty() {
@@ -240,6 +247,7 @@ mod tests {
             ),
             ("E1,A,active,2024-05-01,2024-04-30\n", 2, "end_date"),
             (",A,active,2024-05-01,\n", 2, "employee_number"),
+            ("E1,A\u{0}B,active,2024-05-01,\n", 2, "name"),
             ("E1,,active,2024-05-01,\n", 2, "name"),
         ];
         for (body, line, field) in cases {

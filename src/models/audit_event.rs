@@ -115,18 +115,32 @@ impl AuditEvent {
         )
     }
 
+    pub fn language_changed(
+        login_id: i64,
+        account_id: Option<i64>,
+        language: &str,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(login_id),
+            account_id,
+            "language_changed",
+            json!({"login_id": login_id, "language": language}),
+        )
+    }
+
     pub fn order_placed(
         by: i64,
         account_id: i64,
         order_id: i64,
         quantity: i64,
         reference: Option<&str>,
+        licenses_owned: i64,
     ) -> NewAuditEvent {
         NewAuditEvent::new(
             Some(by),
             Some(account_id),
             "order_placed",
-            json!({"order_id": order_id, "quantity": quantity, "reference": reference}),
+            json!({"order_id": order_id, "quantity": quantity, "reference": reference, "licenses_owned": licenses_owned}),
         )
     }
 
@@ -226,6 +240,24 @@ impl AuditEvent {
             .limit(limit)
             .select(AuditEvent::as_select())
             .load(conn)
+    }
+
+    /// The licenses the account owned when it placed the order, as its
+    /// `order_placed` event recorded them.
+    pub fn licenses_when_ordered(
+        conn: &mut DbConnection,
+        account_id: i64,
+        order_id: i64,
+    ) -> QueryResult<Option<i64>> {
+        let details: Vec<String> = audit_events::table
+            .filter(audit_events::account_id.eq(account_id))
+            .filter(audit_events::kind.eq("order_placed"))
+            .select(audit_events::details)
+            .load(conn)?;
+        Ok(details.iter().find_map(|d| {
+            let v: serde_json::Value = serde_json::from_str(d).ok()?;
+            (v.get("order_id")?.as_i64()? == order_id).then(|| v.get("licenses_owned")?.as_i64())?
+        }))
     }
 
     pub fn count_kind(conn: &mut DbConnection, kind: &str) -> QueryResult<i64> {

@@ -73,10 +73,14 @@ impl LicenseOrder {
             .optional()
     }
 
+    /// The order a form token made; text no token can hold finds none.
     pub fn find_by_form_token(
         conn: &mut DbConnection,
         token: &str,
     ) -> QueryResult<Option<LicenseOrder>> {
+        if token.is_empty() || token.len() > 200 || token.chars().any(char::is_control) {
+            return Ok(None);
+        }
         license_orders::table
             .filter(license_orders::form_token.eq(token))
             .select(LicenseOrder::as_select())

@@ -68,7 +68,11 @@ impl Login {
     }
 
     /// Look up by email, case-insensitively (emails are stored lower-cased).
+    /// Text no email can hold (control characters) finds no one.
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Login>> {
+        if email.chars().any(char::is_control) || email.len() > 254 {
+            return Ok(None);
+        }
         logins::table
             .filter(logins::email.eq(email.trim().to_lowercase()))
             .select(Login::as_select())
@@ -104,25 +108,38 @@ impl Login {
         logins::table.count().get_result(conn)
     }
 
-    /// Count one more failure; the tenth in a row locks the login.
-    pub fn record_failure(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(logins::table.find(id))
-            .set(logins::failed_attempts.eq(logins::failed_attempts + 1))
-            .execute(conn)?;
-        let lock_until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
-        diesel::update(
-            logins::table
-                .find(id)
-                .filter(logins::failed_attempts.ge(LOCKOUT_THRESHOLD)),
-        )
-        .set((
-            logins::locked_until.eq(Some(lock_until)),
-            logins::failed_attempts.eq(0),
-        ))
-        .execute(conn)?;
-        Ok(())
+    /// Count this sign-in attempt before its password is checked; the tenth
+    /// in a row locks the login for 15 minutes. Returns false (counting
+    /// nothing) while the login is locked. Run it in a write transaction, so
+    /// parallel guesses cannot all pass the check before the lock is written.
+    pub fn reserve_attempt(
+        conn: &mut DbConnection,
+        id: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let Some(login) = Login::find(conn, id)? else {
+            return Ok(false);
+        };
+        if login.is_locked(now) {
+            return Ok(false);
+        }
+        if login.failed_attempts + 1 >= LOCKOUT_THRESHOLD {
+            let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
+            diesel::update(logins::table.find(id))
+                .set((
+                    logins::failed_attempts.eq(0),
+                    logins::locked_until.eq(Some(until)),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(logins::table.find(id))
+                .set(logins::failed_attempts.eq(logins::failed_attempts + 1))
+                .execute(conn)?;
+        }
+        Ok(true)
     }
 
+    /// A right password: the count of failures starts again and any lock ends.
     pub fn record_success(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
         diesel::update(logins::table.find(id))
             .set((

@@ -298,15 +298,30 @@ fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) ->
             .filter(users::start_date.gt(day))
             .filter(users::end_date.is_null().or(users::end_date.gt(soon))),
     };
-    let q = q.trim();
+    let q: String = q.trim().chars().filter(|c| !c.is_control()).collect();
     if !q.is_empty() {
-        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
-        query = query.filter(
-            lower(users::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(users::employee_number).like(pattern).escape('\\')),
-        );
+        // SQLite's lower() knows ASCII only: also try the text as typed and
+        // with a capital first letter, so "åsa" and "ÖSTER" find "Åsa Öster".
+        let lowered = q.to_lowercase();
+        let mut capital: String = lowered
+            .chars()
+            .take(1)
+            .flat_map(char::to_uppercase)
+            .collect();
+        capital.push_str(&lowered.chars().skip(1).collect::<String>());
+        let mut condition: Box<
+            dyn BoxableExpression<users::table, MultiBackend, SqlType = diesel::sql_types::Bool>,
+        > = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
+        for form in [lowered, q.clone(), capital] {
+            let pattern = format!("%{}%", escape_like(&form));
+            condition = Box::new(
+                condition
+                    .or(lower(users::name).like(pattern.clone()).escape('\\'))
+                    .or(users::name.like(pattern.clone()).escape('\\'))
+                    .or(lower(users::employee_number).like(pattern).escape('\\')),
+            );
+        }
+        query = query.filter(condition);
     }
     query
 }

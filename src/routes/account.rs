@@ -12,7 +12,7 @@ use crate::domain::validation;
 use crate::error::AppError;
 use crate::models::license_order::login_email;
 use crate::models::user::GroupCounts;
-use crate::models::{Account, LicenseOrder, User};
+use crate::models::{Account, AuditEvent, LicenseOrder, User};
 use crate::ops;
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::routes::path_id;
@@ -294,22 +294,25 @@ pub async fn order(
     let account = who.customer()?.clone();
     let id = path_id(&path)?;
     let account_id = account.id;
-    let (o, by, decided_by) = state
+    let current = account.licenses;
+    let (o, by, decided_by, owned_then) = state
         .db(move |conn| {
             let o =
                 LicenseOrder::find_in_account(conn, account_id, id)?.ok_or(AppError::NotFound)?;
+            let owned_then =
+                AuditEvent::licenses_when_ordered(conn, account_id, id)?.unwrap_or(current);
             let by = login_email(conn, o.ordered_by)?.unwrap_or_default();
             let decided_by = match o.decided_by {
                 Some(d) => login_email(conn, d)?.unwrap_or_default(),
                 None => String::new(),
             };
-            Ok((o, by, decided_by))
+            Ok((o, by, decided_by, owned_then))
         })
         .await?;
     let pending = o.status().may_decide();
     ok(&OrderPage {
         c: Chrome::signed_in(&who, "orders", &format!("/account/orders/{id}")),
-        summary: who.lang.order_summary(account.licenses, o.quantity),
+        summary: who.lang.order_summary(owned_then, o.quantity),
         o: order_line(&o, &who, by, decided_by),
         pending,
         may_cancel: pending && who.login.role().changes_account(),

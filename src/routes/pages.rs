@@ -143,3 +143,14 @@ pub struct ErrorPage {
     pub status: u16,
     pub message: &'static str,
 }
+
+/// A page that only says something, with a way on.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub c: Chrome,
+    pub title: &'static str,
+    pub message: &'static str,
+    pub link: String,
+    pub link_text: &'static str,
+}

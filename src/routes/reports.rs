@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::maintenance;
 use crate::models::snapshot::Snapshot;
 use crate::models::{Account, User};
-use crate::routes::pages::{ok, render, Chrome};
+use crate::routes::pages::{ok, render, Chrome, MessagePage};
 use crate::routes::users::{parse_page, UserLine, PAGE_SIZE};
 use crate::state::AppState;
 
@@ -38,6 +38,7 @@ pub struct ReportPage {
     pub chart: Chart,
     pub chart_start: String,
     pub chart_end: String,
+    pub today: String,
     pub frees: Vec<String>,
 }
 
@@ -146,6 +147,7 @@ pub async fn active_users(
         prev: (!past && page > 1).then(|| report_url(on, page - 1)),
         next: (!past && page < pages).then(|| report_url(on, page + 1)),
         chart,
+        today: today.to_string(),
         chart_start: (today - chrono::Duration::days(HORIZON_DAYS as i64)).to_string(),
         chart_end: (today + chrono::Duration::days(HORIZON_DAYS as i64)).to_string(),
         frees: report::frees_up(&data.end_dates)
@@ -172,7 +174,15 @@ pub async fn active_users_csv(
     let on = day_of(q.on.as_deref(), today)?;
     if on < today {
         // Only the count of a past day is kept: there is no list to give.
-        return active_users(who, state, q).await;
+        let t = who.lang.msgs();
+        let page = MessagePage {
+            c: Chrome::signed_in(&who, "reports", "/account/reports/active-users"),
+            title: t.report_title,
+            message: t.report_no_list,
+            link: format!("/account/reports/active-users?on={on}"),
+            link_text: t.report_title,
+        };
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let account_id = account.id;
     let state = state.into_inner();

@@ -8,9 +8,10 @@ use serde::Deserialize;
 
 use crate::auth::password::{dummy_verify, verify_password};
 use crate::auth::{PortalSession, SignedIn};
+use crate::db::write_transaction;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::models::{now_utc, Login};
+use crate::models::{now_utc, AuditEvent, Login};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::state::AppState;
 
@@ -32,10 +33,7 @@ fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
 }
 
 fn peer(req: &HttpRequest) -> String {
-    req.connection_info()
-        .realip_remote_addr()
-        .unwrap_or("-")
-        .to_string()
+    crate::auth::peer_of(req.peer_addr())
 }
 
 /// `GET /`: each role's home.
@@ -87,23 +85,24 @@ pub async fn login_submit(
         .db(move |conn| {
             let Some(login) = Login::find_by_email(conn, &email_for_db)? else {
                 dummy_verify(&password);
-                return Ok(Err(Refusal::UnknownEmail));
+                return Ok(Err((Refusal::UnknownEmail, None)));
             };
-            let now = now_utc();
             if login.disabled {
                 dummy_verify(&password);
-                return Ok(Err(Refusal::Disabled));
+                return Ok(Err((Refusal::Disabled, Some(login.id))));
             }
-            if login.is_locked(now) {
+            let now = now_utc();
+            let reserved =
+                write_transaction(conn, |conn| Login::reserve_attempt(conn, login.id, now))?;
+            if !reserved {
                 dummy_verify(&password);
-                return Ok(Err(Refusal::Locked));
+                return Ok(Err((Refusal::Locked, Some(login.id))));
             }
             if verify_password(&login.password_hash, &password) {
                 Login::record_success(conn, login.id)?;
                 Ok(Ok(login))
             } else {
-                Login::record_failure(conn, login.id, now)?;
-                Ok(Err(Refusal::WrongPassword))
+                Ok(Err((Refusal::WrongPassword, Some(login.id))))
             }
         })
         .await?;
@@ -120,14 +119,21 @@ pub async fn login_submit(
             PortalSession(&session).sign_in(login.id, ua, lang);
             Ok(see_other("/"))
         }
-        Err(why) => {
+        Err((why, login_id)) => {
             let reason = match why {
                 Refusal::UnknownEmail => "unknown email",
                 Refusal::Disabled => "disabled login",
                 Refusal::Locked => "locked login",
                 Refusal::WrongPassword => "wrong password",
             };
-            tracing::warn!(%email, %peer, reason, "sign-in failed");
+            // An unknown "email" is often a password typed in the wrong
+            // field: the log gets a hash of it, never the text.
+            match login_id {
+                Some(login_id) => tracing::warn!(login_id, %email, %peer, reason, "sign-in failed"),
+                None => {
+                    tracing::warn!(email_hash = %short_hash(&email), %peer, reason, "sign-in failed")
+                }
+            }
             let ps = PortalSession(&session);
             let lang = request_lang(&req, &session);
             render(
@@ -170,7 +176,16 @@ pub async fn set_language(
     if let Some(login_id) = ps.login_id() {
         state
             .db(move |conn| {
-                Login::set_language(conn, login_id, lang.code())?;
+                write_transaction(conn, |conn| {
+                    let login =
+                        Login::find(conn, login_id)?.ok_or(diesel::result::Error::NotFound)?;
+                    if login.language.as_deref() != Some(lang.code()) {
+                        Login::set_language(conn, login_id, lang.code())?;
+                        AuditEvent::language_changed(login_id, login.account_id, lang.code())
+                            .insert(conn)?;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })?;
                 Ok(())
             })
             .await?;
@@ -178,11 +193,45 @@ pub async fn set_language(
     Ok(see_other(safe_back(&form.back)))
 }
 
-/// A local path to return to, never another site.
+/// A local path to return to, never another site: `/` and then only
+/// letters, digits and `/?&=%._~-` (no `//`, backslash or control character).
 pub fn safe_back(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/?&=%._~-".contains(c);
+    if back.starts_with('/')
+        && !back.starts_with("//")
+        && back.len() <= 500
+        && back.chars().all(allowed)
+    {
         back
     } else {
         "/"
+    }
+}
+
+fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(text.as_bytes())[..6])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_back;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(
+            safe_back("/account/users?filter=counted&page=2"),
+            "/account/users?filter=counted&page=2"
+        );
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example",
+            "https://evil.example",
+            "/a\r\nSet-Cookie: x",
+            "/\\evil",
+            "",
+        ] {
+            assert_eq!(safe_back(bad), "/", "{bad:?}");
+        }
     }
 }

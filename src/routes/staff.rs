@@ -128,7 +128,18 @@ pub async fn approve(
 ) -> Result<HttpResponse, AppError> {
     who.staff()?;
     let id = path_id(&path)?;
-    let note = validation::parse_reference(&form.note).ok().flatten();
+    // The note is optional when approving; a bad one is refused, not dropped.
+    let note = match form.note.trim() {
+        "" => None,
+        text => match validation::required_text(text, 500) {
+            Ok(note) => Some(note),
+            Err(e) => {
+                let mut page = queue_page(&who, &state, OrderStatus::Pending).await?;
+                page.error = Some(who.lang.msgs().field_error(e));
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+        },
+    };
     let login = who.login.clone();
     let result = state
         .db(

@@ -408,3 +408,16 @@ pub fn order_count(app: &TestApp) -> i64 {
         .get_result(&mut *app.conn())
         .expect("count")
 }
+
+/// Percent-encode a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -66,7 +66,7 @@ async fn the_whole_loop_from_order_to_approval() {
         .await;
     assert_eq!(
         text_of(&page, "#order-summary").as_deref(),
-        Some("You own 10 licenses; this order adds 7, for 17 in all.")
+        Some("You owned 10 licenses; this order adds 7, for 17 in all.")
     );
     assert_eq!(data_value(&page, "order-quantity"), Some(7));
     assert_eq!(text_of(&page, "#order-reference").as_deref(), Some("PO-77"));
@@ -666,4 +666,60 @@ async fn the_accounts_list_puts_over_licensed_accounts_first() {
         ),
         1
     );
+}
+
+#[tokio::test]
+async fn a_bad_approval_note_is_refused_not_dropped() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let id = id_of(&order(&app, &contact, "4").await);
+    let before = fingerprint(&app);
+    let long = "n".repeat(501);
+    let res = app
+        .post(
+            &staff,
+            &format!("/staff/orders/{id}/approve"),
+            &[("note", &long)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fingerprint(&app), before);
+    let res = app
+        .post(
+            &staff,
+            &format!("/staff/orders/{id}/approve"),
+            &[("note", "Welcome")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.account(w.a.id).licenses, 14);
+    let (_, page) = app
+        .get_html(&contact, &format!("/account/orders/{id}"))
+        .await;
+    assert_eq!(text_of(&page, "#decision-note").as_deref(), Some("Welcome"));
+    // The page still says what the account owned when it ordered.
+    assert_eq!(
+        text_of(&page, "#order-summary").as_deref(),
+        Some("You owned 10 licenses; this order adds 4, for 14 in all.")
+    );
+}
+
+#[tokio::test]
+async fn a_form_token_no_server_issued_is_unknown() {
+    let app = spawn_app().await;
+    app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    for token in ["a\u{0}b", &"9".repeat(400)] {
+        let res = app
+            .post(
+                &contact,
+                "/account/order-licenses",
+                &[("quantity", "3"), ("reference", ""), ("form_token", token)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(order_count(&app), 0);
 }

@@ -589,6 +589,27 @@ async fn staff_import_users_from_an_upload_with_the_command_lines_rules() {
         1
     );
 
+    // A browser's boundary has capitals; it must survive the guard.
+    let boundary = "----WebKitFormBoundaryAbC123xYz";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"u.csv\"\r\nContent-Type: text/csv\r\n\r\nemployee_number,name,status,start_date,end_date\nE3,Cia,active,2024-01-01,\n\r\n--{boundary}--\r\n"
+    );
+    let res = staff
+        .post(&path)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        User::count_counted(&mut app.conn(), w.a.id, day("2026-01-01")).expect("count"),
+        2
+    );
+
     // Without the token the upload is refused like every other POST.
     let form = reqwest::multipart::Form::new().part(
         "file",
@@ -623,4 +644,44 @@ async fn staff_import_users_from_an_upload_with_the_command_lines_rules() {
             .status(),
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn the_csv_of_a_past_day_is_refused_and_search_knows_swedish_letters() {
+    let app = spawn_app_at(noon()).await;
+    let w = app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    Snapshot::record(
+        &mut app.conn(),
+        &Snapshot {
+            account_id: w.a.id,
+            day: day("2026-05-01"),
+            active_users: 4,
+            licenses: 10,
+        },
+    )
+    .expect("snapshot");
+    let res = app
+        .get(&c, "/account/reports/active-users.csv?on=2026-05-01")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .contains("csv"));
+
+    let csv = "employee_number,name,status,start_date,end_date\nÅ1,Åsa Öster,active,2024-01-01,\nB2,Bo Berg,active,2024-01-01,\n";
+    license_portal::ops::import_users(&mut app.conn(), None, w.a.id, csv.as_bytes())
+        .expect("import");
+    for q in ["åsa", "ÅSA", "Åsa", "öster", "ÖSTER", "å1"] {
+        let (_, html) = app
+            .get_html(
+                &c,
+                &format!("/account/users?q={}", crate::helpers::encode(q)),
+            )
+            .await;
+        assert_eq!(count_of(&html, "#users tr.user"), 1, "{q}");
+    }
 }

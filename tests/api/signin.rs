@@ -654,3 +654,87 @@ async fn the_language_follows_the_browser_then_the_logins_choice() {
         .await;
     assert_eq!(location(res.headers()), "/");
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_lock() {
+    let app = spawn_app().await;
+    app.world();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let c = client();
+        let (_, html) = app.get_html(&c, "/login").await;
+        let token = hidden_value(&html, "csrf_token").expect("token");
+        let url = app.url("/login");
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .form(&[
+                    ("email", "contact@alpha.example"),
+                    ("password", "a wrong guess!"),
+                    ("csrf_token", &token),
+                ])
+                .send()
+                .await
+                .expect("POST")
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), StatusCode::UNAUTHORIZED);
+    }
+    let c = client();
+    assert_eq!(
+        app.sign_in(&c, "contact@alpha.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "locked after 10 of the 16"
+    );
+}
+
+#[tokio::test]
+async fn text_no_email_can_hold_is_an_ordinary_failed_sign_in() {
+    let app = spawn_app().await;
+    app.world();
+    let c = client();
+    let wrong = app
+        .sign_in(&c, "contact@alpha.example", "a wrong password")
+        .await;
+    let status = wrong.status();
+    let page = without_tokens(&wrong.text().await.expect("body"));
+    for email in ["nul\u{0}@alpha.example", "\u{0}", &"x".repeat(2000)] {
+        let res = app.sign_in(&c, email, "whatever password").await;
+        assert_eq!(res.status(), status, "{email:?}");
+        assert_eq!(without_tokens(&res.text().await.expect("body")), page);
+    }
+}
+
+#[tokio::test]
+async fn a_post_where_no_post_route_is_gets_405_or_the_sign_in() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    for path in ["/healthz", "/account", "/account/orders", "/staff/audit"] {
+        let res = app.post_form(&c, path, &[("x", "1")]).await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+    let anon = client();
+    let res = app.post_form(&anon, "/no/such/thing", &[("x", "1")]).await;
+    assert_eq!(location(res.headers()), "/login");
+}
+
+#[tokio::test]
+async fn changing_the_language_is_audited_once() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    for lang in ["sv", "sv", "en"] {
+        let res = app
+            .post(&c, "/language", &[("lang", lang), ("back", "/a\r\nb")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(res.headers()), "/");
+    }
+    let n = license_portal::models::AuditEvent::count_kind(&mut app.conn(), "language_changed")
+        .expect("count");
+    assert_eq!(n, 2, "a change, not a repeat, is recorded");
+}
