@@ -121,7 +121,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// Sign in by hand and return the session cookie (`name=value`).

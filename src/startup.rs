@@ -68,11 +68,11 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
-            clock,
+            clock: clock.clone(),
             form_key,
             timeouts,
         });
-        let store = DbSessionStore::new(pool, timeouts);
+        let store = DbSessionStore::new(pool, timeouts, clock.clone());
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()

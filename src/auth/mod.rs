@@ -21,6 +21,9 @@ const LANG: &str = "lang";
 const FLASH: &str = "flash";
 /// Put there by the store on load: the row's id, never stored.
 pub(crate) const ROW_ID: &str = "_row";
+/// Put there by the store on load: the signed-in login, its account and
+/// today's count, read in the same database call as the session; never stored.
+pub(crate) const WHO: &str = "_who";
 /// Keys the store copies into columns.
 pub(crate) const STATE_LOGIN_ID: &str = LOGIN_ID;
 pub(crate) const STATE_USER_AGENT: &str = USER_AGENT;

@@ -18,7 +18,9 @@ use crate::db::Pool;
 use crate::models::now_utc;
 use crate::models::session::{NewSessionRow, SessionRow};
 
-use super::{ROW_ID, STATE_LOGIN_ID, STATE_USER_AGENT};
+use super::{ROW_ID, STATE_LOGIN_ID, STATE_USER_AGENT, WHO};
+use crate::models::{Login, User};
+use crate::state::Clock;
 
 /// Session timeouts.
 #[derive(Clone, Copy, Debug)]
@@ -52,13 +54,23 @@ impl Timeouts {
 pub struct DbSessionStore {
     pool: Pool,
     timeouts: Timeouts,
+    clock: Clock,
 }
 
 impl DbSessionStore {
-    pub fn new(pool: Pool, timeouts: Timeouts) -> DbSessionStore {
-        DbSessionStore { pool, timeouts }
+    pub fn new(pool: Pool, timeouts: Timeouts, clock: Clock) -> DbSessionStore {
+        DbSessionStore {
+            pool,
+            timeouts,
+            clock,
+        }
     }
 }
+
+/// Who a session belongs to, as the store read it with the session: the
+/// login (without its password hash), its account and the users counted
+/// today on that account.
+pub type Who = (Login, Option<crate::models::Account>, i64);
 
 /// The row id for a cookie's key: its SHA-256, so the table alone signs no
 /// one in.
@@ -69,6 +81,7 @@ pub fn row_id(key: &str) -> String {
 /// The columns copied out of the state, and the state without `_row`.
 fn split_state(mut state: HashMap<String, String>) -> (Option<i64>, String, String) {
     state.remove(ROW_ID);
+    state.remove(WHO);
     let login_id = state
         .get(STATE_LOGIN_ID)
         .and_then(|v| serde_json::from_str::<i64>(v).ok());
@@ -101,7 +114,8 @@ impl SessionStore for DbSessionStore {
     ) -> Result<Option<HashMap<String, String>>, LoadError> {
         let id = row_id(session_key.as_ref());
         let timeouts = self.timeouts;
-        let row = blocking(&self.pool, move |conn| {
+        let now_for_today = self.clock.now();
+        let found = blocking(&self.pool, move |conn| {
             let now = now_utc();
             let Some(row) = SessionRow::find(conn, &id)? else {
                 return Ok(None);
@@ -115,11 +129,26 @@ impl SessionStore for DbSessionStore {
             if now - row.last_seen_at >= timeouts.touch_interval() {
                 SessionRow::touch(conn, &id, now)?;
             }
-            Ok(Some(row))
+            // The signed-in login comes with the session: one database call
+            // per request for both.
+            let who: Option<Who> = match row.login_id {
+                Some(login_id) => match Login::find_with_account(conn, login_id)? {
+                    Some((login, account)) => {
+                        let counted = match &account {
+                            Some(a) => User::count_counted(conn, a.id, a.today(now_for_today))?,
+                            None => 0,
+                        };
+                        Some((login, account, counted))
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+            Ok(Some((row, who)))
         })
         .await
         .map_err(LoadError::Other)?;
-        let Some(row) = row else {
+        let Some((row, who)) = found else {
             return Ok(None);
         };
         let mut state: HashMap<String, String> =
@@ -128,6 +157,11 @@ impl SessionStore for DbSessionStore {
             ROW_ID.into(),
             serde_json::to_string(&row.id).unwrap_or_default(),
         );
+        if let Some(who) = who {
+            if let Ok(json) = serde_json::to_string(&who) {
+                state.insert(WHO.into(), json);
+            }
+        }
         Ok(Some(state))
     }
 

@@ -90,23 +90,31 @@ impl FromRequest for SignedIn {
                 tracing::info!(%peer, %path, "refused: not signed in");
                 return Err(AppError::SignInRequired);
             };
+            // Normally the session store read the login with the session.
+            let carried = session
+                .get::<super::session_store::Who>(super::WHO)
+                .ok()
+                .flatten()
+                .filter(|(login, _, _)| login.id == login_id);
             let now = state.clock.now();
-            let found = state
-                .db(move |conn| {
-                    let Some(login) = Login::find(conn, login_id)? else {
-                        return Ok(None);
-                    };
-                    let account = match login.account_id {
-                        Some(id) => Account::find(conn, id)?,
-                        None => None,
-                    };
-                    let counted = match &account {
-                        Some(a) => User::count_counted(conn, a.id, a.today(now))?,
-                        None => 0,
-                    };
-                    Ok(Some((login, account, counted)))
-                })
-                .await?;
+            let found = match carried {
+                Some(who) => Some(who),
+                None => {
+                    state
+                        .db(move |conn| {
+                            let Some((login, account)) = Login::find_with_account(conn, login_id)?
+                            else {
+                                return Ok(None);
+                            };
+                            let counted = match &account {
+                                Some(a) => User::count_counted(conn, a.id, a.today(now))?,
+                                None => 0,
+                            };
+                            Ok(Some((login, account, counted)))
+                        })
+                        .await?
+                }
+            };
             let Some((login, account, counted)) = found.filter(|(l, _, _)| !l.disabled) else {
                 tracing::warn!(login_id, %peer, %path, "refused: login gone or disabled; session ended");
                 ps.sign_out();

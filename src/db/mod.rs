@@ -24,6 +24,22 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
+/// Run one query on the concrete connection inside the enum. Diesel's
+/// derived multi-backend connection does not cache prepared statements, so
+/// the queries of every signed-in request go through here: same query text,
+/// parsed once per connection. (Those queries also avoid a bound `LIMIT`:
+/// SQLite plans with the bound value and so prepares such a statement again
+/// at every execution.)
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 /// The pool every request and command draws from.
 pub type Pool = r2d2::Pool<Manager>;
 /// One connection taken from the pool.

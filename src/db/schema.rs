@@ -81,7 +81,7 @@ diesel::table! {
     user_counts (account_id, end_date) {
         account_id -> BigInt,
         end_date -> Date,
-        active_users -> BigInt,
+        active_users -> Integer,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::db::DbConnection;
 use crate::domain::counting::{self, DEFAULT_TIME_ZONE};
 use crate::models::User;
 
-#[derive(Clone, Debug, Queryable, Selectable)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = accounts)]
 pub struct Account {
     pub id: i64,

@@ -102,21 +102,25 @@ impl LicenseOrder {
         account_id: i64,
         limit: i64,
     ) -> QueryResult<Vec<LicenseOrder>> {
-        license_orders::table
+        // Read rows one by one and stop at `limit`, rather than binding a
+        // LIMIT that SQLite would make it prepare the statement again.
+        let take = usize::try_from(limit).unwrap_or(0);
+        crate::on_backend!(conn, |c| license_orders::table
             .filter(license_orders::account_id.eq(account_id))
             .order(license_orders::id.desc())
-            .limit(limit)
             .select(LicenseOrder::as_select())
-            .load(conn)
+            .load_iter::<LicenseOrder, diesel::connection::DefaultLoadingMode>(c)?
+            .take(take)
+            .collect())
     }
 
     /// What the account's pending orders ask for in all.
     pub fn pending_quantity(conn: &mut DbConnection, account_id: i64) -> QueryResult<(i64, i64)> {
-        let rows: Vec<i64> = license_orders::table
+        let rows: Vec<i64> = crate::on_backend!(conn, |c| license_orders::table
             .filter(license_orders::account_id.eq(account_id))
             .filter(license_orders::status.eq("pending"))
             .select(license_orders::quantity)
-            .load(conn)?;
+            .load(c))?;
         Ok((rows.len() as i64, rows.iter().sum()))
     }
 

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::logins;
+use crate::db::schema::{accounts, logins};
 use crate::db::DbConnection;
 use crate::domain::roles::Role;
 
@@ -13,12 +13,14 @@ pub const LOCKOUT_THRESHOLD: i32 = 10;
 /// How long a lock lasts.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-#[derive(Clone, Debug, Queryable, Selectable)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = logins)]
 pub struct Login {
     pub id: i64,
     pub email: String,
     pub name: String,
+    /// Never copied into the session state.
+    #[serde(skip)]
     pub password_hash: String,
     pub role: String,
     pub account_id: Option<i64>,
@@ -65,6 +67,24 @@ impl Login {
             .select(Login::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The login and its account (none for staff), in one query: what
+    /// every signed-in request reads.
+    pub fn find_with_account(
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> QueryResult<Option<(Login, Option<crate::models::Account>)>> {
+        // A primary-key lookup: at most one row, so no LIMIT is needed.
+        let mut rows = crate::on_backend!(conn, |c| logins::table
+            .left_join(accounts::table)
+            .filter(logins::id.eq(id))
+            .select((
+                Login::as_select(),
+                Option::<crate::models::Account>::as_select()
+            ))
+            .load(c))?;
+        Ok(rows.pop())
     }
 
     /// Look up by email, case-insensitively (emails are stored lower-cased).

@@ -31,11 +31,12 @@ pub struct NewSessionRow<'a> {
 
 impl SessionRow {
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SessionRow>> {
-        sessions::table
+        // A primary-key lookup: at most one row, so no LIMIT is needed.
+        let mut rows = crate::on_backend!(conn, |c| sessions::table
             .find(id)
             .select(SessionRow::as_select())
-            .first(conn)
-            .optional()
+            .load(c))?;
+        Ok(rows.pop())
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewSessionRow<'_>) -> QueryResult<usize> {

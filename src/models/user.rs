@@ -87,11 +87,12 @@ impl User {
         account_id: i64,
         day: NaiveDate,
     ) -> QueryResult<i64> {
-        user_counts::table
+        let total: Option<i64> = crate::on_backend!(conn, |c| user_counts::table
             .filter(user_counts::account_id.eq(account_id))
             .filter(user_counts::end_date.ge(day))
-            .select(sum_active())
-            .get_result(conn)
+            .select(diesel::dsl::sum(user_counts::active_users))
+            .get_result(c))?;
+        Ok(total.unwrap_or(0))
     }
 
     /// Users counted on `day` for every account, one row per account that
@@ -102,17 +103,22 @@ impl User {
         accounts: Option<&[i64]>,
     ) -> QueryResult<Vec<(i64, i64)>> {
         let base = user_counts::table.filter(user_counts::end_date.ge(day));
-        match accounts {
+        let sum = diesel::dsl::sum(user_counts::active_users);
+        let rows: Vec<(i64, Option<i64>)> = match accounts {
             Some(ids) => base
                 .filter(user_counts::account_id.eq_any(ids.to_vec()))
                 .group_by(user_counts::account_id)
-                .select((user_counts::account_id, sum_active()))
-                .load(conn),
+                .select((user_counts::account_id, sum))
+                .load(conn)?,
             None => base
                 .group_by(user_counts::account_id)
-                .select((user_counts::account_id, sum_active()))
-                .load(conn),
-        }
+                .select((user_counts::account_id, sum))
+                .load(conn)?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id, n)| (id, n.unwrap_or(0)))
+            .collect())
     }
 
     /// How many users fall in each "before you order" group on `day`.
@@ -205,7 +211,8 @@ impl User {
             .filter(user_counts::active_users.gt(0))
             .order(user_counts::end_date.asc())
             .select((user_counts::end_date, user_counts::active_users))
-            .load(conn)
+            .load::<(NaiveDate, i32)>(conn)
+            .map(|rows| rows.into_iter().map(|(d, n)| (d, i64::from(n))).collect())
     }
 
     pub fn find_in_account(
@@ -324,14 +331,6 @@ fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) ->
         query = query.filter(condition);
     }
     query
-}
-
-/// `SUM(active_users)` as a BIGINT on both backends (PostgreSQL's SUM of a
-/// BIGINT is NUMERIC), 0 when there are no rows.
-fn sum_active() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
-    diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "CAST(COALESCE(SUM(user_counts.active_users), 0) AS BIGINT)",
-    )
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

@@ -9,8 +9,8 @@ use crate::auth::password::{hash_password, verify_password};
 use crate::auth::SignedIn;
 use crate::domain::validation::check_password;
 use crate::error::AppError;
-use crate::models::now_utc;
 use crate::models::session::SessionRow;
+use crate::models::{now_utc, Login};
 use crate::ops;
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::state::AppState;
@@ -97,7 +97,9 @@ pub async fn change_password(
     let keep = who.portal_session().row_id();
     let changed = state
         .db(move |conn| {
-            if !verify_password(&login.password_hash, &old_password) {
+            // The session carries no password hash: read the current one.
+            let current = Login::find(conn, login.id)?.ok_or(AppError::NotFound)?;
+            if !verify_password(&current.password_hash, &old_password) {
                 return Ok(false);
             }
             let hash = hash_password(&new_password)

@@ -5,7 +5,7 @@
 CREATE TABLE user_counts (
     account_id BIGINT NOT NULL REFERENCES accounts (id),
     end_date DATE NOT NULL,
-    active_users BIGINT NOT NULL CHECK (active_users >= 0),
+    active_users INTEGER NOT NULL CHECK (active_users >= 0),
     PRIMARY KEY (account_id, end_date)
 );
 
