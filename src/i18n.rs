@@ -132,6 +132,14 @@ impl Lang {
         }
     }
 
+    /// "Page 2 of 5".
+    pub fn page_n_of(self, page: i64, pages: i64) -> String {
+        match self {
+            Lang::En => format!("Page {page} of {pages}"),
+            Lang::Sv => format!("Sida {page} av {pages}"),
+        }
+    }
+
     /// "Page 2 of 5 (230 users)".
     pub fn page_of(self, page: i64, pages: i64, total: i64) -> String {
         match self {

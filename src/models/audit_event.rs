@@ -229,17 +229,24 @@ impl AuditEvent {
     pub fn list(
         conn: &mut DbConnection,
         account_id: Option<i64>,
+        offset: i64,
         limit: i64,
-    ) -> QueryResult<Vec<AuditEvent>> {
-        let mut query = audit_events::table.into_boxed::<crate::db::MultiBackend>();
-        if let Some(id) = account_id {
-            query = query.filter(audit_events::account_id.eq(id));
-        }
-        query
+    ) -> QueryResult<(Vec<AuditEvent>, i64)> {
+        let filtered = || {
+            let mut query = audit_events::table.into_boxed::<crate::db::MultiBackend>();
+            if let Some(id) = account_id {
+                query = query.filter(audit_events::account_id.eq(id));
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let rows = filtered()
             .order(audit_events::id.desc())
+            .offset(offset)
             .limit(limit)
             .select(AuditEvent::as_select())
-            .load(conn)
+            .load(conn)?;
+        Ok((rows, total))
     }
 
     /// The licenses the account owned when it placed the order, as its

@@ -129,6 +129,7 @@ impl LicenseOrder {
     pub fn queue(
         conn: &mut DbConnection,
         status: OrderStatus,
+        offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<OrderView>> {
         let base = license_orders::table
@@ -141,6 +142,7 @@ impl LicenseOrder {
                 accounts::licenses,
                 logins::email,
             ))
+            .offset(offset)
             .limit(limit);
         let rows: Vec<(LicenseOrder, String, i64, String)> = if status == OrderStatus::Pending {
             base.order(license_orders::ordered_at.asc()).load(conn)?
@@ -159,6 +161,35 @@ impl LicenseOrder {
                 },
             )
             .collect())
+    }
+
+    /// How many orders have this status.
+    pub fn count_status(conn: &mut DbConnection, status: OrderStatus) -> QueryResult<i64> {
+        license_orders::table
+            .filter(license_orders::status.eq(status.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
+    /// One page of the account's orders, newest first, and how many there are.
+    pub fn page_for_account(
+        conn: &mut DbConnection,
+        account_id: i64,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<LicenseOrder>, i64)> {
+        let total = license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .count()
+            .get_result(conn)?;
+        let rows = license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .order(license_orders::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(LicenseOrder::as_select())
+            .load(conn)?;
+        Ok((rows, total))
     }
 
     /// Move a pending order to `to`, recording who and why. Returns false

@@ -14,7 +14,7 @@ use crate::models::license_order::login_email;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
 use crate::ops;
-use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
 use crate::state::AppState;
 
@@ -249,20 +249,33 @@ pub async fn order_submit(
 pub struct OrdersPage {
     pub c: Chrome,
     pub orders: Vec<OrderLine>,
+    pub pager: Pager,
+}
+
+#[derive(Deserialize)]
+pub struct OrdersQuery {
+    #[serde(default)]
+    page: Option<String>,
 }
 
 /// `GET /account/orders`.
-pub async fn orders(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn orders(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, AppError> {
     let account_id = who.customer()?.id;
-    let rows = state
+    let page = crate::routes::users::parse_page(q.page.as_deref())?;
+    let (rows, total) = state
         .db(move |conn| {
-            let orders = LicenseOrder::for_account(conn, account_id, 500)?;
+            let (orders, total) =
+                LicenseOrder::page_for_account(conn, account_id, Pager::offset(page), Pager::SIZE)?;
             let mut out = Vec::with_capacity(orders.len());
             for o in orders {
                 let by = login_email(conn, o.ordered_by)?.unwrap_or_default();
                 out.push((o, by));
             }
-            Ok(out)
+            Ok((out, total))
         })
         .await?;
     let orders = rows
@@ -272,6 +285,9 @@ pub async fn orders(who: SignedIn, state: web::Data<AppState>) -> Result<HttpRes
     ok(&OrdersPage {
         c: Chrome::signed_in(&who, "orders", "/account/orders"),
         orders,
+        pager: Pager::new(who.lang, page, total, |p| {
+            format!("/account/orders?page={p}")
+        }),
     })
 }
 

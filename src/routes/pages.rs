@@ -106,6 +106,32 @@ impl<T: AsNumber + ?Sized> AsNumber for &T {
     }
 }
 
+/// Links to the pages around this one of a list.
+pub struct Pager {
+    pub text: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// Lists of the portal show this many rows a page.
+    pub const SIZE: i64 = 50;
+
+    pub fn new(lang: Lang, page: i64, total: i64, url: impl Fn(i64) -> String) -> Pager {
+        let pages = ((total + Pager::SIZE - 1) / Pager::SIZE).max(1);
+        Pager {
+            text: lang.page_n_of(page, pages),
+            prev: (page > 1).then(|| url(page - 1)),
+            next: (page < pages).then(|| url(page + 1)),
+        }
+    }
+
+    /// The offset of a page.
+    pub fn offset(page: i64) -> i64 {
+        (page.max(1) - 1) * Pager::SIZE
+    }
+}
+
 /// Marks a response that carries its own page (a 401 or 422 form), so the
 /// frame leaves its body alone.
 #[derive(Clone, Copy, Debug)]

@@ -15,8 +15,9 @@ use crate::error::AppError;
 use crate::models::account::AccountUsage;
 use crate::models::{Account, AuditEvent, LicenseOrder, Login, User};
 use crate::ops::{self, AccountInput, LoginInput, OpError};
-use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
+use crate::routes::users::parse_page;
 use crate::state::AppState;
 
 /// One order in the queue, with its account's figures.
@@ -44,26 +45,31 @@ pub struct QueuePage {
     pub lines: Vec<QueueLine>,
     pub pending: bool,
     pub error: Option<&'static str>,
+    pub pager: Pager,
 }
 
 #[derive(Deserialize)]
 pub struct QueueQuery {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 async fn queue_page(
     who: &SignedIn,
     state: &AppState,
     status: OrderStatus,
+    page: i64,
 ) -> Result<QueuePage, AppError> {
     who.staff()?;
     let now = state.clock.now();
-    let (views, usage) = state
+    let (views, usage, total) = state
         .db(move |conn| {
             Ok((
-                LicenseOrder::queue(conn, status, 500)?,
+                LicenseOrder::queue(conn, status, Pager::offset(page), Pager::SIZE)?,
                 Account::usage_list(conn, now)?,
+                LicenseOrder::count_status(conn, status)?,
             ))
         })
         .await?;
@@ -96,6 +102,9 @@ async fn queue_page(
         lines,
         pending: status == OrderStatus::Pending,
         error: None,
+        pager: Pager::new(who.lang, page, total, |p| {
+            format!("/staff/orders?status={}&page={p}", status.as_str())
+        }),
     })
 }
 
@@ -110,7 +119,8 @@ pub async fn queue(
     } else {
         OrderStatus::parse(&q.status).ok_or(AppError::BadRequest)?
     };
-    ok(&queue_page(&who, &state, status).await?)
+    let page = parse_page(q.page.as_deref())?;
+    ok(&queue_page(&who, &state, status, page).await?)
 }
 
 #[derive(Deserialize)]
@@ -134,7 +144,7 @@ pub async fn approve(
         text => match validation::required_text(text, 500) {
             Ok(note) => Some(note),
             Err(e) => {
-                let mut page = queue_page(&who, &state, OrderStatus::Pending).await?;
+                let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
                 page.error = Some(who.lang.msgs().field_error(e));
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
             }
@@ -150,7 +160,7 @@ pub async fn approve(
         )
         .await?;
     if result.is_err() {
-        let mut page = queue_page(&who, &state, OrderStatus::Pending).await?;
+        let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
         page.error = Some(who.lang.msgs().err_license_bounds);
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
@@ -171,7 +181,7 @@ pub async fn reject(
     let note = match validation::required_text(&form.note, 500) {
         Ok(note) => note,
         Err(_) => {
-            let mut page = queue_page(&who, &state, OrderStatus::Pending).await?;
+            let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
             let t = who.lang.msgs();
             for line in page.lines.iter_mut().filter(|l| l.id == id) {
                 line.error = Some(t.note_required);
@@ -616,6 +626,7 @@ pub struct AuditPage {
     pub events: Vec<AuditLine>,
     pub accounts: Vec<(i64, String)>,
     pub selected: Option<i64>,
+    pub pager: Pager,
 }
 
 impl AuditPage {
@@ -628,6 +639,8 @@ impl AuditPage {
 pub struct AuditQuery {
     #[serde(default)]
     account: String,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 /// `GET /staff/audit?account=ID`: newest first.
@@ -641,9 +654,11 @@ pub async fn audit(
         "" => None,
         raw => Some(raw.parse::<i64>().map_err(|_| AppError::BadRequest)?),
     };
-    let (events, accounts, logins) = state
+    let page = parse_page(q.page.as_deref())?;
+    let (events, total, accounts, logins) = state
         .db(move |conn| {
-            let events = AuditEvent::list(conn, selected, 500)?;
+            let (events, total) =
+                AuditEvent::list(conn, selected, Pager::offset(page), Pager::SIZE)?;
             let accounts = Account::all(conn)?;
             let mut logins = HashMap::new();
             for e in &events {
@@ -653,7 +668,7 @@ pub async fn audit(
                     }
                 }
             }
-            Ok((events, accounts, logins))
+            Ok((events, total, accounts, logins))
         })
         .await?;
     let names: HashMap<i64, String> = accounts.iter().map(|a| (a.id, a.name.clone())).collect();
@@ -679,5 +694,9 @@ pub async fn audit(
             .collect(),
         accounts: accounts.iter().map(|a| (a.id, a.name.clone())).collect(),
         selected,
+        pager: Pager::new(who.lang, page, total, |p| match selected {
+            Some(a) => format!("/staff/audit?account={a}&page={p}"),
+            None => format!("/staff/audit?page={p}"),
+        }),
     })
 }

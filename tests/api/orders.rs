@@ -723,3 +723,48 @@ async fn a_form_token_no_server_issued_is_unknown() {
     }
     assert_eq!(order_count(&app), 0);
 }
+
+#[tokio::test]
+async fn long_lists_are_paged_fifty_at_a_time() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let contact =
+        license_portal::models::Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+            .expect("q")
+            .expect("contact");
+    for i in 0..60 {
+        license_portal::ops::place_order(
+            &mut app.conn(),
+            &contact,
+            w.a.id,
+            1,
+            None,
+            &format!("paging-{i}"),
+        )
+        .expect("order");
+    }
+    let staff = app.client_for("staff@vendor.example").await;
+    let (_, first) = app.get_html(&staff, "/staff/orders").await;
+    assert_eq!(count_of(&first, "#queue tr.order"), 50);
+    let (_, second) = app
+        .get_html(&staff, "/staff/orders?status=pending&page=2")
+        .await;
+    assert_eq!(count_of(&second, "#queue tr.order"), 10);
+    assert_eq!(count_of(&second, "a[rel=prev]"), 1);
+    assert_eq!(count_of(&second, "a[rel=next]"), 0);
+    let (_, audit) = app
+        .get_html(&staff, &format!("/staff/audit?account={}&page=2", w.a.id))
+        .await;
+    assert_eq!(
+        count_of(&audit, "#audit tr.event"),
+        63 - 50,
+        "60 orders, the account and its two logins"
+    );
+    let c = app.client_for("contact@alpha.example").await;
+    let (_, orders) = app.get_html(&c, "/account/orders?page=2").await;
+    assert_eq!(count_of(&orders, "#orders tr.order"), 10);
+    assert_eq!(
+        app.get(&c, "/account/orders?page=x").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
