@@ -335,6 +335,18 @@ pub struct AccountForms {
     pub import_error: Option<String>,
 }
 
+impl AccountForms {
+    /// Whether any form of the page was refused.
+    pub fn has_errors(&self) -> bool {
+        self.change_error.is_some()
+            || self.reason_error.is_some()
+            || self.email_error.is_some()
+            || self.role_error.is_some()
+            || self.password_error.is_some()
+            || self.import_error.is_some()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "staff/account.html")]
 pub struct AccountPage {

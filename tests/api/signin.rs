@@ -738,3 +738,29 @@ async fn changing_the_language_is_audited_once() {
         .expect("count");
     assert_eq!(n, 2, "a change, not a repeat, is recorded");
 }
+
+#[tokio::test]
+async fn expired_session_rows_are_deleted_and_live_ones_kept() {
+    use license_portal::auth::session_store::delete_expired;
+    use license_portal::db::schema::sessions;
+    let app = spawn_app().await;
+    app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let viewer = app.client_for("viewer@alpha.example").await;
+    let contact_id = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login")
+        .id;
+    let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(2);
+    diesel::update(sessions::table.filter(sessions::login_id.eq(contact_id)))
+        .set(sessions::last_seen_at.eq(long_ago))
+        .execute(&mut *app.conn())
+        .expect("age the row");
+    let deleted = delete_expired(&mut app.conn(), app.state.timeouts).expect("delete");
+    assert_eq!(deleted, 1);
+    assert_eq!(
+        location(app.get(&contact, "/account").await.headers()),
+        "/login"
+    );
+    assert_eq!(app.get(&viewer, "/account").await.status(), StatusCode::OK);
+}
