@@ -567,66 +567,46 @@ async fn staff_create_accounts_and_logins_from_the_ui() {
         .expect("id");
     assert_eq!(app.account(account_id).time_zone, "Pacific/Kiritimati");
     let logins = format!("{account_path}/logins");
-    let res = app
-        .post(
-            &staff,
-            &logins,
-            &[
-                ("email", "g@gamma.example"),
-                ("name", "G"),
-                ("role", "contact"),
-                ("password", "short"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app
-        .post(
-            &staff,
-            &logins,
-            &[
-                ("email", "g@gamma.example"),
-                ("name", "G"),
-                ("role", "staff"),
-                ("password", crate::helpers::PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "staff are not made on an account page"
-    );
-    let res = app
-        .post(
-            &staff,
-            &logins,
-            &[
-                ("email", "g@gamma.example"),
-                ("name", "G"),
-                ("role", "contact"),
-                ("password", crate::helpers::PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = app
-        .post(
-            &staff,
-            &logins,
-            &[
-                ("email", "G@gamma.example"),
-                ("name", "G"),
-                ("role", "viewer"),
-                ("password", crate::helpers::PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "emails are unique whatever their case"
-    );
+    let password = crate::helpers::PASSWORD;
+    for (email, role, secret, expected, why) in [
+        (
+            "g@gamma.example",
+            "contact",
+            "short",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a short password",
+        ),
+        (
+            "g@gamma.example",
+            "staff",
+            password,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "staff are not made on an account page",
+        ),
+        (
+            "g@gamma.example",
+            "contact",
+            password,
+            StatusCode::SEE_OTHER,
+            "a good contact",
+        ),
+        (
+            "G@gamma.example",
+            "viewer",
+            password,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "emails are unique whatever their case",
+        ),
+    ] {
+        let fields = [
+            ("email", email),
+            ("name", "G"),
+            ("role", role),
+            ("password", secret),
+        ];
+        let res = app.post(&staff, &logins, &fields).await;
+        assert_eq!(res.status(), expected, "{why}");
+    }
     let c = app.client_for("g@gamma.example").await;
     let (_, html) = app.get_html(&c, "/account").await;
     assert_eq!(data_value(&html, "licenses-owned"), Some(8));
