@@ -85,9 +85,18 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
         "multipart/form-data" if upload => UPLOAD_LIMIT,
         _ => return Err(AppError::UnsupportedMediaType),
     };
-    // Only a signed-in login may send an upload of up to 20 MiB.
-    if essence == "multipart/form-data" && PortalSession(&req.get_session()).login_id().is_none() {
-        return Err(AppError::Csrf);
+    // Only staff may send an upload of up to 20 MiB: the session store
+    // read the login with the session, so no extra query decides it.
+    if essence == "multipart/form-data" {
+        let staff = req
+            .get_session()
+            .get::<super::session_store::Who>(super::WHO)
+            .ok()
+            .flatten()
+            .is_some_and(|(login, _, _)| login.role().is_staff() && !login.disabled);
+        if !staff {
+            return Err(AppError::Forbidden);
+        }
     }
     let declared = req
         .headers()
@@ -191,7 +200,7 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, App
         .into_iter()
         .find(|(name, _)| name == "boundary")
         .map(|(_, value)| value)
-        .filter(|b| !b.is_empty())
+        .filter(|b| !b.is_empty() && b.len() <= 70)
         .ok_or(AppError::BadRequest)?;
     let delimiter = format!("--{boundary}");
     let end_marker = format!("\r\n{delimiter}");
@@ -280,7 +289,7 @@ fn header_params(value: &str) -> Vec<(String, String)> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]

@@ -40,7 +40,11 @@ pub fn verify(key: &[u8], token: &str, account_id: i64, now_unix: i64) -> bool {
     let Ok(issued) = issued.parse::<i64>() else {
         return false;
     };
-    if now_unix < issued - 60 || now_unix - issued > VALID_SECONDS {
+    let fresh = match (issued.checked_sub(60), now_unix.checked_sub(issued)) {
+        (Some(earliest), Some(age)) => now_unix >= earliest && age <= VALID_SECONDS,
+        _ => false,
+    };
+    if !fresh {
         return false;
     }
     super::csrf::tokens_match(sent_mac, &mac(key, account_id, issued, nonce))
@@ -60,6 +64,18 @@ mod tests {
         assert!(!verify(&key, &t, 8, 1_000_000));
         assert!(!verify(b"other key", &t, 7, 1_000_000));
         assert!(!verify(&key, "", 7, 1_000_000));
+        assert!(!verify(
+            &key,
+            &format!("{}.{}.x", i64::MIN, "n"),
+            7,
+            1_000_000
+        ));
+        assert!(!verify(
+            &key,
+            &format!("{}.{}.x", i64::MAX, "n"),
+            7,
+            i64::MIN
+        ));
         assert!(!verify(&key, &t.replace('.', ":"), 7, 1_000_000));
         assert_ne!(issue(&key, 7, 1_000_000), t);
     }

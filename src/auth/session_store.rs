@@ -153,6 +153,8 @@ impl SessionStore for DbSessionStore {
         };
         let mut state: HashMap<String, String> =
             serde_json::from_str(&row.state).map_err(|e| LoadError::Deserialization(e.into()))?;
+        // Only what this load read may stand under these keys.
+        state.remove(WHO);
         state.insert(
             ROW_ID.into(),
             serde_json::to_string(&row.id).unwrap_or_default(),

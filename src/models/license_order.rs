@@ -104,14 +104,22 @@ impl LicenseOrder {
     ) -> QueryResult<Vec<LicenseOrder>> {
         // Read rows one by one and stop at `limit`, rather than binding a
         // LIMIT that SQLite would make it prepare the statement again.
-        let take = usize::try_from(limit).unwrap_or(0);
-        crate::on_backend!(conn, |c| license_orders::table
+        let newest_first = license_orders::table
             .filter(license_orders::account_id.eq(account_id))
-            .order(license_orders::id.desc())
-            .select(LicenseOrder::as_select())
-            .load_iter::<LicenseOrder, diesel::connection::DefaultLoadingMode>(c)?
-            .take(take)
-            .collect())
+            .order(license_orders::id.desc());
+        match conn {
+            DbConnection::Sqlite(c) => newest_first
+                .select(LicenseOrder::as_select())
+                .load_iter::<LicenseOrder, diesel::connection::DefaultLoadingMode>(c)?
+                .take(usize::try_from(limit).unwrap_or(0))
+                .collect(),
+            // PostgreSQL plans a bound LIMIT once, and would send every row
+            // before the iterator could stop.
+            DbConnection::Postgres(c) => newest_first
+                .select(LicenseOrder::as_select())
+                .limit(limit)
+                .load(c),
+        }
     }
 
     /// What the account's pending orders ask for in all.
@@ -145,9 +153,11 @@ impl LicenseOrder {
             .offset(offset)
             .limit(limit);
         let rows: Vec<(LicenseOrder, String, i64, String)> = if status == OrderStatus::Pending {
-            base.order(license_orders::ordered_at.asc()).load(conn)?
+            base.order((license_orders::ordered_at.asc(), license_orders::id.asc()))
+                .load(conn)?
         } else {
-            base.order(license_orders::decided_at.desc()).load(conn)?
+            base.order((license_orders::decided_at.desc(), license_orders::id.desc()))
+                .load(conn)?
         };
         Ok(rows
             .into_iter()

@@ -130,32 +130,38 @@ impl Login {
 
     /// Count this sign-in attempt before its password is checked; the tenth
     /// in a row locks the login for 15 minutes. Returns false (counting
-    /// nothing) while the login is locked. Run it in a write transaction, so
-    /// parallel guesses cannot all pass the check before the lock is written.
+    /// nothing) while the login is locked. Both steps are conditional
+    /// updates in the caller's write transaction: the first takes the row,
+    /// so on either backend parallel guesses queue behind it and see the
+    /// lock once it is written.
     pub fn reserve_attempt(
         conn: &mut DbConnection,
         id: i64,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let Some(login) = Login::find(conn, id)? else {
-            return Ok(false);
-        };
-        if login.is_locked(now) {
+        let counted = diesel::update(
+            logins::table.find(id).filter(
+                logins::locked_until
+                    .is_null()
+                    .or(logins::locked_until.le(now)),
+            ),
+        )
+        .set(logins::failed_attempts.eq(logins::failed_attempts + 1))
+        .execute(conn)?;
+        if counted == 0 {
             return Ok(false);
         }
-        if login.failed_attempts + 1 >= LOCKOUT_THRESHOLD {
-            let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
-            diesel::update(logins::table.find(id))
-                .set((
-                    logins::failed_attempts.eq(0),
-                    logins::locked_until.eq(Some(until)),
-                ))
-                .execute(conn)?;
-        } else {
-            diesel::update(logins::table.find(id))
-                .set(logins::failed_attempts.eq(logins::failed_attempts + 1))
-                .execute(conn)?;
-        }
+        let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
+        diesel::update(
+            logins::table
+                .find(id)
+                .filter(logins::failed_attempts.ge(LOCKOUT_THRESHOLD)),
+        )
+        .set((
+            logins::failed_attempts.eq(0),
+            logins::locked_until.eq(Some(until)),
+        ))
+        .execute(conn)?;
         Ok(true)
     }
 

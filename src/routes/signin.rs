@@ -177,8 +177,9 @@ pub async fn set_language(
         state
             .db(move |conn| {
                 write_transaction(conn, |conn| {
-                    let login =
-                        Login::find(conn, login_id)?.ok_or(diesel::result::Error::NotFound)?;
+                    let Some(login) = Login::find(conn, login_id)? else {
+                        return Ok(());
+                    };
                     if login.language.as_deref() != Some(lang.code()) {
                         Login::set_language(conn, login_id, lang.code())?;
                         AuditEvent::language_changed(login_id, login.account_id, lang.code())

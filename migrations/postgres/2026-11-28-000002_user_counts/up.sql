@@ -2,6 +2,9 @@
 -- none), kept by a trigger in the same transaction as every change of users.
 -- counted(account, day) = SUM(active_users) WHERE end_date >= day: the SQL
 -- form of domain::counting, a few rows per account instead of every user.
+-- No other instance may change users between the fill and the trigger.
+LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE user_counts (
     account_id BIGINT NOT NULL REFERENCES accounts (id),
     end_date DATE NOT NULL,
