@@ -764,3 +764,47 @@ async fn expired_session_rows_are_deleted_and_live_ones_kept() {
     );
     assert_eq!(app.get(&viewer, "/account").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn disabling_a_login_from_the_command_line_ends_its_session_at_once() {
+    let app = spawn_app().await;
+    app.world();
+    let c = app.client_for("contact@alpha.example").await;
+    assert_eq!(app.get(&c, "/account").await.status(), StatusCode::OK);
+    let run = |verb: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_license-portal"))
+            .args([
+                "--database",
+                &app.db.cli_url(),
+                "login",
+                verb,
+                "--email",
+                "Contact@Alpha.example",
+            ])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    };
+    let out = run("disable");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(location(app.get(&c, "/account").await.headers()), "/login");
+    let again = client();
+    assert_eq!(
+        app.sign_in(&again, "contact@alpha.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let out = run("enable");
+    assert!(out.status.success());
+    assert_eq!(
+        app.sign_in(&again, "contact@alpha.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
