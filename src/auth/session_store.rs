@@ -72,6 +72,23 @@ impl DbSessionStore {
 /// today on that account.
 pub type Who = (Login, Option<crate::models::Account>, i64);
 
+/// Read who a login is: the login, its account and the users counted on the
+/// account's "today" at `now`. `None` when the login is gone.
+pub fn load_who(
+    conn: &mut crate::db::DbConnection,
+    login_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> diesel::QueryResult<Option<Who>> {
+    let Some((login, account)) = Login::find_with_account(conn, login_id)? else {
+        return Ok(None);
+    };
+    let counted = match &account {
+        Some(a) => User::count_counted(conn, a.id, a.today(now))?,
+        None => 0,
+    };
+    Ok(Some((login, account, counted)))
+}
+
 /// The row id for a cookie's key: its SHA-256, so the table alone signs no
 /// one in.
 pub fn row_id(key: &str) -> String {
@@ -131,17 +148,8 @@ impl SessionStore for DbSessionStore {
             }
             // The signed-in login comes with the session: one database call
             // per request for both.
-            let who: Option<Who> = match row.login_id {
-                Some(login_id) => match Login::find_with_account(conn, login_id)? {
-                    Some((login, account)) => {
-                        let counted = match &account {
-                            Some(a) => User::count_counted(conn, a.id, a.today(now_for_today))?,
-                            None => 0,
-                        };
-                        Some((login, account, counted))
-                    }
-                    None => None,
-                },
+            let who = match row.login_id {
+                Some(login_id) => load_who(conn, login_id, now_for_today)?,
                 None => None,
             };
             Ok(Some((row, who)))

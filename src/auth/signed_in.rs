@@ -9,7 +9,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::models::{Account, Login, User};
+use crate::models::{Account, Login};
 use crate::state::AppState;
 
 use super::PortalSession;
@@ -101,17 +101,7 @@ impl FromRequest for SignedIn {
                 Some(who) => Some(who),
                 None => {
                     state
-                        .db(move |conn| {
-                            let Some((login, account)) = Login::find_with_account(conn, login_id)?
-                            else {
-                                return Ok(None);
-                            };
-                            let counted = match &account {
-                                Some(a) => User::count_counted(conn, a.id, a.today(now))?,
-                                None => 0,
-                            };
-                            Ok(Some((login, account, counted)))
-                        })
+                        .db(move |conn| Ok(super::session_store::load_who(conn, login_id, now)?))
                         .await?
                 }
             };
