@@ -265,7 +265,7 @@ pub async fn orders(
     q: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = who.customer()?.id;
-    let page = crate::routes::users::parse_page(q.page.as_deref())?;
+    let page = Pager::parse(q.page.as_deref())?;
     let (rows, total) = state
         .db(move |conn| {
             let (orders, total) =

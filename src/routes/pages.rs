@@ -117,12 +117,39 @@ impl Pager {
     /// Lists of the portal show this many rows a page.
     pub const SIZE: i64 = 50;
 
+    /// "Page 2 of 5", with links.
     pub fn new(lang: Lang, page: i64, total: i64, url: impl Fn(i64) -> String) -> Pager {
+        Pager::with_text(page, total, url, |pages| lang.page_n_of(page, pages))
+    }
+
+    /// "Page 2 of 5 (230 users)", with links: for lists of users.
+    pub fn of_users(lang: Lang, page: i64, total: i64, url: impl Fn(i64) -> String) -> Pager {
+        Pager::with_text(page, total, url, |pages| lang.page_of(page, pages, total))
+    }
+
+    fn with_text(
+        page: i64,
+        total: i64,
+        url: impl Fn(i64) -> String,
+        text: impl FnOnce(i64) -> String,
+    ) -> Pager {
         let pages = ((total + Pager::SIZE - 1) / Pager::SIZE).max(1);
         Pager {
-            text: lang.page_n_of(page, pages),
+            text: text(pages),
             prev: (page > 1).then(|| url(page - 1)),
             next: (page < pages).then(|| url(page + 1)),
+        }
+    }
+
+    /// A `page` parameter: a positive number (1 when missing), else 400.
+    pub fn parse(raw: Option<&str>) -> Result<i64, AppError> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(1),
+            Some(p) => p
+                .parse::<i64>()
+                .ok()
+                .filter(|p| (1..=1_000_000).contains(p))
+                .ok_or(AppError::BadRequest),
         }
     }
 

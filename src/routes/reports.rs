@@ -16,8 +16,8 @@ use crate::error::AppError;
 use crate::maintenance;
 use crate::models::snapshot::Snapshot;
 use crate::models::{Account, User};
-use crate::routes::pages::{ok, render, Chrome, MessagePage};
-use crate::routes::users::{parse_page, UserLine, PAGE_SIZE};
+use crate::routes::pages::{ok, render, Chrome, MessagePage, Pager};
+use crate::routes::users::UserLine;
 use crate::state::AppState;
 
 /// Rows fetched per step of the CSV stream.
@@ -32,9 +32,7 @@ pub struct ReportPage {
     pub from_snapshot: bool,
     pub no_record: bool,
     pub rows: Vec<UserLine>,
-    pub page_text: String,
-    pub prev: Option<String>,
-    pub next: Option<String>,
+    pub pager: Pager,
     pub chart: Chart,
     pub chart_start: String,
     pub chart_end: String,
@@ -81,7 +79,7 @@ pub async fn active_users(
     let now = state.clock.now();
     let today = account.today(now);
     let on = day_of(q.on.as_deref(), today)?;
-    let page = parse_page(q.page.as_deref())?;
+    let page = Pager::parse(q.page.as_deref())?;
     let past = on < today;
     let acct = account.clone();
     let data = state
@@ -100,8 +98,8 @@ pub async fn active_users(
                     crate::models::user::UserFilter::Counted,
                     on,
                     "",
-                    (page - 1) * PAGE_SIZE,
-                    PAGE_SIZE,
+                    Pager::offset(page),
+                    Pager::SIZE,
                 )?;
                 (Some(total), users)
             };
@@ -130,7 +128,6 @@ pub async fn active_users(
         .collect();
     let chart = report::chart(today, &history, account.licenses, &forecast);
     let total = data.count.unwrap_or(0);
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let no_record = past && data.count.is_none();
     let page_view = ReportPage {
         c: Chrome::signed_in(&who, "reports", "/account/reports/active-users"),
@@ -143,9 +140,8 @@ pub async fn active_users(
             .iter()
             .map(|u| UserLine::of(u, &who, on))
             .collect(),
-        page_text: who.lang.page_of(page, pages, total),
-        prev: (!past && page > 1).then(|| report_url(on, page - 1)),
-        next: (!past && page < pages).then(|| report_url(on, page + 1)),
+        // A past day has no rows, so the list and its links are not shown.
+        pager: Pager::of_users(who.lang, page, total, |p| report_url(on, p)),
         chart,
         today: today.to_string(),
         chart_start: (today - chrono::Duration::days(HORIZON_DAYS as i64)).to_string(),

@@ -17,7 +17,6 @@ use crate::models::{Account, AuditEvent, LicenseOrder, Login, User};
 use crate::ops::{self, AccountInput, LoginInput, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
-use crate::routes::users::parse_page;
 use crate::state::AppState;
 
 /// One order in the queue, with its account's figures.
@@ -119,7 +118,7 @@ pub async fn queue(
     } else {
         OrderStatus::parse(&q.status).ok_or(AppError::BadRequest)?
     };
-    let page = parse_page(q.page.as_deref())?;
+    let page = Pager::parse(q.page.as_deref())?;
     ok(&queue_page(&who, &state, status, page).await?)
 }
 
@@ -666,7 +665,7 @@ pub async fn audit(
         "" => None,
         raw => Some(raw.parse::<i64>().map_err(|_| AppError::BadRequest)?),
     };
-    let page = parse_page(q.page.as_deref())?;
+    let page = Pager::parse(q.page.as_deref())?;
     let (events, total, accounts, logins) = state
         .db(move |conn| {
             let (events, total) =

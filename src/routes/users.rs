@@ -14,13 +14,10 @@ use crate::error::AppError;
 use crate::models::user::UserFilter;
 use crate::models::User;
 use crate::ops::{self, OpError};
-use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
 use crate::routes::signin::safe_back;
 use crate::state::AppState;
-
-/// Users per page (lists and the report).
-pub const PAGE_SIZE: i64 = 50;
 
 pub struct UserLine {
     pub id: i64,
@@ -72,12 +69,8 @@ pub struct UsersPage {
     pub filter: &'static str,
     pub q: String,
     pub rows: Vec<UserLine>,
-    pub page: i64,
-    pub pages: i64,
     pub total: i64,
-    pub page_text: String,
-    pub prev: Option<String>,
-    pub next: Option<String>,
+    pub pager: Pager,
     pub may_change: bool,
     /// Where a change returns to.
     pub here: String,
@@ -140,12 +133,11 @@ async fn users_page(
                 filter,
                 day,
                 &query,
-                (page - 1) * PAGE_SIZE,
-                PAGE_SIZE,
+                Pager::offset(page),
+                Pager::SIZE,
             )?)
         })
         .await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let tabs = [
         ("all", t.filter_all),
         ("counted", t.filter_counted),
@@ -167,29 +159,13 @@ async fn users_page(
         tabs,
         filter: filter.as_str(),
         rows: users.iter().map(|u| UserLine::of(u, who, day)).collect(),
-        page,
-        pages,
         total,
-        page_text: who.lang.page_of(page, pages, total),
-        prev: (page > 1).then(|| users_url(filter, &q, page - 1)),
-        next: (page < pages).then(|| users_url(filter, &q, page + 1)),
+        pager: Pager::of_users(who.lang, page, total, |p| users_url(filter, &q, p)),
         may_change: who.login.role().changes_account(),
         here,
         q,
         error: None,
     })
-}
-
-/// Parse a `page` parameter: a positive number, else 400.
-pub fn parse_page(raw: Option<&str>) -> Result<i64, AppError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(1),
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or(AppError::BadRequest),
-    }
 }
 
 /// `GET /account/users?filter=&q=&page=`.
@@ -200,7 +176,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let filter = UserFilter::parse(query.filter.trim()).ok_or(AppError::BadRequest)?;
-    let page = parse_page(query.page.as_deref())?;
+    let page = Pager::parse(query.page.as_deref())?;
     let q: String = query.q.trim().chars().take(100).collect();
     ok(&users_page(&who, &state, filter, q, page).await?)
 }
