@@ -83,17 +83,22 @@ fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
         &AccountInput::parse("Big Customer AB", "90000", "Europe/Stockholm").expect("input"),
     )
     .expect("account");
+    let hash = license_portal::password::Hasher::for_command()
+        .hash_blocking(PASSWORD)
+        .expect("hash");
     ops::create_login(
         conn,
         None,
         &LoginInput::parse("contact@big.example", "", "contact", Some(big.id), PASSWORD)
             .expect("input"),
+        &hash,
     )
     .expect("login");
     ops::create_login(
         conn,
         None,
         &LoginInput::parse("staff@vendor.example", "", "staff", None, PASSWORD).expect("input"),
+        &hash,
     )
     .expect("login");
     db::write_transaction(conn, |conn| {

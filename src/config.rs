@@ -21,9 +21,47 @@ pub struct Settings {
     pub workers: usize,
     pub session_idle: Duration,
     pub session_absolute: Duration,
-    /// Key material for session cookies and form tokens; generated and kept
-    /// in the database when not given.
+    /// Key material for form tokens; generated and kept in the database
+    /// when not given.
     pub secret: Option<String>,
+    /// At most this many password hashes run at once.
+    pub hash_concurrency: usize,
+    /// How long a hash waits for its turn before the request gets 503.
+    pub hash_wait: Duration,
+}
+
+/// Session timeouts.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Timeouts {
+    /// How often the idle deadline is pushed forward: once a minute, or more
+    /// often when the idle timeout itself is short (tests).
+    pub fn touch_interval(&self) -> chrono::Duration {
+        let quarter = self.idle / 4;
+        chrono::Duration::from_std(quarter.min(Duration::from_secs(60)))
+            .unwrap_or(chrono::Duration::seconds(60))
+    }
+
+    /// Rows last seen at or before this are idle-expired.
+    pub fn idle_cutoff(&self, now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+        now - chrono::Duration::from_std(self.idle).unwrap_or(chrono::Duration::minutes(30))
+    }
+
+    /// Rows created at or before this are past the absolute timeout.
+    pub fn absolute_cutoff(&self, now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+        now - chrono::Duration::from_std(self.absolute).unwrap_or(chrono::Duration::hours(12))
+    }
+}
+
+/// The number of cores, the default of `--hash-concurrency`.
+pub fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 impl Settings {
@@ -39,6 +77,16 @@ impl Settings {
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 60 * 60),
             secret: None,
+            hash_concurrency: cores(),
+            hash_wait: Duration::from_secs(5),
+        }
+    }
+
+    /// The session timeouts.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            idle: self.session_idle,
+            absolute: self.session_absolute,
         }
     }
 
@@ -59,6 +107,9 @@ impl Settings {
         }
         if self.session_idle.is_zero() || self.session_absolute.is_zero() {
             anyhow::bail!("PORTAL_SESSION_IDLE_SECONDS and PORTAL_SESSION_ABSOLUTE_SECONDS must be at least 1");
+        }
+        if self.hash_concurrency < 1 {
+            anyhow::bail!("--hash-concurrency / PORTAL_HASH_CONCURRENCY must be at least 1");
         }
         if let Some(secret) = &self.secret {
             if secret.len() < MIN_SECRET_BYTES {

@@ -78,7 +78,7 @@ fn fill(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
                 account_id: account.id,
                 employee_number: &number,
                 name,
-                status: status.as_str(),
+                status,
                 start_date: add_days(today, start),
                 end_date: end.map(|e| add_days(today, e)),
             },
@@ -255,7 +255,8 @@ fn make_login(
     name: &str,
 ) -> anyhow::Result<Login> {
     let input = LoginInput::parse(email, name, role, account, password).map_err(field)?;
-    Ok(ops::create_login(conn, None, &input)?)
+    let hash = crate::password::Hasher::for_command().hash_blocking(&input.password)?;
+    Ok(ops::create_login(conn, None, &input, &hash)?)
 }
 
 fn field((name, e): (&'static str, crate::domain::validation::FieldError)) -> anyhow::Error {

@@ -25,6 +25,8 @@ pub enum AppError {
     NotFound,
     #[error("the order is no longer pending")]
     AlreadyDecided,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("body too large")]
     PayloadTooLarge,
     #[error("body is not a form")]
@@ -33,9 +35,15 @@ pub enum AppError {
     Unprocessable,
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Too many password hashes waiting: try again shortly.
+    #[error("password hashing is busy")]
+    Busy,
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
+
+/// What a 503 for a busy hasher tells the client to wait.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Marks a response whose body the frame should replace with the error page.
 #[derive(Clone, Copy, Debug)]
@@ -49,10 +57,11 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::AlreadyDecided => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,6 +69,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            AppError::Busy => tracing::warn!("password hashing busy: answered 503"),
             AppError::Internal(cause) => {
                 tracing::error!(cause = %format!("{cause:#}"), "internal error")
             }
@@ -70,7 +80,11 @@ impl ResponseError for AppError {
                 .insert_header((header::LOCATION, "/login"))
                 .finish();
         }
-        let mut res = HttpResponse::build(self.status_code()).finish();
+        let mut res = HttpResponse::build(self.status_code());
+        if let AppError::Busy = self {
+            res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        let mut res = res.finish();
         res.extensions_mut().insert(NeedsErrorPage);
         res
     }
@@ -98,6 +112,15 @@ impl From<actix_web::error::BlockingError> for AppError {
     }
 }
 
+impl From<crate::password::HashError> for AppError {
+    fn from(e: crate::password::HashError) -> Self {
+        match e {
+            crate::password::HashError::Busy => AppError::Busy,
+            crate::password::HashError::Failed => AppError::Internal(e.into()),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(e.into())
@@ -110,7 +133,6 @@ impl From<OpError> for AppError {
             OpError::NotFound | OpError::UnknownAccount => AppError::NotFound,
             OpError::NotPending => AppError::AlreadyDecided,
             OpError::Db(e) => e.into(),
-            OpError::Hash => AppError::Internal(anyhow::anyhow!("password hashing failed")),
             // Handlers re-render forms for these; reaching here is a 422 page.
             OpError::Invalid { .. }
             | OpError::EmailTaken

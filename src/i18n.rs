@@ -2,6 +2,8 @@
 //! lives here, in English and Swedish. A missing message is a compile error:
 //! each language is one value of the same struct.
 
+use crate::domain::orders::OrderStatus;
+use crate::domain::roles::Role;
 use crate::domain::validation::FieldError;
 
 /// The languages the portal speaks.
@@ -421,12 +423,12 @@ impl Msgs {
         }
     }
 
-    pub fn order_status(&self, status: &str) -> &'static str {
+    pub fn order_status(&self, status: OrderStatus) -> &'static str {
         match status {
-            "approved" => self.status_approved,
-            "rejected" => self.status_rejected,
-            "cancelled" => self.status_cancelled,
-            _ => self.status_pending,
+            OrderStatus::Pending => self.status_pending,
+            OrderStatus::Approved => self.status_approved,
+            OrderStatus::Rejected => self.status_rejected,
+            OrderStatus::Cancelled => self.status_cancelled,
         }
     }
 
@@ -470,11 +472,11 @@ impl Msgs {
         }
     }
 
-    pub fn role_name(&self, role: &str) -> &'static str {
+    pub fn role_name(&self, role: Role) -> &'static str {
         match role {
-            "staff" => self.role_staff,
-            "viewer" => self.role_viewer,
-            _ => self.role_contact,
+            Role::Staff => self.role_staff,
+            Role::Viewer => self.role_viewer,
+            Role::Contact => self.role_contact,
         }
     }
 }

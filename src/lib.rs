@@ -13,6 +13,7 @@ pub mod maintenance;
 pub mod middleware;
 pub mod models;
 pub mod ops;
+pub mod password;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::auth::session_store::{self, Timeouts};
+use crate::auth::session;
+use crate::config::Timeouts;
 use crate::db::{DbConnection, Pool};
 use crate::models::snapshot::Snapshot;
 use crate::models::{Account, User};
@@ -25,7 +26,7 @@ pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock) {
                     if let Err(e) = record_snapshots(&mut conn, clock.now()) {
                         tracing::warn!(error = %e, "recording snapshots failed");
                     }
-                    match session_store::delete_expired(&mut conn, timeouts) {
+                    match session::delete_expired(&mut conn, timeouts) {
                         Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions deleted"),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),

@@ -1,7 +1,6 @@
 //! The frame around every response: security headers, caching rules, and
 //! the readable error page in the reader's language for every error status.
 
-use actix_session::SessionExt;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -10,16 +9,16 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::auth::PortalSession;
+use crate::auth::Session;
 use crate::i18n::Lang;
 use crate::routes::pages::{Chrome, ErrorPage, OwnBody};
 use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// Inside the session middleware: draws the error page for every error
-/// status (the session still holds the reader's language here) and sets
-/// the security and caching headers.
+/// Around the URL tree: draws the error page for every error status (in
+/// the language of the session the request carried, when it has one) and
+/// sets the security and caching headers.
 pub async fn frame(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -32,8 +31,7 @@ pub async fn frame(
     let wants_page = (status.is_client_error() || status.is_server_error())
         && res.response().extensions().get::<OwnBody>().is_none();
     if wants_page {
-        let session = res.request().get_session();
-        let lang = PortalSession(&session)
+        let lang = Session::of(res.request())
             .lang()
             .unwrap_or_else(|| Lang::from_accept_language(accept.as_deref()));
         let html = error_html(lang, status);
@@ -50,7 +48,7 @@ pub async fn frame(
     Ok(res)
 }
 
-/// Outside everything: a failure of the session middleware (its store is
+/// Outside everything: a failure of a middleware (the session's store is
 /// the database, away or too busy) becomes a readable 503 page.
 pub async fn outer(
     req: ServiceRequest,

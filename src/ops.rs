@@ -3,7 +3,6 @@
 
 use diesel::result::Error as DbError;
 
-use crate::auth::password;
 use crate::db::{is_unique_violation, write_transaction, DbConnection};
 use crate::domain::counting::{parse_time_zone, UserStatus};
 use crate::domain::import::{parse_users_csv, ImportError, ImportRow};
@@ -39,8 +38,6 @@ pub enum OpError {
     RoleAccount,
     #[error("{0}")]
     Import(ImportError),
-    #[error("password hashing failed")]
-    Hash,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -144,12 +141,14 @@ impl LoginInput {
     }
 }
 
+/// A new login with the hash of `input.password`, made by the caller
+/// through the bounded hasher before the connection was taken.
 pub fn create_login(
     conn: &mut DbConnection,
     by: Option<i64>,
     input: &LoginInput,
+    password_hash: &str,
 ) -> Result<Login, OpError> {
-    let hash = password::hash_password(&input.password).map_err(|_| OpError::Hash)?;
     let result = write_transaction(conn, |conn| {
         if let Some(account_id) = input.account_id {
             Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
@@ -162,13 +161,13 @@ pub fn create_login(
             &NewLogin {
                 email: &input.email,
                 name: &input.name,
-                password_hash: &hash,
-                role: input.role.as_str(),
+                password_hash,
+                role: input.role,
                 account_id: input.account_id,
                 created_at: now_utc(),
             },
         )?;
-        AuditEvent::login_created(by, login.account_id, login.id, &login.email, &login.role)
+        AuditEvent::login_created(by, login.account_id, login.id, &login.email, login.role)
             .insert(conn)?;
         Ok(login)
     });
@@ -252,7 +251,7 @@ fn upsert_user(
                     account_id,
                     employee_number: &row.employee_number,
                     name: &row.name,
-                    status: row.status.as_str(),
+                    status: row.status,
                     start_date: row.start_date,
                     end_date: row.end_date,
                 },
@@ -286,7 +285,7 @@ pub fn place_order(
                 account_id,
                 quantity,
                 reference,
-                status: OrderStatus::Pending.as_str(),
+                status: OrderStatus::Pending,
                 form_token,
                 ordered_by: by.id,
                 ordered_at: now_utc(),

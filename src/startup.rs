@@ -3,9 +3,6 @@
 
 use std::net::TcpListener;
 
-use actix_session::config::{BrowserSession, CookieContentSecurity};
-use actix_session::SessionMiddleware;
-use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -15,16 +12,13 @@ use sha2::Sha256;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::csrf;
-use crate::auth::session_store::{DbSessionStore, Timeouts};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::models::setting;
+use crate::password::Hasher;
 use crate::state::{AppState, Clock};
 use crate::{middleware, routes};
-
-/// The name of the session cookie (with `__Host-` over https).
-pub const COOKIE_NAME: &str = "portal_session";
 
 /// A built server, bound and ready to run.
 pub struct Application {
@@ -53,17 +47,13 @@ impl Application {
     ) -> anyhow::Result<Application> {
         settings.validate()?;
         let secret = load_secret(&settings, &pool);
-        let key = Key::derive_from(secret.as_bytes());
         let form_key = derive(&secret, "order-form-token");
-        let timeouts = Timeouts {
-            idle: settings.session_idle,
-            absolute: settings.session_absolute,
-        };
+        let timeouts = settings.timeouts();
+        let hasher = Hasher::new(settings.hash_concurrency, settings.hash_wait);
         let listener = TcpListener::bind(&settings.bind).with_context(|| {
             format!("cannot listen on {} (--bind / PORTAL_BIND)", settings.bind)
         })?;
         let port = listener.local_addr()?.port();
-        let https = settings.is_https();
         let workers = settings.workers.max(1);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
@@ -71,8 +61,8 @@ impl Application {
             clock: clock.clone(),
             form_key,
             timeouts,
+            hasher,
         });
-        let store = DbSessionStore::new(pool, timeouts, clock.clone());
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -88,9 +78,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
-                .wrap(from_fn(csrf::guard))
                 .wrap(from_fn(middleware::frame))
-                .wrap(session_middleware(store.clone(), key.clone(), https))
                 .wrap(TracingLogger::default())
                 .wrap(from_fn(middleware::outer))
                 .configure(routes::config)
@@ -122,28 +110,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-fn session_middleware(
-    store: DbSessionStore,
-    key: Key,
-    https: bool,
-) -> SessionMiddleware<DbSessionStore> {
-    let name = if https {
-        format!("__Host-{COOKIE_NAME}")
-    } else {
-        COOKIE_NAME.to_string()
-    };
-    SessionMiddleware::builder(store, key)
-        .cookie_name(name)
-        .cookie_secure(https)
-        .cookie_http_only(true)
-        .cookie_same_site(SameSite::Lax)
-        .cookie_path("/".into())
-        .cookie_domain(None)
-        .cookie_content_security(CookieContentSecurity::Signed)
-        .session_lifecycle(BrowserSession::default())
-        .build()
 }
 
 /// `PORTAL_SECRET`, else the one kept in the database (made on first start),

@@ -1,14 +1,15 @@
-//! What every handler shares: the pool, the settings, the clock and the key
-//! that signs form tokens.
+//! What every handler shares: the pool, the settings, the clock, the key
+//! that signs form tokens and the bounded password hasher.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::auth::session_store::Timeouts;
-use crate::config::Settings;
+use crate::config::{Settings, Timeouts};
 use crate::db::{Pool, PooledConn};
 use crate::error::AppError;
+use crate::ops::OpError;
+use crate::password::Hasher;
 
 /// The current time, injectable so tests can pin "today".
 #[derive(Clone)]
@@ -42,6 +43,8 @@ pub struct AppState {
     /// HMAC key for order form tokens.
     pub form_key: Vec<u8>,
     pub timeouts: Timeouts,
+    /// Every password hash of the server runs through this bound.
+    pub hasher: Hasher,
 }
 
 impl AppState {
@@ -57,5 +60,20 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// Run an operation of `ops`: a refusal comes back for the handler to
+    /// show (a form re-rendered with 422, say); a database failure is an
+    /// `AppError` at once.
+    pub async fn op<T, F>(&self, f: F) -> Result<Result<T, OpError>, AppError>
+    where
+        F: FnOnce(&mut PooledConn) -> Result<T, OpError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| match f(conn) {
+            Err(OpError::Db(e)) => Err(e.into()),
+            other => Ok(other),
+        })
+        .await
     }
 }

@@ -1,9 +1,15 @@
-//! The guard in front of every POST: a form body of bounded size, sent from
-//! this site, carrying the session's `csrf_token`. One synchronizer token per
-//! session, compared in constant time. Anything else is refused before a
-//! handler runs, so nothing changes.
+//! The guard in front of every POST of the pages: a form body of bounded
+//! size, sent from this site, carrying the session's `csrf_token`. One
+//! synchronizer token per session, compared in constant time. Anything else
+//! is refused before a handler runs, so nothing changes.
+//!
+//! The guard decides on the method alone, never on the path: it wraps the
+//! scopes of the URL tree (`routes::config`), so whatever spelling of a path
+//! the router takes, the request passed through it first. A POST is checked;
+//! GET, HEAD, OPTIONS and TRACE pass to the router (which answers 405 where
+//! a route does not take them); any other method is answered 405 here, since
+//! no page takes one. The API, which takes no form, is mounted outside.
 
-use actix_session::SessionExt;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
@@ -16,7 +22,8 @@ use subtle::ConstantTimeEq;
 use crate::error::AppError;
 use crate::state::AppState;
 
-use super::PortalSession;
+use super::identity::identity_of;
+use super::session::Session;
 
 /// The largest form body.
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -25,30 +32,48 @@ pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 /// The form field that carries the token.
 pub const FIELD: &str = "csrf_token";
 
-/// Whether `path` takes a multipart upload.
-fn is_upload_route(path: &str) -> bool {
-    path.starts_with("/staff/accounts/") && path.ends_with("/import")
+/// What body a guarded scope takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Takes {
+    /// `application/x-www-form-urlencoded`, up to [`FORM_LIMIT`].
+    Forms,
+    /// Forms, and `multipart/form-data` from staff up to [`UPLOAD_LIMIT`].
+    Uploads,
 }
 
-/// The middleware.
-pub async fn guard(
-    mut req: ServiceRequest,
+/// The guard of the scopes whose routes take forms.
+pub async fn forms(
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Only POSTs that a POST route will take are checked; anything else is
-    // answered by the router (404 or 405) without running a handler.
-    let guarded = req.method() == Method::POST
-        && req
-            .match_pattern()
-            .is_some_and(|p| !crate::routes::GET_ONLY.contains(&p.as_str()));
-    if !guarded {
+    guard(req, next, Takes::Forms).await
+}
+
+/// The guard of the upload scope (the staff's CSV import).
+pub async fn uploads(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    guard(req, next, Takes::Uploads).await
+}
+
+async fn guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    takes: Takes,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let method = req.method().clone();
+    if [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(&method) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    match check(&mut req).await {
+    if method != Method::POST {
+        return Ok(req.into_response(AppError::MethodNotAllowed.error_response()));
+    }
+    match check(&mut req, takes).await {
         Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
         Err(e) => {
             if matches!(e, AppError::Csrf) {
-                let login = PortalSession(&req.get_session()).login_id();
+                let login = Session::of(req.request()).login_id();
                 tracing::warn!(
                     login_id = ?login,
                     peer = %crate::auth::peer_of(req.peer_addr()),
@@ -61,7 +86,7 @@ pub async fn guard(
     }
 }
 
-async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
+async fn check(req: &mut ServiceRequest, takes: Takes) -> Result<(), AppError> {
     if is_cross_site(req) {
         return Err(AppError::Csrf);
     }
@@ -79,21 +104,15 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let upload = is_upload_route(req.path());
-    let limit = match essence.as_str() {
-        "application/x-www-form-urlencoded" => FORM_LIMIT,
-        "multipart/form-data" if upload => UPLOAD_LIMIT,
+    let limit = match (essence.as_str(), takes) {
+        ("application/x-www-form-urlencoded", _) => FORM_LIMIT,
+        ("multipart/form-data", Takes::Uploads) => UPLOAD_LIMIT,
         _ => return Err(AppError::UnsupportedMediaType),
     };
-    // Only staff may send an upload of up to 20 MiB: the session store
+    // Only staff may send an upload of up to 20 MiB: the session middleware
     // read the login with the session, so no extra query decides it.
     if essence == "multipart/form-data" {
-        let staff = req
-            .get_session()
-            .get::<super::session_store::Who>(super::WHO)
-            .ok()
-            .flatten()
-            .is_some_and(|(login, _, _)| login.role().is_staff() && !login.disabled);
+        let staff = identity_of(req.request()).is_some_and(|i| i.login.role.is_staff());
         if !staff {
             return Err(AppError::Forbidden);
         }
@@ -124,7 +143,7 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
         .find(|(name, _)| name == FIELD)
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    let expected = PortalSession(&req.get_session()).csrf().unwrap_or_default();
+    let expected = Session::of(req.request()).csrf().unwrap_or_default();
     if !tokens_match(sent, &expected) {
         return Err(AppError::Csrf);
     }

@@ -43,6 +43,10 @@ pub struct Opts {
     /// A session this old ends, however active.
     #[arg(long, env = "PORTAL_SESSION_ABSOLUTE_SECONDS", default_value_t = 43200)]
     pub session_absolute_seconds: u64,
+    /// Password hashes that may run at once (default: one per core); one
+    /// that waits over 5 s for its turn is answered 503.
+    #[arg(long, env = "PORTAL_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
 }
 
 #[derive(Parser)]
@@ -67,16 +71,14 @@ impl Opts {
                 max_size: self.pool_size,
                 connection_timeout: Duration::from_secs(self.pool_timeout_seconds.max(1)),
             },
-            workers: self.workers.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2)
-            }),
+            workers: self.workers.unwrap_or_else(crate::config::cores),
             session_idle: Duration::from_secs(self.session_idle_seconds),
             session_absolute: Duration::from_secs(self.session_absolute_seconds),
             secret: std::env::var("PORTAL_SECRET")
                 .ok()
                 .filter(|s| !s.is_empty()),
+            hash_concurrency: self.hash_concurrency.unwrap_or_else(crate::config::cores),
+            hash_wait: Duration::from_secs(5),
         }
     }
 }

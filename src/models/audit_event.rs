@@ -76,13 +76,13 @@ impl AuditEvent {
         account_id: Option<i64>,
         login_id: i64,
         email: &str,
-        role: &str,
+        role: crate::domain::roles::Role,
     ) -> NewAuditEvent {
         NewAuditEvent::new(
             by,
             account_id,
             "login_created",
-            json!({"login_id": login_id, "email": email, "role": role}),
+            json!({"login_id": login_id, "email": email, "role": role.as_str()}),
         )
     }
 

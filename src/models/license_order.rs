@@ -14,7 +14,8 @@ pub struct LicenseOrder {
     pub account_id: i64,
     pub quantity: i64,
     pub reference: Option<String>,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: OrderStatus,
     pub form_token: String,
     pub ordered_by: i64,
     pub ordered_at: NaiveDateTime,
@@ -23,13 +24,14 @@ pub struct LicenseOrder {
     pub decision_note: Option<String>,
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Insertable)]
 #[diesel(table_name = license_orders)]
 pub struct NewLicenseOrder<'a> {
     pub account_id: i64,
     pub quantity: i64,
     pub reference: Option<&'a str>,
-    pub status: &'a str,
+    #[diesel(serialize_as = String)]
+    pub status: OrderStatus,
     pub form_token: &'a str,
     pub ordered_by: i64,
     pub ordered_at: NaiveDateTime,
@@ -46,10 +48,6 @@ pub struct OrderView {
 }
 
 impl LicenseOrder {
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Pending)
-    }
-
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<LicenseOrder>> {
         license_orders::table
             .find(id)
@@ -90,7 +88,7 @@ impl LicenseOrder {
 
     pub fn insert(conn: &mut DbConnection, new: &NewLicenseOrder<'_>) -> QueryResult<LicenseOrder> {
         let id = diesel::insert_into(license_orders::table)
-            .values(new)
+            .values(new.clone())
             .returning(license_orders::id)
             .get_result::<i64>(conn)?;
         LicenseOrder::find(conn, id)?.ok_or(diesel::result::Error::NotFound)

@@ -13,16 +13,16 @@ pub const LOCKOUT_THRESHOLD: i32 = 10;
 /// How long a lock lasts.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = logins)]
 pub struct Login {
     pub id: i64,
     pub email: String,
     pub name: String,
-    /// Never copied into the session state.
-    #[serde(skip)]
+    /// Never shown, logged or kept in a session.
     pub password_hash: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub account_id: Option<i64>,
     pub disabled: bool,
     pub failed_attempts: i32,
@@ -31,23 +31,32 @@ pub struct Login {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Insertable)]
 #[diesel(table_name = logins)]
 pub struct NewLogin<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    #[diesel(serialize_as = String)]
+    pub role: Role,
     pub account_id: Option<i64>,
     pub created_at: NaiveDateTime,
 }
 
-impl Login {
-    /// The role; an unknown stored word (impossible by the CHECK) reads as viewer.
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
+/// A login's `Debug` leaves the password hash out, so no log can hold it.
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("account_id", &self.account_id)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
     }
+}
 
+impl Login {
     /// The name to show: the name, else the email.
     pub fn display_name(&self) -> &str {
         if self.name.trim().is_empty() {
@@ -102,7 +111,7 @@ impl Login {
 
     pub fn insert(conn: &mut DbConnection, new: &NewLogin<'_>) -> QueryResult<Login> {
         let id = diesel::insert_into(logins::table)
-            .values(new)
+            .values(new.clone())
             .returning(logins::id)
             .get_result::<i64>(conn)?;
         Login::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
@@ -118,7 +127,7 @@ impl Login {
 
     pub fn staff(conn: &mut DbConnection) -> QueryResult<Vec<Login>> {
         logins::table
-            .filter(logins::role.eq("staff"))
+            .filter(logins::role.eq(Role::Staff.as_str()))
             .order(logins::email.asc())
             .select(Login::as_select())
             .load(conn)

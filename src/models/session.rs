@@ -51,14 +51,12 @@ impl SessionRow {
         id: &str,
         login_id: Option<i64>,
         state: &str,
-        user_agent: &str,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(sessions::table.find(id))
             .set((
                 sessions::login_id.eq(login_id),
                 sessions::state.eq(state),
-                sessions::user_agent.eq(user_agent),
                 sessions::last_seen_at.eq(now),
             ))
             .execute(conn)

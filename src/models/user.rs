@@ -14,18 +14,20 @@ pub struct User {
     pub account_id: i64,
     pub employee_number: String,
     pub name: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: UserStatus,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
     pub account_id: i64,
     pub employee_number: &'a str,
     pub name: &'a str,
-    pub status: &'a str,
+    #[diesel(serialize_as = String)]
+    pub status: UserStatus,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
 }
@@ -71,13 +73,9 @@ pub struct GroupCounts {
 type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
 
 impl User {
-    pub fn status(&self) -> UserStatus {
-        UserStatus::parse(&self.status).unwrap_or(UserStatus::Passive)
-    }
-
     /// Why this user is or is not counted on `day`.
     pub fn reason(&self, day: NaiveDate) -> CountReason {
-        counting::count_reason(self.status(), self.start_date, self.end_date, day)
+        counting::count_reason(self.status, self.start_date, self.end_date, day)
     }
 
     /// The users counted on `day`: the SQL form of `counting::is_counted`,
@@ -242,7 +240,9 @@ impl User {
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<usize> {
-        diesel::insert_into(users::table).values(new).execute(conn)
+        diesel::insert_into(users::table)
+            .values(new.clone())
+            .execute(conn)
     }
 
     /// Replace name, status and dates of an existing user.

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{form_token, SignedIn};
+use crate::auth::{form_token, Contact, Customer, SignedIn};
 use crate::domain::counting::{free_licenses, suggested_quantity};
 use crate::domain::validation;
 use crate::error::AppError;
@@ -42,8 +42,8 @@ fn order_line(
         id: o.id,
         quantity: o.quantity,
         reference: o.reference.clone().unwrap_or_default(),
-        status: o.status.clone(),
-        status_text: who.lang.msgs().order_status(&o.status),
+        status: o.status.to_string(),
+        status_text: who.lang.msgs().order_status(o.status),
         ordered_by,
         ordered_at: o.ordered_at.format("%Y-%m-%d %H:%M").to_string(),
         decided_by,
@@ -83,8 +83,8 @@ pub struct OverviewPage {
     pub may_order: bool,
 }
 
-pub async fn overview(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let account = who.customer()?.clone();
+pub async fn overview(who: Customer, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let account = who.account().clone();
     let account_id = account.id;
     let (pending, orders) = state
         .db(move |conn| {
@@ -104,7 +104,7 @@ pub async fn overview(who: SignedIn, state: web::Data<AppState>) -> Result<HttpR
         pending_count: pending.0,
         pending_quantity: pending.1,
         latest,
-        may_order: who.login.role().changes_account(),
+        may_order: who.login.role.changes_account(),
     })
 }
 
@@ -131,12 +131,12 @@ impl OrderFormPage {
 }
 
 async fn order_form_page(
-    who: &SignedIn,
+    who: &Contact,
     state: &AppState,
     quantity: String,
     reference: String,
 ) -> Result<OrderFormPage, AppError> {
-    let account = who.contact()?.clone();
+    let account = who.account().clone();
     let account_id = account.id;
     let today = account.today(state.clock.now());
     let (groups, pending) = state
@@ -164,7 +164,7 @@ async fn order_form_page(
 
 /// `GET /account/order-licenses` (contact).
 pub async fn order_form(
-    who: SignedIn,
+    who: Contact,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let page = order_form_page(&who, &state, String::new(), String::new()).await?;
@@ -183,11 +183,11 @@ pub struct OrderForm {
 
 /// `POST /account/order-licenses`: one submitted form, at most one order.
 pub async fn order_submit(
-    who: SignedIn,
+    who: Contact,
     state: web::Data<AppState>,
     form: web::Form<OrderForm>,
 ) -> Result<HttpResponse, AppError> {
-    let account = who.contact()?.clone();
+    let account = who.account().clone();
     let OrderForm {
         quantity,
         reference,
@@ -229,7 +229,7 @@ pub async fn order_submit(
                     )?)
                 })
                 .await?;
-            who.portal_session().set_flash("order_placed");
+            who.session.set_flash("order_placed");
             Ok(see_other(&format!("/account/orders/{}", order.id)))
         }
         (token_ok, q, r) => {
@@ -260,11 +260,11 @@ pub struct OrdersQuery {
 
 /// `GET /account/orders`.
 pub async fn orders(
-    who: SignedIn,
+    who: Customer,
     state: web::Data<AppState>,
     q: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = who.customer()?.id;
+    let account_id = who.account().id;
     let page = Pager::parse(q.page.as_deref())?;
     let (rows, total) = state
         .db(move |conn| {
@@ -303,11 +303,11 @@ pub struct OrderPage {
 
 /// `GET /account/orders/{id}`: another account's order is a 404.
 pub async fn order(
-    who: SignedIn,
+    who: Customer,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let account = who.customer()?.clone();
+    let account = who.account().clone();
     let id = path_id(&path)?;
     let account_id = account.id;
     let current = account.licenses;
@@ -325,28 +325,28 @@ pub async fn order(
             Ok((o, by, decided_by, owned_then))
         })
         .await?;
-    let pending = o.status().may_decide();
+    let pending = o.status.may_decide();
     ok(&OrderPage {
         c: Chrome::signed_in(&who, "orders", &format!("/account/orders/{id}")),
         summary: who.lang.order_summary(owned_then, o.quantity),
         o: order_line(&o, &who, by, decided_by),
         pending,
-        may_cancel: pending && who.login.role().changes_account(),
+        may_cancel: pending && who.login.role.changes_account(),
     })
 }
 
 /// `POST /account/orders/{id}/cancel` (contact): 409 once not pending.
 pub async fn cancel(
-    who: SignedIn,
+    who: Contact,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = who.contact()?.id;
+    let account_id = who.account().id;
     let id = path_id(&path)?;
     let login = who.login.clone();
     state
         .db(move |conn| Ok(ops::cancel_order(conn, &login, account_id, id)?))
         .await?;
-    who.portal_session().set_flash("order_cancelled");
+    who.session.set_flash("order_cancelled");
     Ok(see_other(&format!("/account/orders/{id}")))
 }

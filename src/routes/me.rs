@@ -5,12 +5,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::password::{hash_password, verify_password};
+use crate::auth::credentials::{self, Checked, Whose};
 use crate::auth::SignedIn;
 use crate::domain::validation::check_password;
 use crate::error::AppError;
+use crate::models::now_utc;
 use crate::models::session::SessionRow;
-use crate::models::{now_utc, Login};
 use crate::ops;
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::state::AppState;
@@ -38,7 +38,7 @@ async fn page(
 ) -> Result<MePage, AppError> {
     let login_id = who.login.id;
     let timeouts = state.timeouts;
-    let current = who.portal_session().row_id();
+    let current = who.session.row_id();
     let rows = state
         .db(move |conn| {
             let now = now_utc();
@@ -93,26 +93,34 @@ pub async fn change_password(
         let p = page(&who, &state, Some(t.field_error(e))).await?;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
     }
-    let login = who.login.clone();
-    let keep = who.portal_session().row_id();
-    let changed = state
-        .db(move |conn| {
-            // The session carries no password hash: read the current one.
-            let current = Login::find(conn, login.id)?.ok_or(AppError::NotFound)?;
-            if !verify_password(&current.password_hash, &old_password) {
-                return Ok(false);
+    // The same guarded check as signing in: a wrong old password counts
+    // toward the lock-out, and the attempt that locks the login ends this
+    // session.
+    match credentials::check(&state, Whose::Login(who.login.id), old_password).await? {
+        Checked::Accepted(_) => {}
+        Checked::Refused { why, locked, .. } => {
+            tracing::warn!(
+                login_id = who.login.id,
+                peer = %who.peer,
+                reason = why.as_str(),
+                locked,
+                "password change refused: old password"
+            );
+            if locked {
+                who.session.sign_out();
+                return Ok(see_other("/login"));
             }
-            let hash = hash_password(&new_password)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-            ops::change_password(conn, &login, &hash, keep.as_deref())?;
-            Ok(true)
-        })
-        .await?;
-    if !changed {
-        let p = page(&who, &state, Some(t.wrong_old_password)).await?;
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
+            let p = page(&who, &state, Some(t.wrong_old_password)).await?;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
+        }
     }
-    who.portal_session().set_flash("password_changed");
+    let hash = state.hasher.hash(new_password).await?;
+    let login = who.login.clone();
+    let keep = who.session.row_id();
+    state
+        .op(move |conn| ops::change_password(conn, &login, &hash, keep.as_deref()))
+        .await??;
+    who.session.set_flash("password_changed");
     Ok(see_other("/me"))
 }
 
@@ -122,13 +130,13 @@ pub async fn end_other_sessions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let login_id = who.login.id;
-    let keep = who.portal_session().row_id().ok_or(AppError::BadRequest)?;
+    let keep = who.session.row_id().ok_or(AppError::BadRequest)?;
     state
         .db(move |conn| {
             SessionRow::delete_for_login(conn, login_id, Some(&keep))?;
             Ok(())
         })
         .await?;
-    who.portal_session().set_flash("other_sessions_ended");
+    who.session.set_flash("other_sessions_ended");
     Ok(see_other("/me"))
 }

@@ -9,103 +9,131 @@ pub mod signin;
 pub mod staff;
 pub mod users;
 
-use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::auth::PortalSession;
+use crate::auth::identity::{identity_of, require_customer, require_signed_in, require_staff};
+use crate::auth::{csrf, session};
 use crate::error::AppError;
 
-/// Patterns with no POST route: a POST there is answered by the router
-/// (405), not by the CSRF guard. Forgetting one here only turns its 405
-/// into a 403; every other pattern is guarded.
-pub const GET_ONLY: &[&str] = &[
-    "/healthz",
-    "/",
-    "/me",
-    "/account",
-    "/account/orders",
-    "/account/orders/{id}",
-    "/account/users",
-    "/account/reports/active-users",
-    "/account/reports/active-users.csv",
-    "/staff/orders",
-    "/staff/accounts/{id}",
-    "/staff/audit",
-    "/static/{file}",
-];
-
-/// The URL tree.
+/// The URL tree, the only list of paths. Each scope carries its guards, so
+/// a route added to a scope gets them with no further code:
+///
+/// | where | guards, outermost first |
+/// |---|---|
+/// | `/healthz`, `/static/...` | none (no session is read) |
+/// | `/staff/accounts/{id}/import` | session, CSRF for uploads (staff only, 20 MiB), staff |
+/// | everything else | session, CSRF for forms (16 KiB) |
+/// | `/me/...` | ... and signed in |
+/// | `/account/...` | ... and contact or viewer |
+/// | `/staff/...` | ... and staff |
+///
+/// The CSRF guard decides on the method, never on the path: whatever
+/// spelling of a path the router takes, it went through a guarded scope.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
-        .service(web::resource("/").route(web::get().to(signin::home)))
+        .service(web::resource("/static/{file}").route(web::get().to(static_file)))
+        .service(
+            web::scope("")
+                .wrap(from_fn(session::middleware))
+                .service(
+                    web::scope("/staff/accounts/{id}/import")
+                        .wrap(from_fn(require_staff))
+                        .wrap(from_fn(csrf::uploads))
+                        .app_data(web::PayloadConfig::new(csrf::UPLOAD_LIMIT))
+                        .service(
+                            web::resource("").route(web::post().to(staff::import::import_users)),
+                        ),
+                )
+                .service(
+                    web::scope("")
+                        .wrap(from_fn(csrf::forms))
+                        .configure(public)
+                        .service(
+                            web::scope("/me")
+                                .wrap(from_fn(require_signed_in))
+                                .configure(me),
+                        )
+                        .service(
+                            web::scope("/account")
+                                .wrap(from_fn(require_customer))
+                                .configure(account),
+                        )
+                        .service(
+                            web::scope("/staff")
+                                .wrap(from_fn(require_staff))
+                                .configure(staff),
+                        )
+                        .default_service(web::to(not_found)),
+                ),
+        );
+}
+
+/// Pages before and around signing in.
+fn public(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/").route(web::get().to(signin::home)))
         .service(
             web::resource("/login")
                 .route(web::get().to(signin::login_form))
                 .route(web::post().to(signin::login_submit)),
         )
         .service(web::resource("/logout").route(web::post().to(signin::logout)))
-        .service(web::resource("/language").route(web::post().to(signin::set_language)))
-        .service(web::resource("/me").route(web::get().to(me::show)))
-        .service(web::resource("/me/password").route(web::post().to(me::change_password)))
+        .service(web::resource("/language").route(web::post().to(signin::set_language)));
+}
+
+/// `/me`: every signed-in login.
+fn me(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("").route(web::get().to(me::show)))
+        .service(web::resource("/password").route(web::post().to(me::change_password)))
         .service(
-            web::resource("/me/sessions/end-others").route(web::post().to(me::end_other_sessions)),
-        )
-        .service(web::resource("/account").route(web::get().to(account::overview)))
+            web::resource("/sessions/end-others").route(web::post().to(me::end_other_sessions)),
+        );
+}
+
+/// `/account`: a customer's own account.
+fn account(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("").route(web::get().to(account::overview)))
         .service(
-            web::resource("/account/order-licenses")
+            web::resource("/order-licenses")
                 .route(web::get().to(account::order_form))
                 .route(web::post().to(account::order_submit)),
         )
-        .service(web::resource("/account/orders").route(web::get().to(account::orders)))
-        .service(web::resource("/account/orders/{id}").route(web::get().to(account::order)))
+        .service(web::resource("/orders").route(web::get().to(account::orders)))
+        .service(web::resource("/orders/{id}").route(web::get().to(account::order)))
+        .service(web::resource("/orders/{id}/cancel").route(web::post().to(account::cancel)))
+        .service(web::resource("/users").route(web::get().to(users::list)))
+        .service(web::resource("/users/{id}").route(web::post().to(users::change)))
+        .service(web::resource("/reports/active-users").route(web::get().to(reports::active_users)))
         .service(
-            web::resource("/account/orders/{id}/cancel").route(web::post().to(account::cancel)),
-        )
-        .service(web::resource("/account/users").route(web::get().to(users::list)))
-        .service(web::resource("/account/users/{id}").route(web::post().to(users::change)))
-        .service(
-            web::resource("/account/reports/active-users")
-                .route(web::get().to(reports::active_users)),
-        )
-        .service(
-            web::resource("/account/reports/active-users.csv")
+            web::resource("/reports/active-users.csv")
                 .route(web::get().to(reports::active_users_csv)),
-        )
-        .service(web::resource("/staff/orders").route(web::get().to(staff::queue)))
-        .service(web::resource("/staff/orders/{id}/approve").route(web::post().to(staff::approve)))
-        .service(web::resource("/staff/orders/{id}/reject").route(web::post().to(staff::reject)))
+        );
+}
+
+/// `/staff`: the vendor's staff.
+fn staff(cfg: &mut web::ServiceConfig) {
+    use staff::{accounts, audit, orders};
+    cfg.service(web::resource("/orders").route(web::get().to(orders::queue)))
+        .service(web::resource("/orders/{id}/approve").route(web::post().to(orders::approve)))
+        .service(web::resource("/orders/{id}/reject").route(web::post().to(orders::reject)))
         .service(
-            web::resource("/staff/accounts")
-                .route(web::get().to(staff::accounts))
-                .route(web::post().to(staff::create_account)),
+            web::resource("/accounts")
+                .route(web::get().to(accounts::accounts))
+                .route(web::post().to(accounts::create_account)),
         )
-        .service(web::resource("/staff/accounts/{id}").route(web::get().to(staff::account)))
+        .service(web::resource("/accounts/{id}").route(web::get().to(accounts::account)))
+        .service(web::resource("/accounts/{id}/licenses").route(web::post().to(accounts::adjust)))
         .service(
-            web::resource("/staff/accounts/{id}/licenses").route(web::post().to(staff::adjust)),
-        )
-        .service(
-            web::resource("/staff/accounts/{id}/logins").route(web::post().to(staff::create_login)),
-        )
-        .service(
-            web::resource("/staff/logins/{id}/disable").route(web::post().to(staff::disable_login)),
-        )
-        .service(
-            web::resource("/staff/logins/{id}/enable").route(web::post().to(staff::enable_login)),
+            web::resource("/accounts/{id}/logins").route(web::post().to(accounts::create_login)),
         )
         .service(
-            web::resource("/staff/accounts/{id}/import")
-                .app_data(web::PayloadConfig::new(crate::auth::csrf::UPLOAD_LIMIT))
-                .route(web::post().to(staff::import_users)),
+            web::resource("/logins/{id}/disable").route(web::post().to(accounts::disable_login)),
         )
-        .service(web::resource("/staff/audit").route(web::get().to(staff::audit)))
-        .service(actix_files_static());
+        .service(web::resource("/logins/{id}/enable").route(web::post().to(accounts::enable_login)))
+        .service(web::resource("/audit").route(web::get().to(audit::audit)));
 }
 
 /// `/static/...`: our stylesheet, compiled into the binary.
-fn actix_files_static() -> actix_web::Resource {
-    web::resource("/static/{file}").route(web::get().to(static_file))
-}
-
 async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> {
     match path.as_str() {
         "portal.css" => Ok(HttpResponse::Ok()
@@ -116,8 +144,8 @@ async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> 
 }
 
 /// Anything not in the tree: sign-in first, then 404.
-pub async fn not_found(session: Session) -> Result<HttpResponse, AppError> {
-    if PortalSession(&session).login_id().is_some() {
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if identity_of(&req).is_some() {
         Err(AppError::NotFound)
     } else {
         Err(AppError::SignInRequired)

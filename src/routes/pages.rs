@@ -44,7 +44,7 @@ impl Chrome {
             owned: a.licenses,
             counted: who.counted,
         });
-        let role = who.login.role();
+        let role = who.login.role;
         Chrome {
             lang: who.lang,
             t,

@@ -8,7 +8,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::auth::SignedIn;
+use crate::auth::Customer;
 use crate::domain::import::COLUMNS;
 use crate::domain::report::{self, Chart, HORIZON_DAYS};
 use crate::domain::validation;
@@ -71,11 +71,11 @@ struct ReportData {
 
 /// `GET /account/reports/active-users?on=`.
 pub async fn active_users(
-    who: SignedIn,
+    who: Customer,
     state: web::Data<AppState>,
     q: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let account: Account = who.customer()?.clone();
+    let account: Account = who.account().clone();
     let now = state.clock.now();
     let today = account.today(now);
     let on = day_of(q.on.as_deref(), today)?;
@@ -161,11 +161,11 @@ pub async fn active_users(
 /// `GET /account/reports/active-users.csv?on=`: every counted user of the
 /// day, streamed a chunk at a time (RFC 4180, UTF-8 with a BOM).
 pub async fn active_users_csv(
-    who: SignedIn,
+    who: Customer,
     state: web::Data<AppState>,
     q: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let account = who.customer()?.clone();
+    let account = who.account().clone();
     let today = account.today(state.clock.now());
     let on = day_of(q.on.as_deref(), today)?;
     if on < today {

@@ -1,17 +1,16 @@
 //! Sign-in, sign-out, the home redirect and the language switch (SPEC 4.1).
 
-use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::password::{dummy_verify, verify_password};
-use crate::auth::{PortalSession, SignedIn};
+use crate::auth::credentials::{self, Checked, Whose};
+use crate::auth::{Session, SignedIn};
 use crate::db::write_transaction;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::models::{now_utc, AuditEvent, Login};
+use crate::models::{AuditEvent, Login};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::state::AppState;
 
@@ -22,8 +21,10 @@ pub struct LoginPage {
     pub failed: bool,
 }
 
-fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
-    PortalSession(session).lang().unwrap_or_else(|| {
+/// The language of a page without a signed-in login: the session's choice,
+/// else the browser's.
+pub fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
+    session.lang().unwrap_or_else(|| {
         Lang::from_accept_language(
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)
@@ -38,16 +39,15 @@ fn peer(req: &HttpRequest) -> String {
 
 /// `GET /`: each role's home.
 pub async fn home(who: SignedIn) -> HttpResponse {
-    see_other(who.login.role().home())
+    see_other(who.login.role.home())
 }
 
 /// `GET /login`: the form, in a pre-sign-in session whose token protects it.
 pub async fn login_form(req: HttpRequest, session: Session) -> Result<HttpResponse, AppError> {
-    let ps = PortalSession(&session);
-    if ps.login_id().is_some() {
+    if session.login_id().is_some() {
         return Ok(see_other("/"));
     }
-    let csrf = ps.ensure_csrf();
+    let csrf = session.ensure_csrf();
     let lang = request_lang(&req, &session);
     ok(&LoginPage {
         c: Chrome::anonymous(lang, csrf, "/login"),
@@ -63,14 +63,6 @@ pub struct LoginForm {
     password: String,
 }
 
-/// Why a sign-in failed; only the log sees it.
-enum Refusal {
-    UnknownEmail,
-    Disabled,
-    Locked,
-    WrongPassword,
-}
-
 /// `POST /login`.
 pub async fn login_submit(
     req: HttpRequest,
@@ -80,35 +72,10 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, AppError> {
     let LoginForm { email, password } = form.into_inner();
     let email = email.trim().to_lowercase();
-    let email_for_db = email.clone();
-    let outcome = state
-        .db(move |conn| {
-            let Some(login) = Login::find_by_email(conn, &email_for_db)? else {
-                dummy_verify(&password);
-                return Ok(Err((Refusal::UnknownEmail, None)));
-            };
-            if login.disabled {
-                dummy_verify(&password);
-                return Ok(Err((Refusal::Disabled, Some(login.id))));
-            }
-            let now = now_utc();
-            let reserved =
-                write_transaction(conn, |conn| Login::reserve_attempt(conn, login.id, now))?;
-            if !reserved {
-                dummy_verify(&password);
-                return Ok(Err((Refusal::Locked, Some(login.id))));
-            }
-            if verify_password(&login.password_hash, &password) {
-                Login::record_success(conn, login.id)?;
-                Ok(Ok(login))
-            } else {
-                Ok(Err((Refusal::WrongPassword, Some(login.id))))
-            }
-        })
-        .await?;
+    let checked = credentials::check(&state, Whose::Email(email.clone()), password).await?;
     let peer = peer(&req);
-    match outcome {
-        Ok(login) => {
+    match checked {
+        Checked::Accepted(login) => {
             tracing::info!(login_id = login.id, %email, %peer, "sign-in succeeded");
             let ua = req
                 .headers()
@@ -116,30 +83,24 @@ pub async fn login_submit(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let lang = login.language.as_deref().and_then(Lang::parse);
-            PortalSession(&session).sign_in(login.id, ua, lang);
+            session.sign_in(login.id, ua, lang);
             Ok(see_other("/"))
         }
-        Err((why, login_id)) => {
-            let reason = match why {
-                Refusal::UnknownEmail => "unknown email",
-                Refusal::Disabled => "disabled login",
-                Refusal::Locked => "locked login",
-                Refusal::WrongPassword => "wrong password",
-            };
+        Checked::Refused { why, login, .. } => {
+            let reason = why.as_str();
             // An unknown "email" is often a password typed in the wrong
             // field: the log gets a hash of it, never the text.
-            match login_id {
+            match login {
                 Some(login_id) => tracing::warn!(login_id, %email, %peer, reason, "sign-in failed"),
                 None => {
                     tracing::warn!(email_hash = %short_hash(&email), %peer, reason, "sign-in failed")
                 }
             }
-            let ps = PortalSession(&session);
             let lang = request_lang(&req, &session);
             render(
                 StatusCode::UNAUTHORIZED,
                 &LoginPage {
-                    c: Chrome::anonymous(lang, ps.ensure_csrf(), "/login"),
+                    c: Chrome::anonymous(lang, session.ensure_csrf(), "/login"),
                     failed: true,
                 },
             )
@@ -149,11 +110,10 @@ pub async fn login_submit(
 
 /// `POST /logout`: the session row is deleted; its cookie signs no one in.
 pub async fn logout(req: HttpRequest, session: Session) -> HttpResponse {
-    let ps = PortalSession(&session);
-    if let Some(login_id) = ps.login_id() {
+    if let Some(login_id) = session.login_id() {
         tracing::info!(login_id, peer = %peer(&req), "signed out");
     }
-    ps.sign_out();
+    session.sign_out();
     see_other("/login")
 }
 
@@ -171,9 +131,8 @@ pub async fn set_language(
     form: web::Form<LanguageForm>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::parse(&form.lang).ok_or(AppError::BadRequest)?;
-    let ps = PortalSession(&session);
-    ps.set_lang(lang);
-    if let Some(login_id) = ps.login_id() {
+    session.set_lang(lang);
+    if let Some(login_id) = session.login_id() {
         state
             .db(move |conn| {
                 write_transaction(conn, |conn| {

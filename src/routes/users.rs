@@ -7,12 +7,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::SignedIn;
+use crate::auth::{Contact, Customer, SignedIn};
 use crate::domain::counting::UserStatus;
 use crate::domain::validation::{self, FieldError};
 use crate::error::AppError;
 use crate::models::user::UserFilter;
-use crate::models::User;
+use crate::models::{Account, User};
 use crate::ops::{self, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
@@ -40,8 +40,8 @@ impl UserLine {
             id: u.id,
             employee_number: u.employee_number.clone(),
             name: u.name.clone(),
-            status: u.status.clone(),
-            status_text: match u.status() {
+            status: u.status.to_string(),
+            status_text: match u.status {
                 UserStatus::Active => t.user_status_active,
                 UserStatus::Passive => t.user_status_passive,
             },
@@ -114,12 +114,13 @@ pub fn percent_encode(s: &str) -> String {
 
 async fn users_page(
     who: &SignedIn,
+    account: &Account,
     state: &AppState,
     filter: UserFilter,
     q: String,
     page: i64,
 ) -> Result<UsersPage, AppError> {
-    let account = who.customer()?.clone();
+    let account = account.clone();
     let t = who.lang.msgs();
     let day = account.today(state.clock.now());
     let account_id = account.id;
@@ -161,7 +162,7 @@ async fn users_page(
         rows: users.iter().map(|u| UserLine::of(u, who, day)).collect(),
         total,
         pager: Pager::of_users(who.lang, page, total, |p| users_url(filter, &q, p)),
-        may_change: who.login.role().changes_account(),
+        may_change: who.login.role.changes_account(),
         here,
         q,
         error: None,
@@ -170,7 +171,7 @@ async fn users_page(
 
 /// `GET /account/users?filter=&q=&page=`.
 pub async fn list(
-    who: SignedIn,
+    who: Customer,
     state: web::Data<AppState>,
     query: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -178,7 +179,7 @@ pub async fn list(
     let filter = UserFilter::parse(query.filter.trim()).ok_or(AppError::BadRequest)?;
     let page = Pager::parse(query.page.as_deref())?;
     let q: String = query.q.trim().chars().take(100).collect();
-    ok(&users_page(&who, &state, filter, q, page).await?)
+    ok(&users_page(&who, who.account(), &state, filter, q, page).await?)
 }
 
 #[derive(Deserialize)]
@@ -193,12 +194,12 @@ pub struct UserForm {
 
 /// `POST /account/users/{id}` (contact): status and end date.
 pub async fn change(
-    who: SignedIn,
+    who: Contact,
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<UserForm>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = who.contact()?.id;
+    let account_id = who.account().id;
     let id = path_id(&path)?;
     let t = who.lang.msgs();
     let f = form.into_inner();
@@ -207,17 +208,12 @@ pub async fn change(
     let problem = match (status, end_date) {
         (Some(status), Ok(end_date)) => {
             let login = who.login.clone();
-            let outcome = state
-                .db(move |conn| {
-                    match ops::change_user(conn, &login, account_id, id, status, end_date) {
-                        Err(OpError::Invalid { error, .. }) => Ok(Err(error)),
-                        other => Ok(Ok(other?)),
-                    }
-                })
-                .await?;
-            match outcome {
+            match state
+                .op(move |conn| ops::change_user(conn, &login, account_id, id, status, end_date))
+                .await?
+            {
                 Ok(_) => {
-                    who.portal_session().set_flash("user_saved");
+                    who.session.set_flash("user_saved");
                     let back = safe_back(&f.back);
                     let back = if back.starts_with("/account/users") {
                         back
@@ -226,8 +222,12 @@ pub async fn change(
                     };
                     return Ok(see_other(back));
                 }
-                Err(FieldError::Date) => t.err_end_before_start,
-                Err(e) => t.field_error(e),
+                Err(OpError::Invalid {
+                    error: FieldError::Date,
+                    ..
+                }) => t.err_end_before_start,
+                Err(OpError::Invalid { error, .. }) => t.field_error(error),
+                Err(refused) => return Err(refused.into()),
             }
         }
         (None, _) => t.err_required,
@@ -239,7 +239,7 @@ pub async fn change(
         .await?
         .ok_or(AppError::NotFound)?
         .employee_number;
-    let mut page = users_page(&who, &state, UserFilter::All, number, 1).await?;
+    let mut page = users_page(&who, who.account(), &state, UserFilter::All, number, 1).await?;
     for row in page.rows.iter_mut().filter(|r| r.id == id) {
         row.error = Some(problem);
     }

@@ -155,10 +155,9 @@ fn login_create_takes_the_password_from_the_first_line_of_standard_input() {
     let login = license_portal::models::Login::find_by_email(&mut connect(&db), "anna@example.com")
         .expect("query")
         .expect("login");
-    assert!(license_portal::auth::password::verify_password(
-        &login.password_hash,
-        "a long enough password"
-    ));
+    assert!(license_portal::password::Hasher::for_command()
+        .verify_blocking(&login.password_hash, "a long enough password")
+        .expect("verify"));
     assert!(login.password_hash.starts_with("$argon2id$"));
 
     for (password, what) in [

@@ -261,7 +261,10 @@ impl TestApp {
 
     pub fn create_login(&self, email: &str, role: &str, account: Option<i64>) -> Login {
         let input = LoginInput::parse(email, "", role, account, PASSWORD).expect("login input");
-        ops::create_login(&mut self.conn(), None, &input).expect("login")
+        let hash = license_portal::password::Hasher::for_command()
+            .hash_blocking(&input.password)
+            .expect("hash");
+        ops::create_login(&mut self.conn(), None, &input, &hash).expect("login")
     }
 
     pub fn add_user(
@@ -279,7 +282,7 @@ impl TestApp {
                 account_id,
                 employee_number: number,
                 name: number,
-                status: status.as_str(),
+                status,
                 start_date: d(start),
                 end_date: end.map(d),
             },

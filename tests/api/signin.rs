@@ -713,13 +713,30 @@ async fn a_post_where_no_post_route_is_gets_405_or_the_sign_in() {
     let app = spawn_app().await;
     app.world();
     let c = app.client_for("contact@alpha.example").await;
-    for path in ["/healthz", "/account", "/account/orders", "/staff/audit"] {
-        let res = app.post_form(&c, path, &[("x", "1")]).await;
+    let staff = app.client_for("staff@vendor.example").await;
+    // With the session's token, the router answers: no POST route here.
+    for (who, path) in [
+        (&c, "/account"),
+        (&c, "/account/orders"),
+        (&staff, "/staff/audit"),
+    ] {
+        let res = app.post(who, path, &[("x", "1")]).await;
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
     }
+    // Without it, the guard answers first: it decides on the method alone.
+    for path in ["/account", "/account/orders", "/no/such/thing"] {
+        let res = app.post_form(&c, path, &[("x", "1")]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // The health check reads no session and takes no POST.
+    let res = app.post_form(&c, "/healthz", &[("x", "1")]).await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // An anonymous visitor with a pre-sign-in token is sent to sign in.
     let anon = client();
-    let res = app.post_form(&anon, "/no/such/thing", &[("x", "1")]).await;
+    let res = app.post(&anon, "/no/such/thing", &[("x", "1")]).await;
     assert_eq!(location(res.headers()), "/login");
+    let res = app.post_form(&anon, "/no/such/thing", &[("x", "1")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -741,7 +758,7 @@ async fn changing_the_language_is_audited_once() {
 
 #[tokio::test]
 async fn expired_session_rows_are_deleted_and_live_ones_kept() {
-    use license_portal::auth::session_store::delete_expired;
+    use license_portal::auth::session::delete_expired;
     use license_portal::db::schema::sessions;
     let app = spawn_app().await;
     app.world();

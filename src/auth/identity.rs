@@ -1,0 +1,277 @@
+//! The signed-in login, for handlers and scopes.
+//!
+//! The session middleware leaves the request's [`Identity`] in its
+//! extensions. A handler asks for it by the role it needs: [`SignedIn`]
+//! (anyone), [`Customer`] (contact or viewer, with their account),
+//! [`Contact`] (may change the account) or [`Staff`]. A scope guards all its
+//! routes with the same check through [`require`], so a route added to
+//! `/account` or `/staff` cannot forget it.
+
+use std::future::{ready, Ready};
+use std::ops::Deref;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError};
+
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::models::{Account, Login};
+
+use super::session::{Identity, Session};
+
+/// What a route needs of the one who asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone signed in.
+    SignedIn,
+    /// A contact or viewer: reads their own account.
+    Customer,
+    /// A contact: changes their own account.
+    Contact,
+    /// The vendor's staff.
+    Staff,
+}
+
+impl Need {
+    /// Whether a role meets the need.
+    pub fn met_by(self, role: Role) -> bool {
+        match self {
+            Need::SignedIn => true,
+            Need::Customer => role.reads_account(),
+            Need::Contact => role.changes_account(),
+            Need::Staff => role.is_staff(),
+        }
+    }
+}
+
+/// The client's address for the log.
+fn peer(req: &HttpRequest) -> String {
+    super::peer_of(req.peer_addr())
+}
+
+/// Check a need against the request's identity: sign-in first, then 403.
+fn check(req: &HttpRequest, need: Need) -> Result<Rc<Identity>, AppError> {
+    let Some(identity) = req.extensions().get::<Rc<Identity>>().cloned() else {
+        tracing::info!(peer = %peer(req), path = %req.path(), "refused: not signed in");
+        return Err(AppError::SignInRequired);
+    };
+    let role = identity.login.role;
+    let has_account = identity.account.is_some() || !role.needs_account();
+    if !need.met_by(role) || !has_account {
+        tracing::warn!(
+            login_id = identity.login.id,
+            role = %role.as_str(),
+            peer = %peer(req),
+            path = %req.path(),
+            "refused: role may not"
+        );
+        return Err(AppError::Forbidden);
+    }
+    Ok(identity)
+}
+
+/// The identity of a request, when it is signed in.
+pub fn identity_of(req: &HttpRequest) -> Option<Rc<Identity>> {
+    req.extensions().get::<Rc<Identity>>().cloned()
+}
+
+async fn require(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    need: Need,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    match check(req.request(), need) {
+        Ok(_) => Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(e) => Ok(req.into_response(e.error_response())),
+    }
+}
+
+/// Scope guard: anyone signed in.
+pub async fn require_signed_in(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    require(req, next, Need::SignedIn).await
+}
+
+/// Scope guard: a contact or viewer.
+pub async fn require_customer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    require(req, next, Need::Customer).await
+}
+
+/// Scope guard: staff.
+pub async fn require_staff(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    require(req, next, Need::Staff).await
+}
+
+/// Anyone signed in, with what every page of theirs shows.
+pub struct SignedIn {
+    pub login: Login,
+    pub account: Option<Account>,
+    /// Users counted today on the account (0 for staff).
+    pub counted: i64,
+    pub lang: Lang,
+    pub csrf: String,
+    pub session: Session,
+    pub flash: Option<String>,
+    /// The client's address, for the log.
+    pub peer: String,
+}
+
+impl SignedIn {
+    fn from_req(req: &HttpRequest, need: Need) -> Result<SignedIn, AppError> {
+        let identity = check(req, need)?;
+        let session = Session::of(req);
+        let accept = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let lang = identity
+            .login
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .or_else(|| session.lang())
+            .unwrap_or_else(|| Lang::from_accept_language(accept));
+        let csrf = session.ensure_csrf();
+        let flash = session.take_flash();
+        Ok(SignedIn {
+            login: identity.login.clone(),
+            account: identity.account.clone(),
+            counted: identity.counted,
+            lang,
+            csrf,
+            session,
+            flash,
+            peer: peer(req),
+        })
+    }
+
+    /// The account of a customer; checked by the extractor that made it.
+    fn own_account(&self) -> Result<Account, AppError> {
+        self.account.clone().ok_or(AppError::Forbidden)
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Ready<Result<SignedIn, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(SignedIn::from_req(req, Need::SignedIn))
+    }
+}
+
+/// Staff, for the staff pages.
+pub struct Staff(SignedIn);
+
+impl Deref for Staff {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = AppError;
+    type Future = Ready<Result<Staff, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(SignedIn::from_req(req, Need::Staff).map(Staff))
+    }
+}
+
+/// A contact or viewer, with their own account.
+pub struct Customer {
+    who: SignedIn,
+    account: Account,
+}
+
+impl Customer {
+    /// The account this login belongs to: every query of the page is
+    /// scoped to it.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+}
+
+impl Deref for Customer {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.who
+    }
+}
+
+impl FromRequest for Customer {
+    type Error = AppError;
+    type Future = Ready<Result<Customer, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(SignedIn::from_req(req, Need::Customer).and_then(|who| {
+            let account = who.own_account()?;
+            Ok(Customer { who, account })
+        }))
+    }
+}
+
+/// A contact, who may change their own account.
+pub struct Contact {
+    who: SignedIn,
+    account: Account,
+}
+
+impl Contact {
+    /// The account this login belongs to and may change.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+}
+
+impl Deref for Contact {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.who
+    }
+}
+
+impl FromRequest for Contact {
+    type Error = AppError;
+    type Future = Ready<Result<Contact, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(SignedIn::from_req(req, Need::Contact).and_then(|who| {
+            let account = who.own_account()?;
+            Ok(Contact { who, account })
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_need_is_met_by_its_roles_only() {
+        let table = [
+            (Need::SignedIn, [true, true, true]),
+            (Need::Customer, [true, true, false]),
+            (Need::Contact, [true, false, false]),
+            (Need::Staff, [false, false, true]),
+        ];
+        for (need, expected) in table {
+            let got = [Role::Contact, Role::Viewer, Role::Staff].map(|r| need.met_by(r));
+            assert_eq!(got, expected, "{need:?}");
+        }
+    }
+}

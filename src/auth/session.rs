@@ -1,0 +1,491 @@
+//! Our server-side session, small enough to read in one sitting.
+//!
+//! The cookie holds a random key of 256 bits; the `sessions` table holds
+//! only its SHA-256, so a copy of the database signs no one in. The
+//! middleware reads the row and, for a signed-in session, the login with its
+//! account and today's count in one blocking call, and leaves two things in
+//! the request's extensions: the [`Session`] handle (CSRF token, language,
+//! flash, who is signed in by id) and the [`Identity`] of the signed-in
+//! login. Nothing about the login is serialised into the session state.
+//!
+//! Timeouts are the server's: a row idle longer than the idle timeout, or
+//! older than the absolute one, is gone. The idle deadline is refreshed at
+//! most once a minute. Logout, a password change and a disabled login delete
+//! rows, so the session ends at once on every instance.
+
+use std::cell::RefCell;
+use std::future::{ready, Ready};
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Timeouts;
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::models::session::{NewSessionRow, SessionRow};
+use crate::models::{now_utc, Account, Login, User};
+use crate::state::AppState;
+
+/// The name of the session cookie (with `__Host-` over https).
+pub const COOKIE_NAME: &str = "portal_session";
+
+/// The signed-in login as this request found it: the login (its password
+/// hash included, never shown), its account (none for staff) and the users
+/// counted today on that account.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub login: Login,
+    pub account: Option<Account>,
+    pub counted: i64,
+}
+
+/// Read who a login is. `None` when the login is gone.
+pub fn load_identity(
+    conn: &mut DbConnection,
+    login_id: i64,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Option<Identity>> {
+    let Some((login, account)) = Login::find_with_account(conn, login_id)? else {
+        return Ok(None);
+    };
+    let counted = match &account {
+        Some(a) => User::count_counted(conn, a.id, a.today(now))?,
+        None => 0,
+    };
+    Ok(Some(Identity {
+        login,
+        account,
+        counted,
+    }))
+}
+
+/// What the `state` column keeps: small, and nothing about the login.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct State {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    csrf: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lang: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flash: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    None,
+    /// Save the state (a new row when there is none yet).
+    Changed,
+    /// A new key and row; the old row is deleted.
+    Renewed,
+    /// The row is deleted and the cookie removed.
+    Purged,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The hashed key of the row this request loaded.
+    row_id: Option<String>,
+    login_id: Option<i64>,
+    user_agent: String,
+    state: State,
+    change: Change,
+}
+
+/// The session of this request. Cheap to clone; every clone is the same
+/// session.
+#[derive(Clone, Debug)]
+pub struct Session(Rc<RefCell<Inner>>);
+
+impl Session {
+    fn new(inner: Inner) -> Session {
+        Session(Rc::new(RefCell::new(inner)))
+    }
+
+    fn changed(&self) {
+        let mut inner = self.0.borrow_mut();
+        if inner.change == Change::None {
+            inner.change = Change::Changed;
+        }
+    }
+
+    /// The signed-in login's id, when this session is signed in.
+    pub fn login_id(&self) -> Option<i64> {
+        self.0.borrow().login_id
+    }
+
+    pub fn csrf(&self) -> Option<String> {
+        self.0.borrow().state.csrf.clone()
+    }
+
+    /// The session's CSRF token, starting a pre-sign-in session if needed.
+    pub fn ensure_csrf(&self) -> String {
+        if let Some(token) = self.csrf() {
+            return token;
+        }
+        let token = super::random_token();
+        self.0.borrow_mut().state.csrf = Some(token.clone());
+        self.changed();
+        token
+    }
+
+    /// Sign in: a new session id, a new CSRF token, the login recorded.
+    pub fn sign_in(&self, login_id: i64, user_agent: &str, lang: Option<Lang>) {
+        let mut inner = self.0.borrow_mut();
+        inner.login_id = Some(login_id);
+        inner.user_agent = user_agent.chars().take(200).collect();
+        inner.state = State {
+            csrf: Some(super::random_token()),
+            lang: lang.map(|l| l.code().to_string()),
+            flash: None,
+        };
+        inner.change = Change::Renewed;
+    }
+
+    /// End the session: its row is deleted, its cookie removed.
+    pub fn sign_out(&self) {
+        let mut inner = self.0.borrow_mut();
+        inner.login_id = None;
+        inner.state = State::default();
+        inner.change = Change::Purged;
+    }
+
+    pub fn lang(&self) -> Option<Lang> {
+        self.0.borrow().state.lang.as_deref().and_then(Lang::parse)
+    }
+
+    pub fn set_lang(&self, lang: Lang) {
+        if self.lang() != Some(lang) {
+            self.0.borrow_mut().state.lang = Some(lang.code().to_string());
+            self.changed();
+        }
+    }
+
+    /// The id of this session's row, when it has one.
+    pub fn row_id(&self) -> Option<String> {
+        self.0.borrow().row_id.clone()
+    }
+
+    /// A one-time message for the next page.
+    pub fn set_flash(&self, key: &str) {
+        self.0.borrow_mut().state.flash = Some(key.to_string());
+        self.changed();
+    }
+
+    pub fn take_flash(&self) -> Option<String> {
+        let flash = self.0.borrow_mut().state.flash.take();
+        if flash.is_some() {
+            self.changed();
+        }
+        flash
+    }
+
+    /// The session of a request; an empty one outside the middleware.
+    pub fn of(req: &HttpRequest) -> Session {
+        req.extensions()
+            .get::<Session>()
+            .cloned()
+            .unwrap_or_else(|| Session::new(empty(String::new())))
+    }
+}
+
+impl FromRequest for Session {
+    type Error = AppError;
+    type Future = Ready<Result<Session, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Session::of(req)))
+    }
+}
+
+fn empty(user_agent: String) -> Inner {
+    Inner {
+        row_id: None,
+        login_id: None,
+        user_agent,
+        state: State::default(),
+        change: Change::None,
+    }
+}
+
+/// The row id for a cookie's key: its SHA-256.
+pub fn row_id(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A key as we make them (64 hex digits); anything else is not looked up.
+fn plausible_key(key: &str) -> bool {
+    key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn cookie_name(state: &AppState) -> String {
+    if state.settings.is_https() {
+        format!("__Host-{COOKIE_NAME}")
+    } else {
+        COOKIE_NAME.to_string()
+    }
+}
+
+fn cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(cookie_name(state), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// What one load found.
+struct Loaded {
+    row: SessionRow,
+    identity: Option<Identity>,
+    /// The row named a login that is gone or disabled: it was deleted.
+    ended: bool,
+}
+
+/// Read the row, refresh its idle deadline when due, and read the login it
+/// names: one blocking call.
+fn load(
+    conn: &mut DbConnection,
+    id: &str,
+    timeouts: Timeouts,
+    today_at: DateTime<Utc>,
+) -> diesel::QueryResult<Option<Loaded>> {
+    let now = now_utc();
+    let Some(row) = SessionRow::find(conn, id)? else {
+        return Ok(None);
+    };
+    if row.last_seen_at <= timeouts.idle_cutoff(now)
+        || row.created_at <= timeouts.absolute_cutoff(now)
+    {
+        SessionRow::delete(conn, id)?;
+        return Ok(None);
+    }
+    let Some(login_id) = row.login_id else {
+        if now - row.last_seen_at >= timeouts.touch_interval() {
+            SessionRow::touch(conn, id, now)?;
+        }
+        return Ok(Some(Loaded {
+            row,
+            identity: None,
+            ended: false,
+        }));
+    };
+    match load_identity(conn, login_id, today_at)? {
+        Some(identity) if !identity.login.disabled => {
+            if now - row.last_seen_at >= timeouts.touch_interval() {
+                SessionRow::touch(conn, id, now)?;
+            }
+            Ok(Some(Loaded {
+                row,
+                identity: Some(identity),
+                ended: false,
+            }))
+        }
+        _ => {
+            SessionRow::delete(conn, id)?;
+            Ok(Some(Loaded {
+                row,
+                identity: None,
+                ended: true,
+            }))
+        }
+    }
+}
+
+/// The middleware: load before the handler, save after it.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let key = req
+        .cookie(&cookie_name(&state))
+        .map(|c| c.value().to_string())
+        .filter(|k| plausible_key(k));
+    let had_cookie = key.is_some();
+    let loaded = match key {
+        Some(key) => {
+            let id = row_id(&key);
+            let timeouts = state.timeouts;
+            let today_at = state.clock.now();
+            state
+                .db(move |conn| Ok(load(conn, &id, timeouts, today_at)?))
+                .await?
+        }
+        None => None,
+    };
+    let (inner, identity) = match loaded {
+        Some(Loaded {
+            row,
+            identity,
+            ended: false,
+        }) => {
+            let saved: State = serde_json::from_str(&row.state).unwrap_or_default();
+            let inner = Inner {
+                row_id: Some(row.id),
+                login_id: identity.as_ref().map(|i| i.login.id),
+                user_agent: row.user_agent,
+                state: saved,
+                change: Change::None,
+            };
+            (inner, identity)
+        }
+        Some(Loaded { row, .. }) => {
+            tracing::warn!(
+                login_id = ?row.login_id,
+                peer = %super::peer_of(req.peer_addr()),
+                path = %req.path(),
+                "refused: login gone or disabled; session ended"
+            );
+            let mut inner = empty(user_agent.clone());
+            inner.change = Change::Purged;
+            (inner, None)
+        }
+        None => (empty(user_agent.clone()), None),
+    };
+    let session = Session::new(inner);
+    req.extensions_mut().insert(session.clone());
+    if let Some(identity) = identity {
+        req.extensions_mut().insert(Rc::new(identity));
+    }
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let (change, row, login_id, ua, json) = {
+        let inner = session.0.borrow();
+        let json = serde_json::to_string(&inner.state).unwrap_or_else(|_| "{}".into());
+        let ua = if inner.user_agent.is_empty() {
+            user_agent
+        } else {
+            inner.user_agent.clone()
+        };
+        (inner.change, inner.row_id.clone(), inner.login_id, ua, json)
+    };
+    let new_key = save(&state, change, row, login_id, ua, json).await?;
+    match (change, new_key) {
+        (_, Some(key)) => {
+            let _ = res.response_mut().add_cookie(&cookie(&state, key));
+        }
+        (Change::Purged, None) if had_cookie => {
+            let mut gone = cookie(&state, String::new());
+            gone.make_removal();
+            let _ = res.response_mut().add_cookie(&gone);
+        }
+        _ => {}
+    }
+    Ok(res)
+}
+
+/// Write what the request changed; returns a new key when the cookie must
+/// change.
+async fn save(
+    state: &AppState,
+    change: Change,
+    row: Option<String>,
+    login_id: Option<i64>,
+    user_agent: String,
+    json: String,
+) -> Result<Option<String>, AppError> {
+    match (change, row) {
+        (Change::None, _) => Ok(None),
+        (Change::Purged, None) => Ok(None),
+        (Change::Purged, Some(id)) => {
+            state
+                .db(move |conn| {
+                    SessionRow::delete(conn, &id)?;
+                    Ok(None)
+                })
+                .await
+        }
+        // A row deleted meanwhile (logout elsewhere, a password change, a
+        // disabled login) stays deleted: the next request starts afresh.
+        (Change::Changed, Some(id)) => {
+            state
+                .db(move |conn| {
+                    SessionRow::update_state(conn, &id, login_id, &json, now_utc())?;
+                    Ok(None)
+                })
+                .await
+        }
+        (Change::Changed | Change::Renewed, old) => {
+            let key = super::random_token();
+            let id = row_id(&key);
+            state
+                .db(move |conn| {
+                    crate::db::write_transaction(conn, |conn| {
+                        if let Some(old) = &old {
+                            SessionRow::delete(conn, old)?;
+                        }
+                        let now = now_utc();
+                        SessionRow::insert(
+                            conn,
+                            &NewSessionRow {
+                                id: &id,
+                                login_id,
+                                state: &json,
+                                user_agent: &user_agent,
+                                created_at: now,
+                                last_seen_at: now,
+                            },
+                        )
+                    })?;
+                    Ok(())
+                })
+                .await?;
+            Ok(Some(key))
+        }
+    }
+}
+
+/// Delete expired rows (run now and then by the server).
+pub fn delete_expired(conn: &mut DbConnection, timeouts: Timeouts) -> diesel::QueryResult<usize> {
+    let now = now_utc();
+    SessionRow::delete_expired(
+        conn,
+        timeouts.idle_cutoff(now),
+        timeouts.absolute_cutoff(now),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_of_our_shape_are_looked_up() {
+        assert!(plausible_key(&crate::auth::random_token()));
+        assert!(!plausible_key(""));
+        assert!(!plausible_key(&"g".repeat(64)));
+        assert!(!plausible_key(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn the_stored_state_holds_no_login() {
+        let json = serde_json::to_string(&State {
+            csrf: Some("t".into()),
+            lang: Some("sv".into()),
+            flash: None,
+        })
+        .expect("json");
+        assert_eq!(json, r#"{"csrf":"t","lang":"sv"}"#);
+        let back: State = serde_json::from_str(r#"{"csrf":"t","_who":"x"}"#).expect("parse");
+        assert_eq!(back.csrf.as_deref(), Some("t"));
+    }
+}

@@ -1,0 +1,381 @@
+//! Accounts and their logins (SPEC 4.3): usage of every account, one
+//! account's page, license adjustments, new logins, disabling and enabling.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::Staff;
+use crate::domain::roles::Role;
+use crate::domain::validation;
+use crate::error::AppError;
+use crate::models::account::AccountUsage;
+use crate::models::{Account, Login, User};
+use crate::ops::{self, AccountInput, LoginInput, OpError};
+use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::path_id;
+use crate::state::AppState;
+
+/// An account as a row of the accounts list.
+pub struct UsageLine {
+    pub id: i64,
+    pub name: String,
+    pub licenses: i64,
+    pub counted: i64,
+    pub free: i64,
+}
+
+impl From<&AccountUsage> for UsageLine {
+    fn from(u: &AccountUsage) -> Self {
+        UsageLine {
+            id: u.account.id,
+            name: u.account.name.clone(),
+            licenses: u.account.licenses,
+            counted: u.counted,
+            free: u.free(),
+        }
+    }
+}
+
+/// What was typed into the "create account" form, with its errors.
+#[derive(Default)]
+pub struct AccountFormState {
+    pub name: String,
+    pub licenses: String,
+    pub time_zone: String,
+    pub name_error: Option<&'static str>,
+    pub licenses_error: Option<&'static str>,
+    pub time_zone_error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/accounts.html")]
+pub struct AccountsPage {
+    pub c: Chrome,
+    pub accounts: Vec<UsageLine>,
+    pub form: AccountFormState,
+}
+
+async fn accounts_page(
+    who: &Staff,
+    state: &AppState,
+    form: AccountFormState,
+) -> Result<AccountsPage, AppError> {
+    let now = state.clock.now();
+    let usage = state
+        .db(move |conn| Ok(Account::usage_list(conn, now)?))
+        .await?;
+    Ok(AccountsPage {
+        c: Chrome::signed_in(who, "accounts", "/staff/accounts"),
+        accounts: usage.iter().map(UsageLine::from).collect(),
+        form,
+    })
+}
+
+/// `GET /staff/accounts`: every account's usage, over-licensed first.
+pub async fn accounts(who: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let form = AccountFormState {
+        time_zone: crate::domain::counting::DEFAULT_TIME_ZONE.into(),
+        ..Default::default()
+    };
+    ok(&accounts_page(&who, &state, form).await?)
+}
+
+#[derive(Deserialize)]
+pub struct NewAccountForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    licenses: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// `POST /staff/accounts`: create an account.
+pub async fn create_account(
+    who: Staff,
+    state: web::Data<AppState>,
+    form: web::Form<NewAccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let f = form.into_inner();
+    match AccountInput::parse(&f.name, &f.licenses, &f.time_zone) {
+        Ok(input) => {
+            let by = who.login.id;
+            let account = state
+                .db(move |conn| Ok(ops::create_account(conn, Some(by), &input)?))
+                .await?;
+            who.session.set_flash("account_created");
+            Ok(see_other(&format!("/staff/accounts/{}", account.id)))
+        }
+        Err((field, e)) => {
+            let t = who.lang.msgs();
+            let mut form = AccountFormState {
+                name: f.name,
+                licenses: f.licenses,
+                time_zone: f.time_zone,
+                ..Default::default()
+            };
+            match field {
+                "name" => form.name_error = Some(t.field_error(e)),
+                "licenses" => form.licenses_error = Some(t.field_error(e)),
+                _ => form.time_zone_error = Some(t.field_error(e)),
+            }
+            let page = accounts_page(&who, &state, form).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// A login as a row of an account page.
+pub struct LoginLine {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role_text: &'static str,
+    pub disabled: bool,
+}
+
+/// The forms of an account page, with what was typed and the errors.
+#[derive(Default)]
+pub struct AccountForms {
+    pub change: String,
+    pub reason: String,
+    pub change_error: Option<&'static str>,
+    pub reason_error: Option<&'static str>,
+    pub email: String,
+    pub login_name: String,
+    pub role: String,
+    pub email_error: Option<&'static str>,
+    pub role_error: Option<&'static str>,
+    pub password_error: Option<&'static str>,
+    pub import_error: Option<String>,
+}
+
+impl AccountForms {
+    /// Whether any form of the page was refused.
+    pub fn has_errors(&self) -> bool {
+        self.change_error.is_some()
+            || self.reason_error.is_some()
+            || self.email_error.is_some()
+            || self.role_error.is_some()
+            || self.password_error.is_some()
+            || self.import_error.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/account.html")]
+pub struct AccountPage {
+    pub c: Chrome,
+    pub id: i64,
+    pub name: String,
+    pub time_zone: String,
+    pub licenses: i64,
+    pub counted: i64,
+    pub free: i64,
+    pub logins: Vec<LoginLine>,
+    pub forms: AccountForms,
+}
+
+pub(super) async fn account_page(
+    who: &Staff,
+    state: &AppState,
+    id: i64,
+    forms: AccountForms,
+) -> Result<AccountPage, AppError> {
+    let now = state.clock.now();
+    let (account, counted, logins) = state
+        .db(move |conn| {
+            let account = Account::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let counted = User::count_counted(conn, id, account.today(now))?;
+            let logins = Login::for_account(conn, id)?;
+            Ok((account, counted, logins))
+        })
+        .await?;
+    let t = who.lang.msgs();
+    Ok(AccountPage {
+        c: Chrome::signed_in(who, "accounts", &format!("/staff/accounts/{id}")),
+        id,
+        name: account.name.clone(),
+        time_zone: account.time_zone.clone(),
+        licenses: account.licenses,
+        counted,
+        free: crate::domain::counting::free_licenses(account.licenses, counted),
+        logins: logins
+            .iter()
+            .map(|l| LoginLine {
+                id: l.id,
+                email: l.email.clone(),
+                name: l.name.clone(),
+                role_text: t.role_name(l.role),
+                disabled: l.disabled,
+            })
+            .collect(),
+        forms,
+    })
+}
+
+/// `GET /staff/accounts/{id}`.
+pub async fn account(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let forms = AccountForms {
+        role: "contact".into(),
+        ..Default::default()
+    };
+    ok(&account_page(&who, &state, id, forms).await?)
+}
+
+#[derive(Deserialize)]
+pub struct AdjustForm {
+    #[serde(default)]
+    change: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /staff/accounts/{id}/licenses`: a signed change with a reason.
+pub async fn adjust(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<AdjustForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let t = who.lang.msgs();
+    let f = form.into_inner();
+    let change = validation::parse_adjustment(&f.change);
+    let reason = validation::required_text(&f.reason, 500);
+    let mut forms = AccountForms {
+        change: f.change.clone(),
+        reason: f.reason.clone(),
+        role: "contact".into(),
+        ..Default::default()
+    };
+    match (change, reason) {
+        (Ok(change), Ok(reason)) => {
+            let by = who.login.id;
+            match state
+                .op(move |conn| ops::adjust_licenses(conn, Some(by), id, change, &reason))
+                .await?
+            {
+                Ok(_) => {
+                    who.session.set_flash("licenses_adjusted");
+                    return Ok(see_other(&format!("/staff/accounts/{id}")));
+                }
+                Err(OpError::LicenseBounds) => forms.change_error = Some(t.err_license_bounds),
+                Err(refused) => return Err(refused.into()),
+            }
+        }
+        (change, reason) => {
+            forms.change_error = change.err().map(|e| t.field_error(e));
+            forms.reason_error = reason.err().map(|e| t.field_error(e));
+        }
+    }
+    let page = account_page(&who, &state, id, forms).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NewLoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /staff/accounts/{id}/logins`: a contact or viewer of the account.
+pub async fn create_login(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<NewLoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let t = who.lang.msgs();
+    let f = form.into_inner();
+    let mut forms = AccountForms {
+        email: f.email.clone(),
+        login_name: f.name.clone(),
+        role: f.role.clone(),
+        ..Default::default()
+    };
+    match LoginInput::parse(&f.email, &f.name, &f.role, Some(id), &f.password) {
+        // Staff logins are made from the command line, not on an account.
+        Ok(input) if input.role != Role::Staff => {
+            let by = who.login.id;
+            let hash = state.hasher.hash(input.password.clone()).await?;
+            match state
+                .op(move |conn| ops::create_login(conn, Some(by), &input, &hash))
+                .await?
+            {
+                Ok(_) => {
+                    who.session.set_flash("login_created");
+                    return Ok(see_other(&format!("/staff/accounts/{id}")));
+                }
+                Err(OpError::EmailTaken) => forms.email_error = Some(t.email_taken),
+                Err(refused) => return Err(refused.into()),
+            }
+        }
+        Ok(_) => forms.role_error = Some(t.err_role),
+        Err((field, e)) => match field {
+            "email" => forms.email_error = Some(t.field_error(e)),
+            "password" => forms.password_error = Some(t.field_error(e)),
+            "name" => forms.email_error = Some(t.field_error(e)),
+            _ => forms.role_error = Some(t.err_role),
+        },
+    }
+    let page = account_page(&who, &state, id, forms).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+async fn set_disabled(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    disabled: bool,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let by = who.login.id;
+    if id == by {
+        return Err(AppError::Forbidden);
+    }
+    let login = state
+        .db(move |conn| Ok(ops::set_login_disabled(conn, Some(by), id, disabled)?))
+        .await?;
+    who.session.set_flash(if disabled {
+        "login_disabled"
+    } else {
+        "login_enabled"
+    });
+    Ok(see_other(&match login.account_id {
+        Some(a) => format!("/staff/accounts/{a}"),
+        None => "/staff/accounts".to_string(),
+    }))
+}
+
+/// `POST /staff/logins/{id}/disable`: ends the login's sessions at once.
+pub async fn disable_login(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_disabled(who, state, path, true).await
+}
+
+/// `POST /staff/logins/{id}/enable`.
+pub async fn enable_login(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_disabled(who, state, path, false).await
+}

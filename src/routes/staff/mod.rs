@@ -1,0 +1,8 @@
+//! The vendor's staff pages (SPEC 4.3), by area. Every route here is
+//! mounted in the `/staff` scope, whose guard lets staff only; handlers take
+//! the [`Staff`](crate::auth::Staff) extractor all the same.
+
+pub mod accounts;
+pub mod audit;
+pub mod import;
+pub mod orders;

@@ -1,0 +1,193 @@
+//! The order queue and its decisions (SPEC 4.3): approve at most once,
+//! reject with a note.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::Staff;
+use crate::domain::orders::OrderStatus;
+use crate::domain::validation;
+use crate::error::AppError;
+use crate::models::{Account, LicenseOrder};
+use crate::ops::{self, OpError};
+use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
+use crate::routes::path_id;
+use crate::state::AppState;
+
+/// One order in the queue, with its account's figures.
+pub struct QueueLine {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub licenses: i64,
+    pub counted: i64,
+    pub quantity: i64,
+    pub reference: String,
+    pub ordered_by: String,
+    pub ordered_at: String,
+    pub status_text: &'static str,
+    pub note: String,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/queue.html")]
+pub struct QueuePage {
+    pub c: Chrome,
+    pub status: &'static str,
+    pub statuses: Vec<(&'static str, &'static str)>,
+    pub lines: Vec<QueueLine>,
+    pub pending: bool,
+    pub error: Option<&'static str>,
+    pub pager: Pager,
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+async fn queue_page(
+    who: &Staff,
+    state: &AppState,
+    status: OrderStatus,
+    page: i64,
+) -> Result<QueuePage, AppError> {
+    let now = state.clock.now();
+    let (views, usage, total) = state
+        .db(move |conn| {
+            Ok((
+                LicenseOrder::queue(conn, status, Pager::offset(page), Pager::SIZE)?,
+                Account::usage_list(conn, now)?,
+                LicenseOrder::count_status(conn, status)?,
+            ))
+        })
+        .await?;
+    let counted: HashMap<i64, i64> = usage.iter().map(|u| (u.account.id, u.counted)).collect();
+    let t = who.lang.msgs();
+    let lines = views
+        .into_iter()
+        .map(|v| QueueLine {
+            id: v.order.id,
+            account_id: v.order.account_id,
+            account_name: v.account_name,
+            licenses: v.account_licenses,
+            counted: counted.get(&v.order.account_id).copied().unwrap_or(0),
+            quantity: v.order.quantity,
+            reference: v.order.reference.clone().unwrap_or_default(),
+            ordered_by: v.ordered_by,
+            ordered_at: v.order.ordered_at.format("%Y-%m-%d %H:%M").to_string(),
+            status_text: t.order_status(v.order.status),
+            note: v.order.decision_note.clone().unwrap_or_default(),
+            error: None,
+        })
+        .collect();
+    Ok(QueuePage {
+        c: Chrome::signed_in(who, "staff-orders", "/staff/orders"),
+        status: status.as_str(),
+        statuses: OrderStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), t.order_status(*s)))
+            .collect(),
+        lines,
+        pending: status == OrderStatus::Pending,
+        error: None,
+        pager: Pager::new(who.lang, page, total, |p| {
+            format!("/staff/orders?status={}&page={p}", status.as_str())
+        }),
+    })
+}
+
+/// `GET /staff/orders?status=...` (default pending, oldest first).
+pub async fn queue(
+    who: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let status = if q.status.is_empty() {
+        OrderStatus::Pending
+    } else {
+        OrderStatus::parse(&q.status).ok_or(AppError::BadRequest)?
+    };
+    let page = Pager::parse(q.page.as_deref())?;
+    ok(&queue_page(&who, &state, status, page).await?)
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /staff/orders/{id}/approve`: exactly once; 409 when decided.
+pub async fn approve(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    // The note is optional when approving; a bad one is refused, not dropped.
+    let note = match form.note.trim() {
+        "" => None,
+        text => match validation::required_text(text, 500) {
+            Ok(note) => Some(note),
+            Err(e) => {
+                let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
+                page.error = Some(who.lang.msgs().field_error(e));
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+        },
+    };
+    let login = who.login.clone();
+    match state
+        .op(move |conn| ops::approve_order(conn, &login, id, note.as_deref()))
+        .await?
+    {
+        Ok(_) => {}
+        Err(OpError::LicenseBounds) => {
+            let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
+            page.error = Some(who.lang.msgs().err_license_bounds);
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(refused) => return Err(refused.into()),
+    }
+    tracing::info!(order_id = id, login_id = who.login.id, "order approved");
+    who.session.set_flash("order_approved");
+    Ok(see_other("/staff/orders"))
+}
+
+/// `POST /staff/orders/{id}/reject`: a note is required (422 without).
+pub async fn reject(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let note = match validation::required_text(&form.note, 500) {
+        Ok(note) => note,
+        Err(_) => {
+            let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
+            let t = who.lang.msgs();
+            for line in page.lines.iter_mut().filter(|l| l.id == id) {
+                line.error = Some(t.note_required);
+            }
+            page.error = Some(t.note_required);
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let login = who.login.clone();
+    state
+        .db(move |conn| Ok(ops::reject_order(conn, &login, id, &note)?))
+        .await?;
+    who.session.set_flash("order_rejected");
+    Ok(see_other("/staff/orders"))
+}
