@@ -103,6 +103,58 @@ fn err(line: u64, field: &str, problem: Problem) -> ImportError {
     }
 }
 
+/// Line numbers as a text editor shows them (the first line is 1), for
+/// byte offsets met in increasing order: `\n`, `\r\n` and a lone `\r` each
+/// end a line, wherever they are (also inside a quoted cell). The csv
+/// crate's own line count is one short after CRLF files, so the record's
+/// byte offset is what we count from.
+struct LineCounter<'a> {
+    data: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(data: &'a [u8]) -> LineCounter<'a> {
+        LineCounter {
+            data,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record the csv reader says starts at `offset` (not
+    /// before the last one asked). The reader may put a record's start on
+    /// the line end before it (the `\n` of a CRLF); a record never starts
+    /// with a line end, so those are skipped first.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.data.len());
+        while matches!(self.data.get(end), Some(b'\n' | b'\r')) {
+            end += 1;
+        }
+        while self.at < end {
+            match self.data[self.at] {
+                b'\n' => self.line += 1,
+                b'\r' if self.data.get(self.at + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        self.line
+    }
+}
+
+/// A cell's line breaks as single spaces.
+fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Parse and check a whole file; the first bad row stops it.
 pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
@@ -128,12 +180,16 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
 
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
+    let mut lines = LineCounter::new(data);
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
             err(line, "row", Problem::Unreadable(e.to_string()))
         })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| lines.line_at(p.byte()))
+            .unwrap_or(0);
         if record.len() != headers.len() {
             return Err(err(line, "row", Problem::WrongCellCount));
         }
@@ -146,12 +202,15 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         if employee_number.chars().count() > MAX_EMPLOYEE_NUMBER_CHARS {
             return Err(err(line, COLUMNS[0], Problem::TooLong));
         }
-        for (col, text) in [(0, employee_number), (1, cell(1))] {
+        // A line break inside a quoted name (Alt+Enter in a spreadsheet
+        // cell) reads as a space; any other control character is refused.
+        let name = one_line(cell(1));
+        for (col, text) in [(0, employee_number), (1, name.as_str())] {
             if text.chars().any(char::is_control) {
                 return Err(err(line, COLUMNS[col], Problem::ControlCharacter));
             }
         }
-        let name = cell(1);
+        let name = name.as_str();
         if name.is_empty() {
             return Err(err(line, COLUMNS[1], Problem::Empty));
         }
@@ -253,6 +312,44 @@ mod tests {
         for (body, line, field) in cases {
             let e = parse(body).expect_err(body);
             assert_eq!((e.line, e.field.as_str()), (line, field), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_same_bad_row_is_named_by_the_same_line_whatever_the_line_ends() {
+        // The bad row is the file's fourth line in each.
+        let lf = "employee_number,name,status,start_date,end_date\nE1,A,active,2024-01-01,\nE2,B,active,2024-01-01,\nE3,C,sleeping,2024-01-01,\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let cr = lf.replace('\n', "\r");
+        for (what, data) in [("LF", lf.to_string()), ("CRLF", crlf), ("CR", cr)] {
+            let e = parse_users_csv(data.as_bytes()).expect_err(what);
+            assert_eq!((e.line, e.field.as_str()), (4, "status"), "{what}: {e}");
+            assert!(e.to_string().starts_with("line 4, field status"), "{what}");
+        }
+        // A BOM changes no line number.
+        let bom = format!("\u{feff}{lf}");
+        assert_eq!(parse_users_csv(bom.as_bytes()).expect_err("bom").line, 4);
+    }
+
+    #[test]
+    fn a_quoted_name_over_two_lines_moves_the_next_rows_down_one_line() {
+        for end in ["\n", "\r\n"] {
+            let data = [
+                "employee_number,name,status,start_date,end_date",
+                "E1,\"Anna",
+                "Berg\",active,2024-01-01,",
+                "E2,B,active,2024-13-01,",
+                "",
+            ]
+            .join(end);
+            let e = parse_users_csv(data.as_bytes()).expect_err(end);
+            // Header on 1, Anna's row on 2 and 3, the bad row on 4.
+            assert_eq!((e.line, e.field.as_str()), (4, "start_date"), "{end:?}: {e}");
+            let good = data.replace("2024-13-01", "2024-12-01");
+            let rows = parse_users_csv(good.as_bytes()).expect("good");
+            assert_eq!(rows[0].line, 2);
+            assert_eq!(rows[0].name, "Anna Berg");
+            assert_eq!(rows[1].line, 4);
         }
     }
 
