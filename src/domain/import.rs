@@ -344,7 +344,11 @@ mod tests {
             .join(end);
             let e = parse_users_csv(data.as_bytes()).expect_err(end);
             // Header on 1, Anna's row on 2 and 3, the bad row on 4.
-            assert_eq!((e.line, e.field.as_str()), (4, "start_date"), "{end:?}: {e}");
+            assert_eq!(
+                (e.line, e.field.as_str()),
+                (4, "start_date"),
+                "{end:?}: {e}"
+            );
             let good = data.replace("2024-13-01", "2024-12-01");
             let rows = parse_users_csv(good.as_bytes()).expect("good");
             assert_eq!(rows[0].line, 2);

@@ -149,3 +149,60 @@ async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
     assert!(outcome.is_ok());
     assert_eq!(app.account(account.id).licenses, 7);
 }
+
+#[tokio::test]
+async fn an_unknown_status_in_the_database_is_an_error_naming_it_not_a_default() {
+    use diesel::connection::SimpleConnection;
+    use license_portal::models::LicenseOrder;
+    let app = spawn_app().await;
+    let w = app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let (_, html) = app.get_html(&contact, "/account/order-licenses").await;
+    let token = crate::helpers::hidden_value(&html, "form_token").expect("token");
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[("quantity", "3"), ("reference", ""), ("form_token", &token)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id: i64 = crate::helpers::location(res.headers())
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("order id");
+    // Plant a word no version of the portal writes, past the CHECK.
+    let plant = if app.db.is_postgres() {
+        "ALTER TABLE license_orders DROP CONSTRAINT license_orders_status_check; \
+         UPDATE license_orders SET status = 'shipped'; \
+         ALTER TABLE logins DROP CONSTRAINT logins_role_check; \
+         UPDATE logins SET role = 'admin' WHERE email = 'viewer@alpha.example';"
+    } else {
+        "PRAGMA ignore_check_constraints = ON; \
+         UPDATE license_orders SET status = 'shipped'; \
+         UPDATE logins SET role = 'admin' WHERE email = 'viewer@alpha.example'; \
+         PRAGMA ignore_check_constraints = OFF;"
+    };
+    app.conn().batch_execute(plant).expect("plant");
+    let err = LicenseOrder::find(&mut app.conn(), id).expect_err("not a default");
+    assert!(
+        err.to_string()
+            .contains("unknown value \"shipped\" in license_orders.status"),
+        "{err}"
+    );
+    let err =
+        Login::find_by_email(&mut app.conn(), "viewer@alpha.example").expect_err("not a default");
+    assert!(
+        err.to_string()
+            .contains("unknown value \"admin\" in logins.role"),
+        "{err}"
+    );
+    // A page that reads it fails readably, and shows no order as pending.
+    let (status, body) = app
+        .get_html(&contact, &format!("/account/orders/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.contains("shipped"), "the cause stays in the log");
+    assert_eq!(app.account(w.a.id).licenses, w.a.licenses);
+}

@@ -290,6 +290,136 @@ impl TestApp {
         .expect("user");
     }
 
+    /// Add users to an account in named states, in one line:
+    /// `app.add_users(a, &[(UserState::Counted, 10), (UserState::Passive, 1)])`.
+    /// Employee numbers are the state's letter and a count (`C0`, `C1`, `P0`).
+    pub fn add_users(&self, account_id: i64, states: &[(UserState, usize)]) {
+        for (state, n) in states {
+            for i in 0..*n {
+                self.accounts_user(account_id, &format!("{}{i}", state.letter()), *state);
+            }
+        }
+    }
+
+    /// Add one user in a named state; returns its id.
+    pub fn accounts_user(&self, account_id: i64, number: &str, state: UserState) -> i64 {
+        let today = self.today();
+        let (status, start, end) = state.fields(today);
+        User::insert(
+            &mut self.conn(),
+            &NewUser {
+                account_id,
+                employee_number: number,
+                name: number,
+                status,
+                start_date: start,
+                end_date: end,
+            },
+        )
+        .expect("user");
+        User::find_by_number(&mut self.conn(), account_id, number)
+            .expect("query")
+            .expect("user exists")
+            .id
+    }
+
+    /// "Today" in Europe/Stockholm by the app's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        use chrono_tz::Europe::Stockholm;
+        self.state
+            .clock
+            .now()
+            .with_timezone(&Stockholm)
+            .date_naive()
+    }
+
+    /// A new login of `role` (on `account` for contact and viewer), signed
+    /// in: the login and its browser-like client.
+    pub async fn signed_in(&self, role: &str, account: Option<&Account>) -> (Login, Client) {
+        let email = format!(
+            "{role}-{}@fixture.example",
+            &license_portal::auth::random_token()[..8]
+        );
+        let login = self.create_login(&email, role, account.map(|a| a.id));
+        let c = self.client_for(&email).await;
+        (login, c)
+    }
+
+    /// The `Cookie` header value of a fresh signed-in session of `email`.
+    pub async fn session_cookie(&self, email: &str) -> String {
+        let anon = self.pre_sign_in_cookie().await;
+        let page = self.raw_get("/login", &[("Cookie", anon.as_str())]).await;
+        let token = hidden_value(&page.body, "csrf_token").expect("login form has a token");
+        let body = serde_urlencoded::to_string([
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .expect("form");
+        let res = self
+            .raw_post(
+                "/login",
+                &[
+                    ("Cookie", anon.as_str()),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ],
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(res.status, 303, "sign-in of {email}: {}", res.head);
+        res.cookie().expect("a session cookie at sign-in")
+    }
+
+    /// The `Cookie` header value of a new pre-sign-in session.
+    pub async fn pre_sign_in_cookie(&self) -> String {
+        let res = self.raw_get("/login", &[]).await;
+        res.cookie().expect("GET /login starts a session")
+    }
+
+    /// `GET` sent as written, on a socket of its own.
+    pub async fn raw_get(&self, path: &str, headers: &[(&str, &str)]) -> RawResponse {
+        self.raw("GET", path, headers, b"").await
+    }
+
+    /// `POST` sent as written: the path is not normalised or re-encoded,
+    /// no redirect is followed.
+    pub async fn raw_post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
+        self.raw("POST", path, headers, body).await
+    }
+
+    /// One HTTP/1.1 request written byte for byte onto a new connection.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://").to_string();
+        let mut stream = tokio::net::TcpStream::connect(&host)
+            .await
+            .expect("connect");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if method != "GET" || !body.is_empty() {
+            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body);
+        stream.write_all(&bytes).await.expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        RawResponse::parse(&answer)
+    }
+
     pub fn account(&self, id: i64) -> Account {
         Account::find(&mut self.conn(), id)
             .expect("query")
@@ -312,6 +442,89 @@ impl TestApp {
 pub struct World {
     pub a: Account,
     pub b: Account,
+}
+
+/// A user's state, for fixtures: each gives status and dates relative to
+/// the app's today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserState {
+    /// Active, started long ago, no end date.
+    Counted,
+    /// Set passive.
+    Passive,
+    /// Active, end date yesterday.
+    Ended,
+    /// Active, end date in ten days.
+    EndingSoon,
+    /// Active, starts in five days (counted all the same).
+    FutureStart,
+}
+
+impl UserState {
+    fn letter(self) -> char {
+        match self {
+            UserState::Counted => 'C',
+            UserState::Passive => 'P',
+            UserState::Ended => 'X',
+            UserState::EndingSoon => 'S',
+            UserState::FutureStart => 'F',
+        }
+    }
+
+    fn fields(
+        self,
+        today: chrono::NaiveDate,
+    ) -> (UserStatus, chrono::NaiveDate, Option<chrono::NaiveDate>) {
+        let long_ago = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
+        let days = chrono::Duration::days;
+        match self {
+            UserState::Counted => (UserStatus::Active, long_ago, None),
+            UserState::Passive => (UserStatus::Passive, long_ago, None),
+            UserState::Ended => (UserStatus::Active, long_ago, Some(today - days(1))),
+            UserState::EndingSoon => (UserStatus::Active, long_ago, Some(today + days(10))),
+            UserState::FutureStart => (UserStatus::Active, today + days(5), None),
+        }
+    }
+}
+
+/// An answer read off the socket.
+pub struct RawResponse {
+    pub status: u16,
+    /// The status line and headers, as sent.
+    pub head: String,
+    pub body: String,
+}
+
+impl RawResponse {
+    fn parse(bytes: &[u8]) -> RawResponse {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        RawResponse {
+            status,
+            head: head.to_string(),
+            body: body.to_string(),
+        }
+    }
+
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    /// The `name=value` of the session cookie this answer sets.
+    pub fn cookie(&self) -> Option<String> {
+        let value = self.header("set-cookie")?;
+        let pair = value.split(';').next()?.trim();
+        (!pair.ends_with('=')).then(|| pair.to_string())
+    }
 }
 
 pub fn location(headers: &HeaderMap) -> String {

@@ -825,3 +825,98 @@ async fn disabling_a_login_from_the_command_line_ends_its_session_at_once() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn ten_wrong_old_passwords_on_the_password_page_lock_the_login_and_end_that_session() {
+    let app = spawn_app().await;
+    app.world();
+    let thief = app.client_for("contact@alpha.example").await;
+    let owner = app.client_for("contact@alpha.example").await;
+    for attempt in 1..=10 {
+        let res = app
+            .post(
+                &thief,
+                "/me/password",
+                &[
+                    ("old_password", "a guessed old password"),
+                    ("new_password", "a brand new password"),
+                ],
+            )
+            .await;
+        if attempt < 10 {
+            assert_eq!(
+                res.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "attempt {attempt}"
+            );
+        } else {
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "the locking attempt");
+            assert_eq!(location(res.headers()), "/login");
+        }
+    }
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login");
+    assert!(
+        login.is_locked(license_portal::models::now_utc()),
+        "ten wrong old passwords lock the login"
+    );
+    let res = app.get(&thief, "/me").await;
+    assert_eq!(location(res.headers()), "/login", "that session has ended");
+    assert_eq!(
+        app.get(&owner, "/account").await.status(),
+        StatusCode::OK,
+        "another session of the login goes on"
+    );
+    // Locked: even the right password signs no one in now.
+    let res = app
+        .sign_in(&client(), "contact@alpha.example", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The password was never changed.
+    let hash = login.password_hash.clone();
+    assert!(license_portal::password::Hasher::for_command()
+        .verify_blocking(&hash, PASSWORD)
+        .expect("verify"));
+}
+
+#[tokio::test]
+async fn the_sign_in_of_a_locked_login_costs_a_hash_all_the_same() {
+    // The bounded hasher runs for every sign-in, whatever its outcome: with
+    // one slot held, even an unknown email waits for it and is answered 503.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.hash_concurrency = 1;
+        s.hash_wait = std::time::Duration::from_millis(200);
+    })
+    .await;
+    app.world();
+    let hasher = app.state.hasher.clone();
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let held = tokio::spawn(async move {
+        hasher
+            .run(move || {
+                let _ = gate.recv();
+            })
+            .await
+    });
+    while app.state.hasher.running() < 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for email in ["nobody@nowhere.example", "contact@alpha.example"] {
+        let res = app.sign_in(&client(), email, "whatever password").await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{email}");
+        assert_eq!(
+            res.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("5"),
+            "{email}"
+        );
+    }
+    release.send(()).expect("release");
+    held.await.expect("task").expect("ran");
+    let res = app
+        .sign_in(&client(), "contact@alpha.example", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a free slot signs in");
+}
