@@ -9,10 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use license_portal::domain::counting::UserStatus;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, TestApp, UserState, PASSWORD};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -214,39 +213,16 @@ fn screenshot_dir() -> PathBuf {
 /// An over-licensed account with users in every state.
 fn scene(app: &TestApp) -> i64 {
     let w = app.world();
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Stockholm)
-        .date_naive();
-    let d = |n: i64| {
-        (today + chrono::Duration::days(n))
-            .format("%Y-%m-%d")
-            .to_string()
-    };
-    for i in 0..11 {
-        app.add_user(
-            w.a.id,
-            &format!("E{i:03}"),
-            UserStatus::Active,
-            "2024-01-01",
-            None,
-        );
-    }
-    app.add_user(w.a.id, "P001", UserStatus::Passive, "2024-01-01", None);
-    app.add_user(
+    app.add_users(
         w.a.id,
-        "X001",
-        UserStatus::Active,
-        "2024-01-01",
-        Some(&d(-2)),
+        &[
+            (UserState::Counted, 11),
+            (UserState::Passive, 1),
+            (UserState::Ended, 1),
+            (UserState::EndingSoon, 1),
+            (UserState::FutureStart, 1),
+        ],
     );
-    app.add_user(
-        w.a.id,
-        "S001",
-        UserStatus::Active,
-        "2024-01-01",
-        Some(&d(9)),
-    );
-    app.add_user(w.a.id, "F001", UserStatus::Active, &d(12), None);
     w.a.id
 }
 

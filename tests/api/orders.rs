@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{
     count_of, data_value, fingerprint, hidden_value, location, order_count, spawn_app, text_of,
-    Client, TestApp,
+    Client, TestApp, UserState,
 };
 
 /// Open the Order Licenses tab and return a fresh form token.
@@ -43,15 +43,7 @@ fn id_of(res: &reqwest::Response) -> i64 {
 async fn the_whole_loop_from_order_to_approval() {
     let app = spawn_app().await;
     let w = app.world();
-    for i in 0..12 {
-        app.add_user(
-            w.a.id,
-            &format!("E{i}"),
-            UserStatus::Active,
-            "2024-01-01",
-            None,
-        );
-    }
+    app.add_users(w.a.id, &[(UserState::Counted, 12)]);
     let contact = app.client_for("contact@alpha.example").await;
     let (_, html) = app.get_html(&contact, "/account").await;
     assert_eq!(data_value(&html, "licenses-owned"), Some(10));
@@ -455,17 +447,15 @@ async fn the_before_you_order_panel_counts_each_group_and_suggests_a_quantity() 
             .format("%Y-%m-%d")
             .to_string()
     };
-    for i in 0..10 {
-        app.add_user(
-            w.a.id,
-            &format!("A{i}"),
-            UserStatus::Active,
-            "2024-01-01",
-            None,
-        );
-    }
-    app.add_user(w.a.id, "P1", UserStatus::Passive, "2024-01-01", None);
-    app.add_user(w.a.id, "X1", UserStatus::Active, "2024-01-01", Some(&d(-1)));
+    app.add_users(
+        w.a.id,
+        &[
+            (UserState::Counted, 10),
+            (UserState::Passive, 1),
+            (UserState::Ended, 1),
+        ],
+    );
+    // The edges of "leaving soon" (today to 30 days ahead), by hand.
     app.add_user(w.a.id, "S1", UserStatus::Active, "2024-01-01", Some(&d(0)));
     app.add_user(w.a.id, "S2", UserStatus::Active, "2024-01-01", Some(&d(30)));
     app.add_user(w.a.id, "L1", UserStatus::Active, "2024-01-01", Some(&d(31)));
@@ -616,15 +606,7 @@ async fn staff_create_accounts_and_logins_from_the_ui() {
 async fn the_accounts_list_puts_over_licensed_accounts_first() {
     let app = spawn_app().await;
     let w = app.world();
-    for i in 0..25 {
-        app.add_user(
-            w.b.id,
-            &format!("B{i}"),
-            UserStatus::Active,
-            "2024-01-01",
-            None,
-        );
-    }
+    app.add_users(w.b.id, &[(UserState::Counted, 25)]);
     let staff = app.client_for("staff@vendor.example").await;
     let (_, html) = app.get_html(&staff, "/staff/accounts").await;
     let doc = scraper::Html::parse_document(&html);
