@@ -8,3 +8,4 @@ if ! command -v wrk >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || echo "could not install wrk; throughput will be skipped"
 fi
 cargo bench --bench portal
+cargo bench --bench signin_flood

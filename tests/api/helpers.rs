@@ -276,6 +276,18 @@ impl TestApp {
         end: Option<&str>,
     ) {
         let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        self.insert_user(account_id, number, status, d(start), end.map(d));
+    }
+
+    /// Insert a user; returns its id.
+    fn insert_user(
+        &self,
+        account_id: i64,
+        number: &str,
+        status: UserStatus,
+        start_date: chrono::NaiveDate,
+        end_date: Option<chrono::NaiveDate>,
+    ) -> i64 {
         User::insert(
             &mut self.conn(),
             &NewUser {
@@ -283,11 +295,15 @@ impl TestApp {
                 employee_number: number,
                 name: number,
                 status,
-                start_date: d(start),
-                end_date: end.map(d),
+                start_date,
+                end_date,
             },
         )
         .expect("user");
+        User::find_by_number(&mut self.conn(), account_id, number)
+            .expect("query")
+            .expect("user exists")
+            .id
     }
 
     /// Add users to an account in named states, in one line:
@@ -305,22 +321,7 @@ impl TestApp {
     pub fn accounts_user(&self, account_id: i64, number: &str, state: UserState) -> i64 {
         let today = self.today();
         let (status, start, end) = state.fields(today);
-        User::insert(
-            &mut self.conn(),
-            &NewUser {
-                account_id,
-                employee_number: number,
-                name: number,
-                status,
-                start_date: start,
-                end_date: end,
-            },
-        )
-        .expect("user");
-        User::find_by_number(&mut self.conn(), account_id, number)
-            .expect("query")
-            .expect("user exists")
-            .id
+        self.insert_user(account_id, number, status, start, end)
     }
 
     /// "Today" in Europe/Stockholm by the app's clock.

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod csrf;
 mod foundation;
+mod layout;
 mod orders;
 mod reports;
 mod signin;

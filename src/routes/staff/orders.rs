@@ -126,6 +126,22 @@ pub struct DecisionForm {
     note: String,
 }
 
+/// The pending queue again with 422 and why, beside the order when it is
+/// one order's field.
+async fn refused(
+    who: &Staff,
+    state: &AppState,
+    message: &'static str,
+    beside: Option<i64>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = queue_page(who, state, OrderStatus::Pending, 1).await?;
+    for line in page.lines.iter_mut().filter(|l| Some(l.id) == beside) {
+        line.error = Some(message);
+    }
+    page.error = Some(message);
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
 /// `POST /staff/orders/{id}/approve`: exactly once; 409 when decided.
 pub async fn approve(
     who: Staff,
@@ -139,11 +155,7 @@ pub async fn approve(
         "" => None,
         text => match validation::required_text(text, 500) {
             Ok(note) => Some(note),
-            Err(e) => {
-                let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
-                page.error = Some(who.lang.msgs().field_error(e));
-                return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            }
+            Err(e) => return refused(&who, &state, who.lang.msgs().field_error(e), None).await,
         },
     };
     let login = who.login.clone();
@@ -153,9 +165,7 @@ pub async fn approve(
     {
         Ok(_) => {}
         Err(OpError::LicenseBounds) => {
-            let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
-            page.error = Some(who.lang.msgs().err_license_bounds);
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            return refused(&who, &state, who.lang.msgs().err_license_bounds, None).await
         }
         Err(refused) => return Err(refused.into()),
     }
@@ -174,15 +184,7 @@ pub async fn reject(
     let id = path_id(&path)?;
     let note = match validation::required_text(&form.note, 500) {
         Ok(note) => note,
-        Err(_) => {
-            let mut page = queue_page(&who, &state, OrderStatus::Pending, 1).await?;
-            let t = who.lang.msgs();
-            for line in page.lines.iter_mut().filter(|l| l.id == id) {
-                line.error = Some(t.note_required);
-            }
-            page.error = Some(t.note_required);
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
+        Err(_) => return refused(&who, &state, who.lang.msgs().note_required, Some(id)).await,
     };
     let login = who.login.clone();
     state
