@@ -89,15 +89,22 @@ fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
     ops::create_login(
         conn,
         None,
-        &LoginInput::parse("contact@big.example", "", "contact", Some(big.id), PASSWORD)
-            .expect("input"),
+        &LoginInput::parse(
+            "contact@big.example",
+            "",
+            "contact",
+            Some(big.id),
+            Some(PASSWORD),
+        )
+        .expect("input"),
         &hash,
     )
     .expect("login");
     ops::create_login(
         conn,
         None,
-        &LoginInput::parse("staff@vendor.example", "", "staff", None, PASSWORD).expect("input"),
+        &LoginInput::parse("staff@vendor.example", "", "staff", None, Some(PASSWORD))
+            .expect("input"),
         &hash,
     )
     .expect("login");

@@ -28,6 +28,48 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// How long a hash waits for its turn before the request gets 503.
     pub hash_wait: Duration,
+    pub mail: MailSettings,
+}
+
+/// Where mail goes and who it is from (SPEC 7).
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `smtp://[user:password@]host[:port]`, `...?tls=required` or `smtps://`;
+    /// none: `.eml` files in `dir`.
+    pub smtp_url: Option<String>,
+    pub dir: String,
+    pub from: String,
+    /// Told of new and cancelled orders; empty: every enabled staff login.
+    pub order_desk: Vec<String>,
+    /// The first wait after a failed try; it doubles up to an hour.
+    pub retry_base: Duration,
+}
+
+impl MailSettings {
+    pub const DEFAULT_FROM: &'static str = "License portal <no-reply@localhost>";
+    pub const DEFAULT_DIR: &'static str = "mail";
+
+    /// The settings every command that writes mail reads from the
+    /// environment: `PORTAL_SMTP_URL`, `PORTAL_MAIL_DIR`, `PORTAL_MAIL_FROM`,
+    /// `PORTAL_ORDER_DESK`.
+    pub fn from_env() -> MailSettings {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        MailSettings {
+            smtp_url: var("PORTAL_SMTP_URL"),
+            dir: var("PORTAL_MAIL_DIR").unwrap_or_else(|| Self::DEFAULT_DIR.into()),
+            from: var("PORTAL_MAIL_FROM").unwrap_or_else(|| Self::DEFAULT_FROM.into()),
+            order_desk: parse_addresses(var("PORTAL_ORDER_DESK").as_deref().unwrap_or("")),
+            retry_base: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A comma-separated list of addresses, trimmed, empty ones dropped.
+pub fn parse_addresses(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect()
 }
 
 /// Session timeouts.
@@ -79,6 +121,29 @@ impl Settings {
             secret: None,
             hash_concurrency: cores(),
             hash_wait: Duration::from_secs(5),
+            mail: MailSettings {
+                smtp_url: None,
+                dir: MailSettings::DEFAULT_DIR.into(),
+                from: MailSettings::DEFAULT_FROM.into(),
+                order_desk: Vec::new(),
+                retry_base: Duration::from_secs(30),
+            },
+        }
+    }
+
+    /// Where links in mails point: the public URL, else `http://` and the
+    /// address the server listens on (with the port it got).
+    pub fn links_base(&self, port: u16) -> String {
+        match &self.public_url {
+            Some(url) => url.trim().trim_end_matches('/').to_string(),
+            None => {
+                let host = self
+                    .bind
+                    .rsplit_once(':')
+                    .map(|(h, _)| h)
+                    .unwrap_or(&self.bind);
+                format!("http://{host}:{port}")
+            }
         }
     }
 
@@ -114,6 +179,19 @@ impl Settings {
         if let Some(secret) = &self.secret {
             if secret.len() < MIN_SECRET_BYTES {
                 anyhow::bail!("PORTAL_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
+            }
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            anyhow::bail!(
+                "--mail-from / PORTAL_MAIL_FROM is not a mail address: {:?}",
+                self.mail.from
+            );
+        }
+        for address in &self.mail.order_desk {
+            if address.parse::<lettre::Address>().is_err() {
+                anyhow::bail!(
+                    "--order-desk / PORTAL_ORDER_DESK: {address:?} is not a mail address"
+                );
             }
         }
         if let Some(url) = &self.public_url {

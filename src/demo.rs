@@ -2,10 +2,11 @@
 //! its licenses, users in every state of SPEC 1, a login of each role,
 //! pending and decided orders, and some recorded history. Loaded once.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 
 use crate::db::DbConnection;
 use crate::domain::counting::UserStatus;
+use crate::mail::MailContext;
 use crate::models::snapshot::Snapshot;
 use crate::models::user::NewUser;
 use crate::models::{Account, Login, User};
@@ -32,17 +33,20 @@ fn add_days(day: NaiveDate, n: i64) -> NaiveDate {
 /// returns the sign-ins.
 pub fn load(
     conn: &mut DbConnection,
-    now: DateTime<Utc>,
+    ctx: &MailContext,
 ) -> anyhow::Result<Vec<(&'static str, &'static str, &'static str)>> {
     if Login::find_by_email(conn, SIGNINS[0].1)?.is_some() {
         return Ok(SIGNINS.to_vec());
     }
-    crate::db::write_transaction(conn, |conn| fill(conn, now))?;
+    crate::db::write_transaction(conn, |conn| fill(conn, ctx))?;
     Ok(SIGNINS.to_vec())
 }
 
-/// Everything of the demo, inside the caller's transaction.
-fn fill(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// Everything of the demo, inside the caller's transaction. Its orders and
+/// decisions write their mails, and one viewer is invited, so the mail
+/// folder shows every kind a newcomer will meet.
+fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
+    let now = ctx.now;
     let staff = make_login(conn, SIGNINS[0], None, "Stina Support")?;
 
     let nordic = ops::create_account(
@@ -189,15 +193,17 @@ fn fill(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
     // Orders: Nordic has one approved and one pending; Fjord one rejected and one cancelled.
     let approved = ops::place_order(
         conn,
+        ctx,
         &contact,
         nordic.id,
         5,
         Some("PO-2026-001"),
         "demo-order-1",
     )?;
-    ops::approve_order(conn, &staff, approved.id, Some("Welcome aboard"))?;
+    ops::approve_order(conn, ctx, &staff, approved.id, Some("Welcome aboard"))?;
     ops::adjust_licenses(
         conn,
+        ctx,
         Some(staff.id),
         nordic.id,
         -5,
@@ -205,28 +211,49 @@ fn fill(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
     )?;
     ops::place_order(
         conn,
+        ctx,
         &contact,
         nordic.id,
         3,
         Some("PO-2026-014"),
         "demo-order-2",
     )?;
-    let rejected = ops::place_order(conn, &fjord_contact, fjord.id, 100, None, "demo-order-3")?;
+    let rejected = ops::place_order(
+        conn,
+        ctx,
+        &fjord_contact,
+        fjord.id,
+        100,
+        None,
+        "demo-order-3",
+    )?;
     ops::reject_order(
         conn,
+        ctx,
         &staff,
         rejected.id,
         "Please order what you need; 100 is more than your users.",
     )?;
     let cancelled = ops::place_order(
         conn,
+        ctx,
         &fjord_contact,
         fjord.id,
         2,
         Some("PO-88"),
         "demo-order-4",
     )?;
-    ops::cancel_order(conn, &fjord_contact, fjord.id, cancelled.id)?;
+    ops::cancel_order(conn, ctx, &fjord_contact, fjord.id, cancelled.id)?;
+    let invited = LoginInput::parse(
+        "new.viewer@demo.example",
+        "Nils Nyström",
+        "viewer",
+        Some(nordic.id),
+        None,
+    )
+    .map_err(field)?;
+    ops::invite_login(conn, ctx, Some(staff.id), &invited)?;
+    crate::mail::notify::over_licenses(conn, ctx, nordic.id)?;
 
     // Recorded history for the charts: the last 60 days.
     for (account, base) in [(&nordic, 17i64), (&fjord, 26i64)] {
@@ -254,8 +281,8 @@ fn make_login(
     account: Option<i64>,
     name: &str,
 ) -> anyhow::Result<Login> {
-    let input = LoginInput::parse(email, name, role, account, password).map_err(field)?;
-    let hash = crate::password::Hasher::for_command().hash_blocking(&input.password)?;
+    let input = LoginInput::parse(email, name, role, account, Some(password)).map_err(field)?;
+    let hash = crate::password::Hasher::for_command().hash_blocking(password)?;
     Ok(ops::create_login(conn, None, &input, &hash)?)
 }
 

@@ -27,6 +27,8 @@ pub enum AppError {
     AlreadyDecided,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("the link is unknown, used or expired")]
+    Gone,
     #[error("body too large")]
     PayloadTooLarge,
     #[error("body is not a form")]
@@ -58,6 +60,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::AlreadyDecided => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Gone => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
@@ -133,6 +136,8 @@ impl From<OpError> for AppError {
             OpError::NotFound | OpError::UnknownAccount => AppError::NotFound,
             OpError::NotPending => AppError::AlreadyDecided,
             OpError::Db(e) => e.into(),
+            OpError::Mail(e) => AppError::Internal(e.into()),
+            OpError::LinkGone => AppError::Gone,
             // Handlers re-render forms for these; reaching here is a 422 page.
             OpError::Invalid { .. }
             | OpError::EmailTaken

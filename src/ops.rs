@@ -9,9 +9,11 @@ use crate::domain::import::{parse_users_csv, ImportError, ImportRow};
 use crate::domain::orders::{OrderStatus, MAX_LICENSES};
 use crate::domain::roles::Role;
 use crate::domain::validation::{self, FieldError};
+use crate::mail::{notify, MailContext, MailError};
 use crate::models::account::NewAccount;
 use crate::models::license_order::NewLicenseOrder;
 use crate::models::login::NewLogin;
+use crate::models::login_token::{LoginToken, Purpose};
 use crate::models::session::SessionRow;
 use crate::models::user::NewUser;
 use crate::models::{now_utc, Account, AuditEvent, LicenseOrder, Login, User};
@@ -40,6 +42,21 @@ pub enum OpError {
     Import(ImportError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A mail template failed to render (a bug, not the reader's doing).
+    #[error(transparent)]
+    Mail(MailError),
+    /// A one-time link that is unknown, used or expired.
+    #[error("the link is unknown, used or expired")]
+    LinkGone,
+}
+
+impl From<MailError> for OpError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::Db(e) => OpError::Db(e),
+            other => OpError::Mail(other),
+        }
+    }
 }
 
 /// The English message for a refused field, for the command line.
@@ -100,7 +117,8 @@ pub struct LoginInput {
     pub name: String,
     pub role: Role,
     pub account_id: Option<i64>,
-    pub password: String,
+    /// None for a login that is invited to choose its own.
+    pub password: Option<String>,
 }
 
 impl std::fmt::Debug for LoginInput {
@@ -119,7 +137,7 @@ impl LoginInput {
         name: &str,
         role: &str,
         account_id: Option<i64>,
-        password: &str,
+        password: Option<&str>,
     ) -> Result<LoginInput, (&'static str, FieldError)> {
         let email = validation::parse_email(email).map_err(|e| ("email", e))?;
         let name = name.trim();
@@ -130,13 +148,15 @@ impl LoginInput {
         if role.needs_account() != account_id.is_some() {
             return Err(("account", FieldError::Required));
         }
-        validation::check_password(password).map_err(|e| ("password", e))?;
+        if let Some(password) = password {
+            validation::check_password(password).map_err(|e| ("password", e))?;
+        }
         Ok(LoginInput {
             email,
             name: name.to_string(),
             role,
             account_id,
-            password: password.to_string(),
+            password: password.map(str::to_string),
         })
     }
 }
@@ -144,6 +164,47 @@ impl LoginInput {
 /// A new login with the hash of `input.password`, made by the caller
 /// through the bounded hasher before the connection was taken.
 pub fn create_login(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    input: &LoginInput,
+    password_hash: &str,
+) -> Result<Login, OpError> {
+    insert_login(conn, by, input, password_hash)
+}
+
+/// A new login without a password, and its invitation (SPEC 7): the login
+/// sets its password through the link. Returns the login and the link.
+pub fn invite_login(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: Option<i64>,
+    input: &LoginInput,
+) -> Result<(Login, String), OpError> {
+    write_transaction(conn, |conn| {
+        let login = insert_login(conn, by, input, "")?;
+        let link = notify::invitation(conn, ctx, &login)?;
+        AuditEvent::invitation_sent(by, login.account_id, login.id, &login.email).insert(conn)?;
+        Ok((login, link))
+    })
+}
+
+/// A new invitation for a login that has not set its password yet; the
+/// earlier link stops working. Returns the link.
+pub fn reinvite(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: Option<i64>,
+    login_id: i64,
+) -> Result<(Login, String), OpError> {
+    write_transaction(conn, |conn| {
+        let login = Login::find(conn, login_id)?.ok_or(OpError::NotFound)?;
+        let link = notify::invitation(conn, ctx, &login)?;
+        AuditEvent::invitation_sent(by, login.account_id, login.id, &login.email).insert(conn)?;
+        Ok((login, link))
+    })
+}
+
+fn insert_login(
     conn: &mut DbConnection,
     by: Option<i64>,
     input: &LoginInput,
@@ -206,6 +267,7 @@ pub struct ImportOutcome {
 /// Upsert users by employee number from CSV bytes: all rows or none.
 pub fn import_users(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: Option<i64>,
     account_id: i64,
     data: &[u8],
@@ -222,6 +284,7 @@ pub fn import_users(
         }
         AuditEvent::users_imported(by, account_id, outcome.inserted, outcome.updated)
             .insert(conn)?;
+        notify::over_licenses(conn, ctx, account_id)?;
         Ok(outcome)
     })
 }
@@ -266,6 +329,7 @@ fn upsert_user(
 /// order it already made, however often and concurrently it is sent.
 pub fn place_order(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: &Login,
     account_id: i64,
     quantity: i64,
@@ -293,6 +357,7 @@ pub fn place_order(
         )?;
         AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
             .insert(conn)?;
+        notify::order_placed(conn, ctx, &order, by, false)?;
         Ok(order)
     });
     match attempt {
@@ -307,6 +372,7 @@ pub fn place_order(
 /// A contact cancels a pending order of their account.
 pub fn cancel_order(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: &Login,
     account_id: i64,
     order_id: i64,
@@ -325,6 +391,7 @@ pub fn cancel_order(
             return Err(OpError::NotPending);
         }
         AuditEvent::order_cancelled(by.id, account_id, order.id).insert(conn)?;
+        notify::order_placed(conn, ctx, &order, by, true)?;
         Ok(order)
     })
 }
@@ -333,6 +400,7 @@ pub fn cancel_order(
 /// same transaction.
 pub fn approve_order(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: &Login,
     order_id: i64,
     note: Option<&str>,
@@ -360,6 +428,8 @@ pub fn approve_order(
             note,
         )
         .insert(conn)?;
+        notify::order_decided(conn, ctx, &order, OrderStatus::Approved, note)?;
+        notify::over_licenses(conn, ctx, order.account_id)?;
         Ok(order)
     })
 }
@@ -367,6 +437,7 @@ pub fn approve_order(
 /// Staff reject a pending order with a note.
 pub fn reject_order(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: &Login,
     order_id: i64,
     note: &str,
@@ -384,6 +455,7 @@ pub fn reject_order(
             return Err(OpError::NotPending);
         }
         AuditEvent::order_rejected(by.id, order.account_id, order.id, note).insert(conn)?;
+        notify::order_decided(conn, ctx, &order, OrderStatus::Rejected, Some(note))?;
         Ok(order)
     })
 }
@@ -391,6 +463,7 @@ pub fn reject_order(
 /// Staff adjust an account's licenses by a signed change, with a reason.
 pub fn adjust_licenses(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: Option<i64>,
     account_id: i64,
     change: i64,
@@ -400,6 +473,7 @@ pub fn adjust_licenses(
         let (before, after) = change_licenses(conn, account_id, change)?;
         AuditEvent::licenses_adjusted(by, account_id, change, before, after, reason)
             .insert(conn)?;
+        notify::over_licenses(conn, ctx, account_id)?;
         Ok((before, after))
     })
 }
@@ -424,6 +498,7 @@ fn change_licenses(
 /// A contact sets a user passive or active and sets or clears the end date.
 pub fn change_user(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: &Login,
     account_id: i64,
     user_id: i64,
@@ -448,6 +523,7 @@ pub fn change_user(
             end_date,
         )
         .insert(conn)?;
+        notify::over_licenses(conn, ctx, account_id)?;
         Ok(user)
     })
 }
@@ -455,6 +531,7 @@ pub fn change_user(
 /// Change a login's own password and end its other sessions.
 pub fn change_password(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     login: &Login,
     new_hash: &str,
     keep_session: Option<&str>,
@@ -463,6 +540,75 @@ pub fn change_password(
         Login::set_password_hash(conn, login.id, new_hash)?;
         SessionRow::delete_for_login(conn, login.id, keep_session)?;
         AuditEvent::password_changed(login.id, login.account_id).insert(conn)?;
+        notify::password_changed(conn, ctx, login)?;
         Ok(())
+    })
+}
+
+/// "Forgot your password": a reset link to an enabled login with that
+/// address, at most 3 an hour; nothing for any other address. The caller
+/// answers the same either way.
+pub fn request_password_reset(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    email: &str,
+) -> Result<Option<i64>, OpError> {
+    write_transaction(conn, |conn| {
+        let Some(login) = Login::find_by_email(conn, email)? else {
+            return Ok(None);
+        };
+        if notify::password_reset(conn, ctx, &login)? {
+            AuditEvent::password_reset_requested(login.id, login.account_id).insert(conn)?;
+            return Ok(Some(login.id));
+        }
+        Ok(None)
+    })
+}
+
+/// The login a live one-time link of `purpose` belongs to, if it is live.
+pub fn login_of_link(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: Purpose,
+) -> Result<Option<Login>, OpError> {
+    match LoginToken::find_live(conn, token, purpose, now_utc())? {
+        Some(t) => Ok(Login::find(conn, t.login_id)?.filter(|l| !l.disabled)),
+        None => Ok(None),
+    }
+}
+
+/// Set a password through a one-time link (invitation or reset), using the
+/// link up. A reset also ends every session of the login, clears its
+/// lock-out and sends `password_changed`. Refused with `LinkGone` when the
+/// link is unknown, used, expired, or its login disabled.
+pub fn set_password_by_link(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    token: &str,
+    purpose: Purpose,
+    new_hash: &str,
+) -> Result<Login, OpError> {
+    write_transaction(conn, |conn| {
+        let now = now_utc();
+        let link = LoginToken::find_live(conn, token, purpose, now)?.ok_or(OpError::LinkGone)?;
+        let login = Login::find(conn, link.login_id)?
+            .filter(|l| !l.disabled)
+            .ok_or(OpError::LinkGone)?;
+        if !LoginToken::use_up(conn, link.id, now)? {
+            return Err(OpError::LinkGone);
+        }
+        Login::set_password_hash(conn, login.id, new_hash)?;
+        Login::record_success(conn, login.id)?;
+        SessionRow::delete_for_login(conn, login.id, None)?;
+        match purpose {
+            Purpose::Invitation => {
+                AuditEvent::password_set_by_invitation(login.id, login.account_id).insert(conn)?
+            }
+            Purpose::PasswordReset => {
+                AuditEvent::password_reset(login.id, login.account_id).insert(conn)?;
+                notify::password_changed(conn, ctx, &login)?;
+            }
+        }
+        Ok(login)
     })
 }

@@ -15,6 +15,7 @@ use crate::auth::csrf;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::AppError;
+use crate::mail::worker::{Stopper, Transport, Wake, Worker, WorkerSettings};
 use crate::models::setting;
 use crate::password::Hasher;
 use crate::state::{AppState, Clock};
@@ -25,6 +26,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    worker: Worker,
+    mail: WorkerSettings,
 }
 
 impl Application {
@@ -55,6 +58,19 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.max(1);
+        let transport =
+            Transport::from_settings(settings.mail.smtp_url.as_deref(), &settings.mail.dir)?;
+        let base_url = settings.links_base(port);
+        let worker_settings = WorkerSettings {
+            transport,
+            from: settings.mail.from.parse().with_context(|| {
+                format!("--mail-from / PORTAL_MAIL_FROM: {:?}", settings.mail.from)
+            })?,
+            retry_base: settings.mail.retry_base,
+            id_domain: id_domain(&base_url),
+        };
+        let mail_wake = Wake::default();
+        let worker = Worker::start(pool.clone(), worker_settings.clone(), mail_wake.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -62,6 +78,8 @@ impl Application {
             form_key,
             timeouts,
             hasher,
+            base_url,
+            mail_wake,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -91,6 +109,8 @@ impl Application {
             port,
             server,
             state,
+            worker,
+            mail: worker_settings,
         })
     }
 
@@ -107,8 +127,26 @@ impl Application {
         self.server.handle()
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// What the mail worker sends with, for `serve` to say at start.
+    pub fn mail_transport(&self) -> String {
+        self.mail.transport.describe()
+    }
+
+    /// Stops the mail worker between two mails (tests; `serve` stops it
+    /// after the server).
+    pub fn mail_stopper(&self) -> Stopper {
+        self.worker.stopper()
+    }
+
+    /// Serve until stopped (SIGTERM, Ctrl-C or a handle): in-flight requests
+    /// finish, then the mail worker stops between two mails.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let served = (&mut self.server).await;
+        let mut worker = self.worker;
+        actix_web::rt::task::spawn_blocking(move || worker.stop())
+            .await
+            .map_err(std::io::Error::other)?;
+        served
     }
 }
 
@@ -141,6 +179,20 @@ fn load_secret(settings: &Settings, pool: &Pool) -> String {
                 crate::auth::random_token()
             )
         }
+    }
+}
+
+/// The host part of `Message-ID`s: the links' host.
+fn id_domain(base_url: &str) -> String {
+    let rest = base_url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(base_url);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    if host.is_empty() {
+        "localhost".into()
+    } else {
+        host.to_string()
     }
 }
 

@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::config::{Settings, Timeouts};
 use crate::db::{Pool, PooledConn};
 use crate::error::AppError;
+use crate::mail::worker::Wake;
+use crate::mail::MailContext;
 use crate::ops::OpError;
 use crate::password::Hasher;
 
@@ -45,6 +47,10 @@ pub struct AppState {
     pub timeouts: Timeouts,
     /// Every password hash of the server runs through this bound.
     pub hasher: Hasher,
+    /// Where links in mails point.
+    pub base_url: String,
+    /// Wakes the mail worker after a change wrote mail.
+    pub mail_wake: Wake,
 }
 
 impl AppState {
@@ -64,16 +70,31 @@ impl AppState {
 
     /// Run an operation of `ops`: a refusal comes back for the handler to
     /// show (a form re-rendered with 422, say); a database failure is an
-    /// `AppError` at once.
+    /// `AppError` at once. The mail worker is woken after it, for the mail
+    /// the operation may have written.
     pub async fn op<T, F>(&self, f: F) -> Result<Result<T, OpError>, AppError>
     where
-        F: FnOnce(&mut PooledConn) -> Result<T, OpError> + Send + 'static,
+        F: FnOnce(&mut PooledConn, &MailContext) -> Result<T, OpError> + Send + 'static,
         T: Send + 'static,
     {
-        self.db(move |conn| match f(conn) {
-            Err(OpError::Db(e)) => Err(e.into()),
-            other => Ok(other),
-        })
-        .await
+        let ctx = self.mail_ctx();
+        let outcome = self
+            .db(move |conn| match f(conn, &ctx) {
+                Err(OpError::Db(e)) => Err(e.into()),
+                Err(OpError::Mail(e)) => Err(AppError::Internal(e.into())),
+                other => Ok(other),
+            })
+            .await;
+        self.mail_wake.wake();
+        outcome
+    }
+
+    /// What the changes that write mail need: links, the order desk, now.
+    pub fn mail_ctx(&self) -> MailContext {
+        MailContext {
+            base_url: self.base_url.clone(),
+            order_desk: self.settings.mail.order_desk.clone(),
+            now: self.clock.now(),
+        }
     }
 }

@@ -44,9 +44,9 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             name,
         } => {
             let password = read_password_line()?;
-            let input = ops::LoginInput::parse(&email, &name, &role, account, &password)
+            let input = ops::LoginInput::parse(&email, &name, &role, account, Some(&password))
                 .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
-            let hash = crate::password::Hasher::for_command().hash_blocking(&input.password)?;
+            let hash = crate::password::Hasher::for_command().hash_blocking(&password)?;
             let mut conn = super::connect_migrated(url)?;
             let login = ops::create_login(&mut conn, None, &input, &hash)?;
             eprintln!("login {} created ({})", login.email, login.role);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser};
 
-use crate::config::Settings;
+use crate::config::{MailSettings, Settings};
 use crate::db::{DatabaseUrl, PoolOptions};
 use crate::domain::validation::DEFAULT_MAX_ORDER_QUANTITY;
 use crate::maintenance;
@@ -47,6 +47,25 @@ pub struct Opts {
     /// that waits over 5 s for its turn is answered 503.
     #[arg(long, env = "PORTAL_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
+    /// Send mail through this server: smtp://[user:password@]host[:port]
+    /// (plain), smtp://...?tls=required (STARTTLS) or smtps://... (TLS).
+    /// Without it every mail is written as an .eml file to --mail-dir.
+    #[arg(long, env = "PORTAL_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Where mails are written when there is no --smtp-url.
+    #[arg(long, env = "PORTAL_MAIL_DIR", default_value = MailSettings::DEFAULT_DIR)]
+    pub mail_dir: String,
+    /// The From of every mail.
+    #[arg(long, env = "PORTAL_MAIL_FROM", default_value = MailSettings::DEFAULT_FROM)]
+    pub mail_from: String,
+    /// Comma-separated addresses told of new and cancelled orders (default:
+    /// every enabled staff login).
+    #[arg(long, env = "PORTAL_ORDER_DESK", default_value = "")]
+    pub order_desk: String,
+    /// Seconds before a mail that could not be sent is tried again; the
+    /// wait doubles after each try, up to an hour.
+    #[arg(long, env = "PORTAL_MAIL_RETRY_SECONDS", default_value_t = 30)]
+    pub mail_retry_seconds: u64,
 }
 
 #[derive(Parser)]
@@ -79,6 +98,13 @@ impl Opts {
                 .filter(|s| !s.is_empty()),
             hash_concurrency: self.hash_concurrency.unwrap_or_else(crate::config::cores),
             hash_wait: Duration::from_secs(5),
+            mail: MailSettings {
+                smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+                dir: self.mail_dir.clone(),
+                from: self.mail_from.clone(),
+                order_desk: crate::config::parse_addresses(&self.order_desk),
+                retry_base: Duration::from_secs(self.mail_retry_seconds.max(1)),
+            },
         }
     }
 }
@@ -93,7 +119,7 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
         let pool = state.pool.clone();
         if opts.demo {
             let mut conn = pool.get().context("cannot reach the database")?;
-            let signins = crate::demo::load(&mut conn, clock.now())?;
+            let signins = crate::demo::load(&mut conn, &state.mail_ctx())?;
             println!("Demo data is loaded. Sign in at http://{} with:", display_addr(&settings.bind, app.port()));
             for (role, email, password) in signins {
                 println!("  {role:<8} {email:<28} {password}");

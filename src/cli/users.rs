@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::db::DatabaseUrl;
+use crate::mail::MailContext;
 use crate::ops;
 
 #[derive(Debug, Subcommand)]
@@ -24,8 +25,9 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let data =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut conn = super::connect_migrated(url)?;
-            let outcome = ops::import_users(&mut conn, None, account, &data)
-                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e))?;
+            let outcome =
+                ops::import_users(&mut conn, &MailContext::from_env(), None, account, &data)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e))?;
             eprintln!(
                 "{} user(s) added, {} updated in account {}",
                 outcome.inserted, outcome.updated, account

@@ -85,7 +85,8 @@ impl DatabaseUrl {
     }
 }
 
-fn redact_password(url: &str) -> String {
+/// A URL with its password replaced by `***`, safe to log.
+pub fn redact_password(url: &str) -> String {
     // postgres://user:secret@host/db -> postgres://user:***@host/db
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();

@@ -8,6 +8,7 @@ diesel::table! {
         licenses -> BigInt,
         time_zone -> Text,
         created_at -> Timestamp,
+        over_licenses_notified -> Bool,
     }
 }
 
@@ -103,6 +104,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    login_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        login_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(login_tokens -> logins (login_id));
 diesel::joinable!(logins -> accounts (account_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(license_orders -> accounts (account_id));
@@ -119,4 +149,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_counts,
     sessions,
     portal_settings,
+    outbox,
+    login_tokens,
 );

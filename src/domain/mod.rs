@@ -3,6 +3,7 @@
 
 pub mod counting;
 pub mod import;
+pub mod mail;
 pub mod orders;
 pub mod report;
 pub mod roles;
@@ -52,6 +53,8 @@ macro_rules! stored_word {
 stored_word!(roles::Role, "logins.role");
 stored_word!(orders::OrderStatus, "license_orders.status");
 stored_word!(counting::UserStatus, "users.status");
+stored_word!(mail::MailStatus, "outbox.status");
+stored_word!(mail::MailKind, "outbox.kind");
 
 #[cfg(test)]
 mod tests {

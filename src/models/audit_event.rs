@@ -115,6 +115,49 @@ impl AuditEvent {
         )
     }
 
+    pub fn invitation_sent(
+        by: Option<i64>,
+        account_id: Option<i64>,
+        login_id: i64,
+        email: &str,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            account_id,
+            "invitation_sent",
+            json!({"login_id": login_id, "email": email}),
+        )
+    }
+
+    pub fn password_set_by_invitation(login_id: i64, account_id: Option<i64>) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(login_id),
+            account_id,
+            "password_set_by_invitation",
+            json!({"login_id": login_id}),
+        )
+    }
+
+    /// Recorded for a known login only (the page answers the same for any
+    /// address).
+    pub fn password_reset_requested(login_id: i64, account_id: Option<i64>) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(login_id),
+            account_id,
+            "password_reset_requested",
+            json!({"login_id": login_id}),
+        )
+    }
+
+    pub fn password_reset(login_id: i64, account_id: Option<i64>) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(login_id),
+            account_id,
+            "password_reset",
+            json!({"login_id": login_id}),
+        )
+    }
+
     pub fn language_changed(
         login_id: i64,
         account_id: Option<i64>,

@@ -66,6 +66,11 @@ impl Login {
         }
     }
 
+    /// Whether it has set a password (an invited login has none yet).
+    pub fn has_password(&self) -> bool {
+        !self.password_hash.is_empty()
+    }
+
     pub fn is_locked(&self, now: NaiveDateTime) -> bool {
         matches!(self.locked_until, Some(until) if until > now)
     }

@@ -5,6 +5,8 @@ pub mod account;
 pub mod audit_event;
 pub mod license_order;
 pub mod login;
+pub mod login_token;
+pub mod outbox;
 pub mod session;
 pub mod setting;
 pub mod snapshot;

@@ -218,17 +218,10 @@ pub async fn order_submit(
         (true, Ok(q), Ok(r)) => {
             let login = who.login.clone();
             let order = state
-                .db(move |conn| {
-                    Ok(ops::place_order(
-                        conn,
-                        &login,
-                        account_id,
-                        q,
-                        r.as_deref(),
-                        &token,
-                    )?)
+                .op(move |conn, ctx| {
+                    ops::place_order(conn, ctx, &login, account_id, q, r.as_deref(), &token)
                 })
-                .await?;
+                .await??;
             who.session.set_flash("order_placed");
             Ok(see_other(&format!("/account/orders/{}", order.id)))
         }
@@ -345,8 +338,8 @@ pub async fn cancel(
     let id = path_id(&path)?;
     let login = who.login.clone();
     state
-        .db(move |conn| Ok(ops::cancel_order(conn, &login, account_id, id)?))
-        .await?;
+        .op(move |conn, ctx| ops::cancel_order(conn, ctx, &login, account_id, id))
+        .await??;
     who.session.set_flash("order_cancelled");
     Ok(see_other(&format!("/account/orders/{id}")))
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod health;
+pub mod links;
 pub mod me;
 pub mod pages;
 pub mod reports;
@@ -77,6 +78,21 @@ fn public(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(signin::login_form))
                 .route(web::post().to(signin::login_submit)),
         )
+        .service(
+            web::resource("/login/reset")
+                .route(web::get().to(links::reset_form))
+                .route(web::post().to(links::reset_request)),
+        )
+        .service(
+            web::resource("/invitation/{token}")
+                .route(web::get().to(links::invitation_form))
+                .route(web::post().to(links::invitation_submit)),
+        )
+        .service(
+            web::resource("/reset/{token}")
+                .route(web::get().to(links::reset_link_form))
+                .route(web::post().to(links::reset_submit)),
+        )
         .service(web::resource("/logout").route(web::post().to(signin::logout)))
         .service(web::resource("/language").route(web::post().to(signin::set_language)));
 }
@@ -112,7 +128,7 @@ fn account(cfg: &mut web::ServiceConfig) {
 
 /// `/staff`: the vendor's staff.
 fn staff(cfg: &mut web::ServiceConfig) {
-    use staff::{accounts, audit, orders};
+    use staff::{accounts, audit, orders, outbox};
     cfg.service(web::resource("/orders").route(web::get().to(orders::queue)))
         .service(web::resource("/orders/{id}/approve").route(web::post().to(orders::approve)))
         .service(web::resource("/orders/{id}/reject").route(web::post().to(orders::reject)))
@@ -130,6 +146,9 @@ fn staff(cfg: &mut web::ServiceConfig) {
             web::resource("/logins/{id}/disable").route(web::post().to(accounts::disable_login)),
         )
         .service(web::resource("/logins/{id}/enable").route(web::post().to(accounts::enable_login)))
+        .service(web::resource("/logins/{id}/invite").route(web::post().to(accounts::invite_again)))
+        .service(web::resource("/outbox").route(web::get().to(outbox::outbox)))
+        .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
         .service(web::resource("/audit").route(web::get().to(audit::audit)));
 }
 

@@ -209,7 +209,9 @@ pub async fn change(
         (Some(status), Ok(end_date)) => {
             let login = who.login.clone();
             match state
-                .op(move |conn| ops::change_user(conn, &login, account_id, id, status, end_date))
+                .op(move |conn, ctx| {
+                    ops::change_user(conn, ctx, &login, account_id, id, status, end_date)
+                })
                 .await?
             {
                 Ok(_) => {

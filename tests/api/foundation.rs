@@ -60,11 +60,12 @@ async fn fifty_concurrent_write_transactions_all_succeed() {
     let mut threads = Vec::new();
     for i in 0..50 {
         let pool = pool.clone();
+        let ctx = app.mail_ctx();
         threads.push(std::thread::spawn(move || {
             let mut conn = pool.get().expect("connection");
             // Read, then write, in one transaction: the case that fails
             // with "database is locked" without BEGIN IMMEDIATE.
-            ops::adjust_licenses(&mut conn, None, account.id, 1, &format!("writer {i}"))
+            ops::adjust_licenses(&mut conn, &ctx, None, account.id, 1, &format!("writer {i}"))
         }));
     }
     let failures: Vec<String> = threads
@@ -79,10 +80,10 @@ async fn fifty_concurrent_write_transactions_all_succeed() {
 #[tokio::test]
 async fn the_demo_loads_once() {
     let app = spawn_app().await;
-    let now = chrono::Utc::now();
-    let first = license_portal::demo::load(&mut app.conn(), now).expect("demo loads");
+    let ctx = app.mail_ctx();
+    let first = license_portal::demo::load(&mut app.conn(), &ctx).expect("demo loads");
     let accounts = Account::all(&mut app.conn()).expect("accounts").len();
-    let second = license_portal::demo::load(&mut app.conn(), now).expect("demo loads again");
+    let second = license_portal::demo::load(&mut app.conn(), &ctx).expect("demo loads again");
     assert_eq!(first, second);
     assert_eq!(
         Account::all(&mut app.conn()).expect("accounts").len(),
@@ -133,7 +134,7 @@ async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
     let account = app.create_account("Nested AB", 5);
     let mut conn = app.conn();
     let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
-        ops::adjust_licenses(conn, None, account.id, 2, "inner")?;
+        ops::adjust_licenses(conn, &app.mail_ctx(), None, account.id, 2, "inner")?;
         Err(ops::OpError::NotFound)
     });
     assert!(outcome.is_err());
@@ -143,7 +144,7 @@ async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
         "the inner change rolled back with the outer"
     );
     let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
-        ops::adjust_licenses(conn, None, account.id, 2, "inner")?;
+        ops::adjust_licenses(conn, &app.mail_ctx(), None, account.id, 2, "inner")?;
         Ok(())
     });
     assert!(outcome.is_ok());

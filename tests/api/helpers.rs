@@ -120,13 +120,19 @@ pub struct TestApp {
     pub address: String,
     pub db: TestDb,
     pub state: web::Data<AppState>,
+    /// Where this app writes its mails when it has no SMTP server.
+    pub mail_dir: std::path::PathBuf,
     handle: actix_web::dev::ServerHandle,
+    mail: license_portal::mail::worker::Stopper,
+    _mail_dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
-        // Stop the server so its pool lets go of the database.
+        // Stop the server and its mail worker so the pool lets go of the
+        // database.
+        self.mail.stop();
         drop(handle.stop(false));
     }
 }
@@ -146,11 +152,16 @@ pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
 
 fn spawn(tweak: impl FnOnce(&mut Settings), clock: Clock) -> TestApp {
     let db = TestDb::new();
+    let mail_dir = tempfile::tempdir().expect("mail dir");
     let mut settings = Settings::for_database(db.url().clone());
     settings.pool.max_size = 8;
+    settings.mail.dir = mail_dir.path().to_string_lossy().into_owned();
     tweak(&mut settings);
     let app = Application::build(settings, clock).expect("the app builds");
-    start(app, db)
+    let mut test_app = start(app, db);
+    test_app.mail_dir = mail_dir.path().to_path_buf();
+    test_app._mail_dir = Some(mail_dir);
+    test_app
 }
 
 /// Start a built application in the background.
@@ -158,12 +169,17 @@ pub fn start(app: Application, db: TestDb) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let handle = app.handle();
+    let mail = app.mail_stopper();
+    let mail_dir = std::path::PathBuf::from(&state.settings.mail.dir);
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         db,
         state,
+        mail_dir,
         handle,
+        mail,
+        _mail_dir: None,
     }
 }
 
@@ -260,9 +276,10 @@ impl TestApp {
     }
 
     pub fn create_login(&self, email: &str, role: &str, account: Option<i64>) -> Login {
-        let input = LoginInput::parse(email, "", role, account, PASSWORD).expect("login input");
+        let input =
+            LoginInput::parse(email, "", role, account, Some(PASSWORD)).expect("login input");
         let hash = license_portal::password::Hasher::for_command()
-            .hash_blocking(&input.password)
+            .hash_blocking(PASSWORD)
             .expect("hash");
         ops::create_login(&mut self.conn(), None, &input, &hash).expect("login")
     }
@@ -419,6 +436,29 @@ impl TestApp {
             .expect("an answer in time")
             .expect("read");
         RawResponse::parse(&answer)
+    }
+
+    /// Open a link's form and set the password through it; returns the
+    /// answer of the POST.
+    pub async fn set_password_through(&self, c: &Client, link: &str, password: &str) -> Response {
+        let (status, html) = self.get_html(c, link).await;
+        assert_eq!(status, StatusCode::OK, "the form of {link}");
+        let token = hidden_value(&html, "csrf_token").expect("the form has a token");
+        self.post_form(
+            c,
+            link,
+            &[
+                ("password", password),
+                ("password_confirm", password),
+                ("csrf_token", &token),
+            ],
+        )
+        .await
+    }
+
+    /// What the app's operations write mail with (its links, its clock).
+    pub fn mail_ctx(&self) -> license_portal::mail::MailContext {
+        self.state.mail_ctx()
     }
 
     pub fn account(&self, id: i64) -> Account {
@@ -614,6 +654,117 @@ pub fn fingerprint(app: &TestApp) -> String {
         .get_result(&mut *conn)
         .expect("audit");
     format!("{a:?}|{l:?}|{o:?}|{u:?}|{e}")
+}
+
+/// A mail as a mail client reads it.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub body: String,
+    /// The message as it arrived, headers and all.
+    pub raw: String,
+}
+
+impl Mail {
+    pub fn parse(raw: &[u8]) -> Option<Mail> {
+        let msg = mail_parser::MessageParser::default().parse(raw)?;
+        let to = msg
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or("")
+            .to_string();
+        Some(Mail {
+            to,
+            subject: msg.subject().unwrap_or("").to_string(),
+            message_id: msg.message_id().unwrap_or("").to_string(),
+            body: msg.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+            raw: String::from_utf8_lossy(raw).into_owned(),
+        })
+    }
+
+    /// The outbox id the `Message-ID` was made from.
+    pub fn outbox_id(&self) -> i64 {
+        self.message_id
+            .trim_start_matches("outbox-")
+            .split('@')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// Every mail in a folder of `.eml` files or a Maildir (its `new/` and
+/// `cur/`), in the order the portal wrote them.
+pub fn mails_in(dir: &std::path::Path) -> Vec<Mail> {
+    let mut files = Vec::new();
+    for sub in [dir.to_path_buf(), dir.join("new"), dir.join("cur")] {
+        if let Ok(entries) = std::fs::read_dir(&sub) {
+            for e in entries.flatten() {
+                if e.path().is_file() {
+                    files.push(e.path());
+                }
+            }
+        }
+    }
+    let mut mails: Vec<Mail> = files
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter_map(|raw| Mail::parse(&raw))
+        .collect();
+    mails.sort_by_key(Mail::outbox_id);
+    mails
+}
+
+/// Wait (up to 15 s) until `dir` holds a mail to `to` whose body holds
+/// `needle`; returns the newest such.
+pub async fn wait_for_mail(dir: &std::path::Path, to: &str, needle: &str) -> Mail {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(m) = mails_in(dir)
+            .into_iter()
+            .rev()
+            .find(|m| m.to.eq_ignore_ascii_case(to) && m.body.contains(needle))
+        {
+            return m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail to {to} with {needle:?} in {}: {:?}",
+            dir.display(),
+            mails_in(dir)
+                .iter()
+                .map(|m| (&m.to, &m.subject))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The newest invitation link mailed to `email` (from this app's mail
+/// folder, as the recipient would read it).
+pub async fn invitation_link(app: &TestApp, email: &str) -> String {
+    let mail = wait_for_mail(&app.mail_dir, email, "/invitation/").await;
+    link_after(&mail.body, "/invitation/").expect("a link")
+}
+
+/// The newest reset link mailed to `email`.
+pub async fn reset_link(app: &TestApp, email: &str) -> String {
+    let mail = wait_for_mail(&app.mail_dir, email, "/reset/").await;
+    link_after(&mail.body, "/reset/").expect("a link")
+}
+
+/// The path of the first link in `text` containing `marker`, if it still
+/// holds its token.
+pub fn link_after(text: &str, marker: &str) -> Option<String> {
+    let at = text.find(marker)?;
+    let token: String = text[at + marker.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!token.is_empty()).then(|| format!("{marker}{token}"))
 }
 
 /// How many orders exist.

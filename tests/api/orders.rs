@@ -5,8 +5,8 @@ use license_portal::models::AuditEvent;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    count_of, data_value, fingerprint, hidden_value, location, order_count, spawn_app, text_of,
-    Client, TestApp, UserState,
+    client, count_of, data_value, fingerprint, hidden_value, location, order_count, spawn_app,
+    text_of, Client, TestApp, UserState,
 };
 
 /// Open the Order Licenses tab and return a fresh form token.
@@ -557,47 +557,54 @@ async fn staff_create_accounts_and_logins_from_the_ui() {
         .expect("id");
     assert_eq!(app.account(account_id).time_zone, "Pacific/Kiritimati");
     let logins = format!("{account_path}/logins");
-    let password = crate::helpers::PASSWORD;
-    for (email, role, secret, expected, why) in [
+    for (email, role, expected, why) in [
         (
-            "g@gamma.example",
+            "not an email",
             "contact",
-            "short",
             StatusCode::UNPROCESSABLE_ENTITY,
-            "a short password",
+            "a bad email",
         ),
         (
             "g@gamma.example",
             "staff",
-            password,
             StatusCode::UNPROCESSABLE_ENTITY,
             "staff are not made on an account page",
         ),
         (
             "g@gamma.example",
             "contact",
-            password,
             StatusCode::SEE_OTHER,
             "a good contact",
         ),
         (
             "G@gamma.example",
             "viewer",
-            password,
             StatusCode::UNPROCESSABLE_ENTITY,
             "emails are unique whatever their case",
         ),
     ] {
-        let fields = [
-            ("email", email),
-            ("name", "G"),
-            ("role", role),
-            ("password", secret),
-        ];
+        let fields = [("email", email), ("name", "G"), ("role", role)];
         let res = app.post(&staff, &logins, &fields).await;
         assert_eq!(res.status(), expected, "{why}");
     }
-    let c = app.client_for("g@gamma.example").await;
+    // Invited, with no password: nothing signs it in before it sets one.
+    let (_, html) = app.get_html(&staff, &account_path).await;
+    assert!(
+        text_of(&html, "tr.login td.login-state")
+            .unwrap_or_default()
+            .starts_with("invited"),
+        "{html}"
+    );
+    for guess in ["", crate::helpers::PASSWORD] {
+        let res = app.sign_in(&client(), "g@gamma.example", guess).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let link = crate::helpers::invitation_link(&app, "g@gamma.example").await;
+    let c = client();
+    let res = app
+        .set_password_through(&c, &link, "a gamma passphrase")
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, html) = app.get_html(&c, "/account").await;
     assert_eq!(data_value(&html, "licenses-owned"), Some(8));
 }
@@ -697,6 +704,7 @@ async fn long_lists_are_paged_fifty_at_a_time() {
     for i in 0..60 {
         license_portal::ops::place_order(
             &mut app.conn(),
+            &app.mail_ctx(),
             &contact,
             w.a.id,
             1,

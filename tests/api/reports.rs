@@ -495,8 +495,14 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
     }
     check(&all, "after changes");
     let csv = "employee_number,name,status,start_date,end_date\nR1,Renamed,passive,2026-01-01,\nR99,New,active,2026-01-01,2026-02-01\n";
-    license_portal::ops::import_users(&mut app.conn(), None, w.a.id, csv.as_bytes())
-        .expect("import");
+    license_portal::ops::import_users(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        None,
+        w.a.id,
+        csv.as_bytes(),
+    )
+    .expect("import");
     all[0] = (UserStatus::Passive, day("2026-01-01"), None);
     all.push((
         UserStatus::Active,
@@ -673,8 +679,14 @@ async fn the_csv_of_a_past_day_is_refused_and_search_knows_swedish_letters() {
         .contains("csv"));
 
     let csv = "employee_number,name,status,start_date,end_date\nÅ1,Åsa Öster,active,2024-01-01,\nB2,Bo Berg,active,2024-01-01,\n";
-    license_portal::ops::import_users(&mut app.conn(), None, w.a.id, csv.as_bytes())
-        .expect("import");
+    license_portal::ops::import_users(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        None,
+        w.a.id,
+        csv.as_bytes(),
+    )
+    .expect("import");
     for q in ["åsa", "ÅSA", "Åsa", "öster", "ÖSTER", "å1"] {
         let (_, html) = app
             .get_html(

@@ -11,7 +11,8 @@ use crate::domain::roles::Role;
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::models::account::AccountUsage;
-use crate::models::{Account, Login, User};
+use crate::models::login_token::LoginToken;
+use crate::models::{now_utc, Account, Login, User};
 use crate::ops::{self, AccountInput, LoginInput, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::routes::path_id;
@@ -134,6 +135,10 @@ pub struct LoginLine {
     pub name: String,
     pub role_text: &'static str,
     pub disabled: bool,
+    /// invited (with until when), active, locked or disabled.
+    pub state_text: String,
+    /// Whether it has not set a password yet (a new invitation may go).
+    pub invited: bool,
 }
 
 /// The forms of an account page, with what was typed and the errors.
@@ -148,7 +153,6 @@ pub struct AccountForms {
     pub role: String,
     pub email_error: Option<&'static str>,
     pub role_error: Option<&'static str>,
-    pub password_error: Option<&'static str>,
     pub import_error: Option<String>,
 }
 
@@ -159,7 +163,6 @@ impl AccountForms {
             || self.reason_error.is_some()
             || self.email_error.is_some()
             || self.role_error.is_some()
-            || self.password_error.is_some()
             || self.import_error.is_some()
     }
 }
@@ -189,11 +192,20 @@ pub(super) async fn account_page(
         .db(move |conn| {
             let account = Account::find(conn, id)?.ok_or(AppError::NotFound)?;
             let counted = User::count_counted(conn, id, account.today(now))?;
-            let logins = Login::for_account(conn, id)?;
+            let mut logins = Vec::new();
+            for login in Login::for_account(conn, id)? {
+                let invited_until = if login.has_password() {
+                    None
+                } else {
+                    Some(LoginToken::invitation_expiry(conn, login.id, now_utc())?)
+                };
+                logins.push((login, invited_until));
+            }
             Ok((account, counted, logins))
         })
         .await?;
     let t = who.lang.msgs();
+    let now_naive = now_utc();
     Ok(AccountPage {
         c: Chrome::signed_in(who, "accounts", &format!("/staff/accounts/{id}")),
         id,
@@ -204,12 +216,26 @@ pub(super) async fn account_page(
         free: crate::domain::counting::free_licenses(account.licenses, counted),
         logins: logins
             .iter()
-            .map(|l| LoginLine {
+            .map(|(l, invited_until)| LoginLine {
                 id: l.id,
                 email: l.email.clone(),
                 name: l.name.clone(),
                 role_text: t.role_name(l.role),
                 disabled: l.disabled,
+                state_text: match invited_until {
+                    _ if l.disabled => t.disabled.to_string(),
+                    Some(Some(until)) => {
+                        format!(
+                            "{} {} UTC",
+                            t.state_invited_until,
+                            until.format("%Y-%m-%d %H:%M")
+                        )
+                    }
+                    Some(None) => t.state_invitation_expired.to_string(),
+                    None if l.is_locked(now_naive) => t.state_locked.to_string(),
+                    None => t.state_active.to_string(),
+                },
+                invited: invited_until.is_some(),
             })
             .collect(),
         forms,
@@ -260,7 +286,7 @@ pub async fn adjust(
         (Ok(change), Ok(reason)) => {
             let by = who.login.id;
             match state
-                .op(move |conn| ops::adjust_licenses(conn, Some(by), id, change, &reason))
+                .op(move |conn, ctx| ops::adjust_licenses(conn, ctx, Some(by), id, change, &reason))
                 .await?
             {
                 Ok(_) => {
@@ -288,11 +314,11 @@ pub struct NewLoginForm {
     name: String,
     #[serde(default)]
     role: String,
-    #[serde(default)]
-    password: String,
 }
 
-/// `POST /staff/accounts/{id}/logins`: a contact or viewer of the account.
+/// `POST /staff/accounts/{id}/logins`: a contact or viewer of the account,
+/// invited by mail to choose its own password (staff never type or see a
+/// customer's password).
 pub async fn create_login(
     who: Staff,
     state: web::Data<AppState>,
@@ -308,17 +334,17 @@ pub async fn create_login(
         role: f.role.clone(),
         ..Default::default()
     };
-    match LoginInput::parse(&f.email, &f.name, &f.role, Some(id), &f.password) {
+    match LoginInput::parse(&f.email, &f.name, &f.role, Some(id), None) {
         // Staff logins are made from the command line, not on an account.
         Ok(input) if input.role != Role::Staff => {
             let by = who.login.id;
-            let hash = state.hasher.hash(input.password.clone()).await?;
             match state
-                .op(move |conn| ops::create_login(conn, Some(by), &input, &hash))
+                .op(move |conn, ctx| ops::invite_login(conn, ctx, Some(by), &input))
                 .await?
             {
-                Ok(_) => {
-                    who.session.set_flash("login_created");
+                Ok((login, _)) => {
+                    tracing::info!(login_id = login.id, by, "login created and invited");
+                    who.session.set_flash("invitation_sent");
                     return Ok(see_other(&format!("/staff/accounts/{id}")));
                 }
                 Err(OpError::EmailTaken) => forms.email_error = Some(t.email_taken),
@@ -328,7 +354,6 @@ pub async fn create_login(
         Ok(_) => forms.role_error = Some(t.err_role),
         Err((field, e)) => match field {
             "email" => forms.email_error = Some(t.field_error(e)),
-            "password" => forms.password_error = Some(t.field_error(e)),
             "name" => forms.email_error = Some(t.field_error(e)),
             _ => forms.role_error = Some(t.err_role),
         },
@@ -378,4 +403,31 @@ pub async fn enable_login(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     set_disabled(who, state, path, false).await
+}
+
+/// `POST /staff/logins/{id}/invite`: a new invitation for a login that has
+/// not set its password; the earlier link stops working.
+pub async fn invite_again(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let by = who.login.id;
+    let login = state
+        .op(move |conn, ctx| {
+            let login = Login::find(conn, id)?.ok_or(OpError::NotFound)?;
+            // A staff login is invited from the command line; a login with
+            // a password resets it itself.
+            if login.role == Role::Staff || login.has_password() {
+                return Err(OpError::NotFound);
+            }
+            Ok(ops::reinvite(conn, ctx, Some(by), id)?.0)
+        })
+        .await??;
+    who.session.set_flash("invitation_sent");
+    Ok(see_other(&match login.account_id {
+        Some(a) => format!("/staff/accounts/{a}"),
+        None => "/staff/accounts".to_string(),
+    }))
 }

@@ -38,7 +38,7 @@ pub async fn import_users(
         Some(file) => {
             let by = who.login.id;
             match state
-                .op(move |conn| ops::import_users(conn, Some(by), id, &file.data))
+                .op(move |conn, ctx| ops::import_users(conn, ctx, Some(by), id, &file.data))
                 .await?
             {
                 Ok(_) => {

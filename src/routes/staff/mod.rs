@@ -6,3 +6,4 @@ pub mod accounts;
 pub mod audit;
 pub mod import;
 pub mod orders;
+pub mod outbox;

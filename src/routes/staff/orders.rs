@@ -160,7 +160,7 @@ pub async fn approve(
     };
     let login = who.login.clone();
     match state
-        .op(move |conn| ops::approve_order(conn, &login, id, note.as_deref()))
+        .op(move |conn, ctx| ops::approve_order(conn, ctx, &login, id, note.as_deref()))
         .await?
     {
         Ok(_) => {}
@@ -188,8 +188,8 @@ pub async fn reject(
     };
     let login = who.login.clone();
     state
-        .db(move |conn| Ok(ops::reject_order(conn, &login, id, &note)?))
-        .await?;
+        .op(move |conn, ctx| ops::reject_order(conn, ctx, &login, id, &note))
+        .await??;
     who.session.set_flash("order_rejected");
     Ok(see_other("/staff/orders"))
 }

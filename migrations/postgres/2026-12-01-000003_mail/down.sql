@@ -1,0 +1,3 @@
+ALTER TABLE accounts DROP COLUMN over_licenses_notified;
+DROP TABLE login_tokens;
+DROP TABLE outbox;

@@ -1,0 +1,268 @@
+//! The ways in without a password (SPEC 7): "Forgot your password?" at
+//! `/login/reset`, and the one-time links `/invitation/{token}` and
+//! `/reset/{token}` that set a password and sign in. Showing a link's form
+//! does not use it up; an unknown, used or expired link answers 410.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::Session;
+use crate::domain::validation::check_password;
+use crate::error::AppError;
+use crate::models::login_token::Purpose;
+use crate::ops::{self, OpError};
+use crate::routes::pages::{ok, render, see_other, Chrome};
+use crate::routes::signin::request_lang;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "signin/reset_request.html")]
+pub struct ResetRequestPage {
+    pub c: Chrome,
+    pub sent: bool,
+}
+
+/// `GET /login/reset`.
+pub async fn reset_form(req: HttpRequest, session: Session) -> Result<HttpResponse, AppError> {
+    let lang = request_lang(&req, &session);
+    ok(&ResetRequestPage {
+        c: Chrome::anonymous(lang, session.ensure_csrf(), "/login/reset"),
+        sent: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResetRequest {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /login/reset`: the same page and message for every address; a
+/// mail only to an enabled login, at most 3 an hour.
+pub async fn reset_request(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<ResetRequest>,
+) -> Result<HttpResponse, AppError> {
+    let email = form.into_inner().email.trim().to_lowercase();
+    let peer = crate::auth::peer_of(req.peer_addr());
+    let lookup = email.clone();
+    let sent = state
+        .op(move |conn, ctx| ops::request_password_reset(conn, ctx, &lookup))
+        .await?;
+    match sent {
+        Ok(Some(login_id)) => tracing::info!(login_id, %peer, "password reset link sent"),
+        Ok(None) => {
+            tracing::info!(%peer, "password reset asked: no mail (unknown, disabled or too many)")
+        }
+        Err(refused) => return Err(refused.into()),
+    }
+    let lang = request_lang(&req, &session);
+    ok(&ResetRequestPage {
+        c: Chrome::anonymous(lang, session.ensure_csrf(), "/login/reset"),
+        sent: true,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "signin/set_password.html")]
+pub struct SetPasswordPage {
+    pub c: Chrome,
+    pub action: String,
+    pub email: String,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "signin/link_gone.html")]
+pub struct LinkGonePage {
+    pub c: Chrome,
+}
+
+fn gone(req: &HttpRequest, session: &Session) -> Result<HttpResponse, AppError> {
+    let lang = request_lang(req, session);
+    tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "refused: link unknown, used or expired");
+    render(
+        StatusCode::GONE,
+        &LinkGonePage {
+            c: Chrome::anonymous(lang, session.ensure_csrf(), "/login"),
+        },
+    )
+}
+
+/// The path a link's form posts to.
+fn path_of(purpose: Purpose, token: &str) -> String {
+    match purpose {
+        Purpose::Invitation => format!("/invitation/{token}"),
+        Purpose::PasswordReset => format!("/reset/{token}"),
+    }
+}
+
+async fn link_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: String,
+    purpose: Purpose,
+) -> Result<HttpResponse, AppError> {
+    let lookup = token.clone();
+    let login = state
+        .op(move |conn, _| ops::login_of_link(conn, &lookup, purpose))
+        .await??;
+    let Some(login) = login else {
+        return gone(&req, &session);
+    };
+    let lang = login
+        .language
+        .as_deref()
+        .and_then(crate::i18n::Lang::parse)
+        .unwrap_or_else(|| request_lang(&req, &session));
+    ok(&SetPasswordPage {
+        c: Chrome::anonymous(lang, session.ensure_csrf(), &path_of(purpose, &token)),
+        action: path_of(purpose, &token),
+        email: login.email,
+        error: None,
+    })
+}
+
+/// `GET /invitation/{token}`.
+pub async fn invitation_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    link_form(req, session, state, token.into_inner(), Purpose::Invitation).await
+}
+
+/// `GET /reset/{token}`.
+pub async fn reset_link_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    link_form(
+        req,
+        session,
+        state,
+        token.into_inner(),
+        Purpose::PasswordReset,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SetPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn link_submit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: String,
+    purpose: Purpose,
+    form: SetPasswordForm,
+) -> Result<HttpResponse, AppError> {
+    let lookup = token.clone();
+    let Some(login) = state
+        .op(move |conn, _| ops::login_of_link(conn, &lookup, purpose))
+        .await??
+    else {
+        return gone(&req, &session);
+    };
+    let lang = login
+        .language
+        .as_deref()
+        .and_then(crate::i18n::Lang::parse)
+        .unwrap_or_else(|| request_lang(&req, &session));
+    let t = lang.msgs();
+    let problem = match check_password(&form.password) {
+        Err(e) => Some(t.field_error(e)),
+        Ok(()) if form.password != form.password_confirm => Some(t.err_password_mismatch),
+        Ok(()) => None,
+    };
+    if let Some(problem) = problem {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SetPasswordPage {
+                c: Chrome::anonymous(lang, session.ensure_csrf(), &path_of(purpose, &token)),
+                action: path_of(purpose, &token),
+                email: login.email,
+                error: Some(problem),
+            },
+        );
+    }
+    let hash = state.hasher.hash(form.password).await?;
+    let set = state
+        .op(move |conn, ctx| ops::set_password_by_link(conn, ctx, &token, purpose, &hash))
+        .await?;
+    let login = match set {
+        Ok(login) => login,
+        Err(OpError::LinkGone) => return gone(&req, &session),
+        Err(refused) => return Err(refused.into()),
+    };
+    tracing::info!(
+        login_id = login.id,
+        peer = %crate::auth::peer_of(req.peer_addr()),
+        purpose = purpose.as_str(),
+        "password set through a link; signed in"
+    );
+    let ua = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    session.sign_in(
+        login.id,
+        ua,
+        login.language.as_deref().and_then(crate::i18n::Lang::parse),
+    );
+    Ok(see_other("/"))
+}
+
+/// `POST /invitation/{token}`: set the first password, sign in.
+pub async fn invitation_submit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<SetPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    link_submit(
+        req,
+        session,
+        state,
+        token.into_inner(),
+        Purpose::Invitation,
+        form.into_inner(),
+    )
+    .await
+}
+
+/// `POST /reset/{token}`: a new password; every session of the login ends,
+/// its lock-out is cleared, and it is signed in here.
+pub async fn reset_submit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<SetPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    link_submit(
+        req,
+        session,
+        state,
+        token.into_inner(),
+        Purpose::PasswordReset,
+        form.into_inner(),
+    )
+    .await
+}
