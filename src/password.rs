@@ -182,9 +182,18 @@ impl Hasher {
     }
 
     async fn slot(&self) -> Result<OwnedSemaphorePermit, HashError> {
+        // Counted while waiting, also when the request is dropped meanwhile
+        // (the client went away): the guard's drop uncounts it.
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
         self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waiting = Waiting(&self.waiting);
         let permit = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        drop(waiting);
         match permit {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(HashError::Busy),

@@ -62,7 +62,22 @@ enum Found {
     Unknown,
     Disabled(i64),
     Locked(i64),
-    Reserved(Login),
+    /// Counted; `locks` says whether a wrong password now locks it.
+    Reserved {
+        login: Login,
+        locks: bool,
+    },
+}
+
+/// Every sign-in makes one committed write before its hash, whoever it is
+/// for, so the database's part of the answer time does not tell a known
+/// email from an unknown one. A known login's write is its attempt count;
+/// this is the others'.
+fn same_write(conn: &mut crate::db::DbConnection, now: NaiveDateTime) -> Result<(), AppError> {
+    write_transaction(conn, |conn| {
+        crate::models::setting::put(conn, "last_refused_sign_in", &now.to_string())
+    })?;
+    Ok(())
 }
 
 fn find_and_reserve(
@@ -75,16 +90,17 @@ fn find_and_reserve(
         Whose::Login(id) => Login::find(conn, *id)?,
     };
     let Some(login) = login else {
+        same_write(conn, now)?;
         return Ok(Found::Unknown);
     };
     if login.disabled {
+        same_write(conn, now)?;
         return Ok(Found::Disabled(login.id));
     }
     let reserved = write_transaction(conn, |conn| Login::reserve_attempt(conn, login.id, now))?;
-    Ok(if reserved {
-        Found::Reserved(login)
-    } else {
-        Found::Locked(login.id)
+    Ok(match reserved {
+        Some(locks) => Found::Reserved { login, locks },
+        None => Found::Locked(login.id),
     })
 }
 
@@ -94,8 +110,8 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
     let found = state
         .db(move |conn| find_and_reserve(conn, &whose, now))
         .await?;
-    let login = match found {
-        Found::Reserved(login) => login,
+    let (login, locks) = match found {
+        Found::Reserved { login, locks } => (login, locks),
         refused => {
             let (why, login) = match refused {
                 Found::Disabled(id) => (Refusal::Disabled, Some(id)),
@@ -123,12 +139,9 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
             .await?;
         return Ok(Checked::Accepted(login));
     }
-    let locked = state
-        .db(move |conn| Ok(Login::find(conn, id)?.is_some_and(|l| l.is_locked(now_utc()))))
-        .await?;
     Ok(Checked::Refused {
         why: Refusal::WrongPassword,
         login: Some(id),
-        locked,
+        locked: locks,
     })
 }

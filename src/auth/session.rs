@@ -322,6 +322,10 @@ pub async fn middleware(
         .map(|c| c.value().to_string())
         .filter(|k| plausible_key(k));
     let had_cookie = key.is_some();
+    let safe_method = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
     let loaded = match key {
         Some(key) => {
             let id = row_id(&key);
@@ -356,12 +360,13 @@ pub async fn middleware(
                 path = %req.path(),
                 "refused: login gone or disabled; session ended"
             );
-            let mut inner = empty(user_agent.clone());
-            inner.change = Change::Purged;
-            (inner, None)
+            // Its row is already deleted: the request goes on as one
+            // without a session (a token it is given starts a new one).
+            (empty(user_agent.clone()), None)
         }
         None => (empty(user_agent.clone()), None),
     };
+    let loaded_row = inner.row_id.clone();
     let session = Session::new(inner);
     req.extensions_mut().insert(session.clone());
     if let Some(identity) = identity {
@@ -378,17 +383,31 @@ pub async fn middleware(
         };
         (inner.change, inner.row_id.clone(), inner.login_id, ua, json)
     };
-    let new_key = save(&state, change, row, login_id, ua, json).await?;
-    match (change, new_key) {
-        (_, Some(key)) => {
+    // After a POST the handler's change may be committed (an order placed):
+    // a failure to save the session is logged and that answer stands. A page
+    // whose session cannot be saved (its form's token would not be kept) is
+    // a 503. Without a new key, a cookie the server no longer knows is
+    // removed.
+    let new_key = match save(&state, change, row, login_id, ua, json).await {
+        Ok(key) => key,
+        Err(e) if safe_method => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the session could not be saved");
+            None
+        }
+    };
+    let stale =
+        had_cookie && (change == Change::Purged || (loaded_row.is_none() && new_key.is_none()));
+    match new_key {
+        Some(key) => {
             let _ = res.response_mut().add_cookie(&cookie(&state, key));
         }
-        (Change::Purged, None) if had_cookie => {
+        None if stale => {
             let mut gone = cookie(&state, String::new());
             gone.make_removal();
             let _ = res.response_mut().add_cookie(&gone);
         }
-        _ => {}
+        None => {}
     }
     Ok(res)
 }

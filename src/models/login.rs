@@ -143,16 +143,16 @@ impl Login {
     }
 
     /// Count this sign-in attempt before its password is checked; the tenth
-    /// in a row locks the login for 15 minutes. Returns false (counting
-    /// nothing) while the login is locked. Both steps are conditional
-    /// updates in the caller's write transaction: the first takes the row,
-    /// so on either backend parallel guesses queue behind it and see the
-    /// lock once it is written.
+    /// in a row locks the login for 15 minutes. Returns `None` (counting
+    /// nothing) while the login is locked, else whether this attempt locked
+    /// it. Both steps are conditional updates in the caller's write
+    /// transaction: the first takes the row, so on either backend parallel
+    /// guesses queue behind it and see the lock once it is written.
     pub fn reserve_attempt(
         conn: &mut DbConnection,
         id: i64,
         now: NaiveDateTime,
-    ) -> QueryResult<bool> {
+    ) -> QueryResult<Option<bool>> {
         let counted = diesel::update(
             logins::table.find(id).filter(
                 logins::locked_until
@@ -163,10 +163,10 @@ impl Login {
         .set(logins::failed_attempts.eq(logins::failed_attempts + 1))
         .execute(conn)?;
         if counted == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
-        diesel::update(
+        let locked = diesel::update(
             logins::table
                 .find(id)
                 .filter(logins::failed_attempts.ge(LOCKOUT_THRESHOLD)),
@@ -176,7 +176,7 @@ impl Login {
             logins::locked_until.eq(Some(until)),
         ))
         .execute(conn)?;
-        Ok(true)
+        Ok(Some(locked == 1))
     }
 
     /// A right password: the count of failures starts again and any lock ends.

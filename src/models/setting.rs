@@ -44,3 +44,21 @@ pub fn get(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
         .first(conn)
         .optional()
 }
+
+/// Write `value` under `name`, whatever was there: a real write, committed
+/// like any other.
+pub fn put(conn: &mut DbConnection, name: &str, value: &str) -> QueryResult<()> {
+    let row = (
+        portal_settings::name.eq(name),
+        portal_settings::value.eq(value),
+    );
+    // The upsert is spelled the same on both backends; diesel's
+    // multi-backend connection has no ON CONFLICT, the concrete ones do.
+    crate::on_backend!(conn, |c| diesel::insert_into(portal_settings::table)
+        .values(row)
+        .on_conflict(portal_settings::name)
+        .do_update()
+        .set(portal_settings::value.eq(value))
+        .execute(c))?;
+    Ok(())
+}

@@ -93,7 +93,7 @@ pub async fn login_submit(
             match login {
                 Some(login_id) => tracing::warn!(login_id, %email, %peer, reason, "sign-in failed"),
                 None => {
-                    tracing::warn!(email_hash = %short_hash(&email), %peer, reason, "sign-in failed")
+                    tracing::warn!(email_hash = %short_hash(&state.form_key, &email), %peer, reason, "sign-in failed")
                 }
             }
             let lang = request_lang(&req, &session);
@@ -168,9 +168,19 @@ pub fn safe_back(back: &str) -> &str {
     }
 }
 
-fn short_hash(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(text.as_bytes())[..6])
+/// A short keyed hash of what was typed as an email, for the log: it ties
+/// repeated attempts together, and without the server's key no dictionary
+/// turns it back into the text (often a password in the wrong field).
+fn short_hash(key: &[u8], text: &str) -> String {
+    use hmac::{Hmac, Mac};
+    match <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(b"log-email:");
+            mac.update(text.as_bytes());
+            hex::encode(&mac.finalize().into_bytes()[..6])
+        }
+        Err(_) => String::from("-"),
+    }
 }
 
 #[cfg(test)]
