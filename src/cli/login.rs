@@ -1,4 +1,4 @@
-//! `license-portal login create|disable|enable`.
+//! `license-portal login create|invite|disable|enable`.
 
 use std::io::BufRead;
 
@@ -12,6 +12,21 @@ use crate::ops;
 pub enum Command {
     /// Create a login; the password is the first line of standard input.
     Create {
+        #[arg(long)]
+        email: String,
+        /// contact, viewer or staff.
+        #[arg(long)]
+        role: String,
+        /// The account (required for contact and viewer).
+        #[arg(long)]
+        account: Option<i64>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Create a login without a password, queue its invitation mail and
+    /// print the invitation link alone on one line (the running server
+    /// sends the mail; the link also works without a mail server).
+    Invite {
         #[arg(long)]
         email: String,
         /// contact, viewer or staff.
@@ -50,6 +65,24 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let mut conn = super::connect_migrated(url)?;
             let login = ops::create_login(&mut conn, None, &input, &hash)?;
             eprintln!("login {} created ({})", login.email, login.role);
+            Ok(())
+        }
+        Command::Invite {
+            email,
+            role,
+            account,
+            name,
+        } => {
+            let input = ops::LoginInput::parse(&email, &name, &role, account, None)
+                .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
+            let mut conn = super::connect_migrated(url)?;
+            let ctx = crate::mail::MailContext::from_env();
+            let (login, link) = ops::invite_login(&mut conn, &ctx, None, &input)?;
+            eprintln!(
+                "login {} ({}) invited; the invitation mail is queued and the running server sends it",
+                login.email, login.role
+            );
+            println!("{link}");
             Ok(())
         }
         Command::Disable { email } => set_disabled(url, &email, true),

@@ -718,16 +718,14 @@ pub fn mails_in(dir: &std::path::Path) -> Vec<Mail> {
     mails
 }
 
-/// Wait (up to 15 s) until `dir` holds a mail to `to` whose body holds
-/// `needle`; returns the newest such.
+/// Wait (up to 15 s) until `dir` holds a mail to `to` whose subject or
+/// body holds `needle`; returns the newest such.
 pub async fn wait_for_mail(dir: &std::path::Path, to: &str, needle: &str) -> Mail {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        if let Some(m) = mails_in(dir)
-            .into_iter()
-            .rev()
-            .find(|m| m.to.eq_ignore_ascii_case(to) && m.body.contains(needle))
-        {
+        if let Some(m) = mails_in(dir).into_iter().rev().find(|m| {
+            m.to.eq_ignore_ascii_case(to) && (m.body.contains(needle) || m.subject.contains(needle))
+        }) {
             return m;
         }
         assert!(
@@ -788,4 +786,121 @@ pub fn encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A real SMTP server in its own process: Python's aiosmtpd writing every
+/// mail it receives to a Maildir the test reads.
+pub struct SmtpServer {
+    child: Option<std::process::Child>,
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Whether aiosmtpd is here; SKIPPED (a failure with
+/// `PORTAL_REQUIRE_SMTP=1`, as `.ci/run` sets) when not.
+pub fn smtp_available(test: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        if std::env::var("PORTAL_REQUIRE_SMTP").is_ok_and(|v| v == "1") {
+            panic!("{test}: aiosmtpd is missing and PORTAL_REQUIRE_SMTP=1");
+        }
+        eprintln!("SKIPPED (smtp) {test}: python3 -m aiosmtpd is not installed; run `pip install aiosmtpd` (.ci/run does)");
+    }
+    ok
+}
+
+/// A free port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl SmtpServer {
+    /// Start one on a free port.
+    pub fn start() -> SmtpServer {
+        let dir = tempfile::tempdir().expect("maildir");
+        let mut server = SmtpServer {
+            child: None,
+            port: free_port(),
+            dir: dir.path().join("Maildir"),
+            _dir: dir,
+        };
+        server.resume();
+        server
+    }
+
+    /// A server that is not running yet, on a port reserved for it.
+    pub fn stopped() -> SmtpServer {
+        let dir = tempfile::tempdir().expect("maildir");
+        SmtpServer {
+            child: None,
+            port: free_port(),
+            dir: dir.path().join("Maildir"),
+            _dir: dir,
+        }
+    }
+
+    /// (Re)start it on its port and Maildir; returns once it accepts.
+    pub fn resume(&mut self) {
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stop it (mail already received stays in the Maildir).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every mail received so far.
+    pub fn mails(&self) -> Vec<Mail> {
+        mails_in(&self.dir)
+    }
+
+    /// Wait for a mail to `to` whose body holds `needle`.
+    pub async fn wait_for(&self, to: &str, needle: &str) -> Mail {
+        wait_for_mail(&self.dir, to, needle).await
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod csrf;
 mod foundation;
 mod layout;
+mod mail;
 mod orders;
 mod reports;
 mod signin;

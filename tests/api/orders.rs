@@ -16,7 +16,7 @@ async fn form_token(app: &TestApp, c: &Client) -> String {
     hidden_value(&html, "form_token").expect("form token")
 }
 
-async fn order(app: &TestApp, c: &Client, quantity: &str) -> reqwest::Response {
+pub(crate) async fn order(app: &TestApp, c: &Client, quantity: &str) -> reqwest::Response {
     let token = form_token(app, c).await;
     app.post(
         c,
@@ -30,7 +30,7 @@ async fn order(app: &TestApp, c: &Client, quantity: &str) -> reqwest::Response {
     .await
 }
 
-fn id_of(res: &reqwest::Response) -> i64 {
+pub(crate) fn id_of(res: &reqwest::Response) -> i64 {
     location(res.headers())
         .rsplit('/')
         .next()
