@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::auth::session;
 use crate::config::Timeouts;
 use crate::db::{DbConnection, Pool};
+use crate::mail::worker::Wake;
+use crate::mail::{notify, MailContext, MailError};
 use crate::models::snapshot::Snapshot;
 use crate::models::{Account, User};
 use crate::state::Clock;
@@ -16,8 +18,10 @@ use crate::state::Clock;
 /// How often the maintenance thread wakes.
 const INTERVAL: Duration = Duration::from_secs(5 * 60);
 
-/// Start the maintenance thread; it runs until the process ends.
-pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock) {
+/// Start the maintenance thread; it runs until the process ends. Each
+/// round also checks every account against its licenses, since a day
+/// turning makes end dates pass (the over-licenses mail of SPEC 7).
+pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock, mail: MailContext, wake: Wake) {
     let spawned = std::thread::Builder::new()
         .name("maintenance".into())
         .spawn(move || loop {
@@ -25,6 +29,14 @@ pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock) {
                 Ok(mut conn) => {
                     if let Err(e) = record_snapshots(&mut conn, clock.now()) {
                         tracing::warn!(error = %e, "recording snapshots failed");
+                    }
+                    let ctx = MailContext {
+                        now: clock.now(),
+                        ..mail.clone()
+                    };
+                    match check_licenses(&mut conn, &ctx) {
+                        Ok(()) => wake.wake(),
+                        Err(e) => tracing::warn!(error = %e, "checking licenses failed"),
                     }
                     match session::delete_expired(&mut conn, timeouts) {
                         Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions deleted"),
@@ -39,6 +51,15 @@ pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock) {
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start the maintenance thread");
     }
+}
+
+/// Tell the contacts of every account that has come to exceed its
+/// licenses (once per crossing; see `mail::notify::over_licenses`).
+pub fn check_licenses(conn: &mut DbConnection, ctx: &MailContext) -> Result<(), MailError> {
+    for account in Account::all(conn)? {
+        crate::db::write_transaction(conn, |conn| notify::over_licenses(conn, ctx, account.id))?;
+    }
+    Ok(())
 }
 
 /// Record today's figures for one account unless that day has a row.

@@ -139,7 +139,15 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
                 );
             }
         }
-        maintenance::start(pool, state.timeouts, clock);
+        maintenance::start(
+            pool,
+            state.timeouts,
+            clock,
+            state.mail_ctx(),
+            state.mail_wake.clone(),
+        );
+        tracing::info!("{}", app.mail_transport());
+        eprintln!("{}", app.mail_transport());
         tracing::info!(
             backend = url.backend(),
             database = %url.redacted(),

@@ -703,3 +703,28 @@ async fn no_staff_page_has_a_password_field() {
         "csrf token, email, name: {html}"
     );
 }
+
+#[tokio::test]
+async fn the_daily_round_tells_an_account_that_went_over_once() {
+    let app = crate::helpers::spawn_app().await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(UserState::Counted, 11)]);
+    let over_mails = |app: &TestApp| {
+        OutboxMail::to(&mut app.conn(), "contact@alpha.example")
+            .expect("outbox")
+            .into_iter()
+            .filter(|m| m.kind == "over_licenses")
+            .count()
+    };
+    for _ in 0..2 {
+        license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx())
+            .expect("check");
+    }
+    assert_eq!(over_mails(&app), 1, "told once");
+    assert!(
+        OutboxMail::to(&mut app.conn(), "viewer@alpha.example")
+            .expect("outbox")
+            .is_empty(),
+        "contacts only"
+    );
+}
