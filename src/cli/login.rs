@@ -3,41 +3,34 @@
 use std::io::BufRead;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use crate::db::DatabaseUrl;
 use crate::ops;
 
+/// Who a new login is.
+#[derive(Debug, Args)]
+pub struct NewLogin {
+    #[arg(long)]
+    email: String,
+    /// contact, viewer or staff.
+    #[arg(long)]
+    role: String,
+    /// The account (required for contact and viewer).
+    #[arg(long)]
+    account: Option<i64>,
+    #[arg(long, default_value = "")]
+    name: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a login; the password is the first line of standard input.
-    Create {
-        #[arg(long)]
-        email: String,
-        /// contact, viewer or staff.
-        #[arg(long)]
-        role: String,
-        /// The account (required for contact and viewer).
-        #[arg(long)]
-        account: Option<i64>,
-        #[arg(long, default_value = "")]
-        name: String,
-    },
+    Create(NewLogin),
     /// Create a login without a password, queue its invitation mail and
     /// print the invitation link alone on one line (the running server
     /// sends the mail; the link also works without a mail server).
-    Invite {
-        #[arg(long)]
-        email: String,
-        /// contact, viewer or staff.
-        #[arg(long)]
-        role: String,
-        /// The account (required for contact and viewer).
-        #[arg(long)]
-        account: Option<i64>,
-        #[arg(long, default_value = "")]
-        name: String,
-    },
+    Invite(NewLogin),
     /// Disable a login and end its sessions at once.
     Disable {
         #[arg(long)]
@@ -52,12 +45,12 @@ pub enum Command {
 
 pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Create {
+        Command::Create(NewLogin {
             email,
             role,
             account,
             name,
-        } => {
+        }) => {
             let password = read_password_line()?;
             let input = ops::LoginInput::parse(&email, &name, &role, account, Some(&password))
                 .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
@@ -67,12 +60,12 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             eprintln!("login {} created ({})", login.email, login.role);
             Ok(())
         }
-        Command::Invite {
+        Command::Invite(NewLogin {
             email,
             role,
             account,
             name,
-        } => {
+        }) => {
             let input = ops::LoginInput::parse(&email, &name, &role, account, None)
                 .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
             let mut conn = super::connect_migrated(url)?;

@@ -93,6 +93,13 @@ fn gone(req: &HttpRequest, session: &Session) -> Result<HttpResponse, AppError> 
     )
 }
 
+/// Which link a route serves: its resource says so (`routes::config`).
+fn purpose_of(req: &HttpRequest) -> Result<Purpose, AppError> {
+    req.app_data::<Purpose>()
+        .copied()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a link route without its purpose")))
+}
+
 /// The path a link's form posts to.
 fn path_of(purpose: Purpose, token: &str) -> String {
     match purpose {
@@ -101,13 +108,16 @@ fn path_of(purpose: Purpose, token: &str) -> String {
     }
 }
 
-async fn link_form(
+/// `GET /invitation/{token}` and `GET /reset/{token}`: the form, when the
+/// link is live (showing it does not use it up).
+pub async fn link_form(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    token: String,
-    purpose: Purpose,
+    token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let purpose = purpose_of(&req)?;
+    let token = token.into_inner();
     let lookup = token.clone();
     let login = state
         .op(move |conn, _| ops::login_of_link(conn, &lookup, purpose))
@@ -128,33 +138,6 @@ async fn link_form(
     })
 }
 
-/// `GET /invitation/{token}`.
-pub async fn invitation_form(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    link_form(req, session, state, token.into_inner(), Purpose::Invitation).await
-}
-
-/// `GET /reset/{token}`.
-pub async fn reset_link_form(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    link_form(
-        req,
-        session,
-        state,
-        token.into_inner(),
-        Purpose::PasswordReset,
-    )
-    .await
-}
-
 #[derive(Deserialize)]
 pub struct SetPasswordForm {
     #[serde(default)]
@@ -163,14 +146,19 @@ pub struct SetPasswordForm {
     password_confirm: String,
 }
 
-async fn link_submit(
+/// `POST /invitation/{token}` (the first password) and `POST /reset/{token}`
+/// (a new one: every session of the login ends and its lock-out is
+/// cleared): set it, use the link up, sign in.
+pub async fn link_submit(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    token: String,
-    purpose: Purpose,
-    form: SetPasswordForm,
+    token: web::Path<String>,
+    form: web::Form<SetPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
+    let purpose = purpose_of(&req)?;
+    let token = token.into_inner();
+    let form = form.into_inner();
     let lookup = token.clone();
     let Some(login) = state
         .op(move |conn, _| ops::login_of_link(conn, &lookup, purpose))
@@ -226,43 +214,4 @@ async fn link_submit(
         login.language.as_deref().and_then(crate::i18n::Lang::parse),
     );
     Ok(see_other("/"))
-}
-
-/// `POST /invitation/{token}`: set the first password, sign in.
-pub async fn invitation_submit(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    form: web::Form<SetPasswordForm>,
-) -> Result<HttpResponse, AppError> {
-    link_submit(
-        req,
-        session,
-        state,
-        token.into_inner(),
-        Purpose::Invitation,
-        form.into_inner(),
-    )
-    .await
-}
-
-/// `POST /reset/{token}`: a new password; every session of the login ends,
-/// its lock-out is cleared, and it is signed in here.
-pub async fn reset_submit(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    form: web::Form<SetPasswordForm>,
-) -> Result<HttpResponse, AppError> {
-    link_submit(
-        req,
-        session,
-        state,
-        token.into_inner(),
-        Purpose::PasswordReset,
-        form.into_inner(),
-    )
-    .await
 }

@@ -16,6 +16,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::identity::{identity_of, require_customer, require_signed_in, require_staff};
 use crate::auth::{csrf, session};
 use crate::error::AppError;
+use crate::models::login_token::Purpose;
 
 /// The URL tree, the only list of paths. Each scope carries its guards, so
 /// a route added to a scope gets them with no further code:
@@ -85,13 +86,15 @@ fn public(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/invitation/{token}")
-                .route(web::get().to(links::invitation_form))
-                .route(web::post().to(links::invitation_submit)),
+                .app_data(Purpose::Invitation)
+                .route(web::get().to(links::link_form))
+                .route(web::post().to(links::link_submit)),
         )
         .service(
             web::resource("/reset/{token}")
-                .route(web::get().to(links::reset_link_form))
-                .route(web::post().to(links::reset_submit)),
+                .app_data(Purpose::PasswordReset)
+                .route(web::get().to(links::link_form))
+                .route(web::post().to(links::link_submit)),
         )
         .service(web::resource("/logout").route(web::post().to(signin::logout)))
         .service(web::resource("/language").route(web::post().to(signin::set_language)));
