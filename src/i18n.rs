@@ -744,7 +744,7 @@ pub static EN: Msgs = Msgs {
     set_password_button: "Save the password and sign in",
     err_password_mismatch: "The two passwords are not the same.",
     link_gone_title: "This link no longer works",
-    link_gone_text: "A link works once, and for a limited time: an invitation for 7 days, a password reset for one hour. A newer invitation also ends an older one. Ask for a new link below, or ask your vendor's support to invite you again.",
+    link_gone_text: "A link works once, and for a limited time: an invitation for 7 days, a password reset for one hour. A newer invitation also ends an older one. Ask for a new link below, or ask your vendor to invite you again.",
     link_gone_action: "Ask for a new password link",
     invite_login: "Invite",
     invite_hint: "The login gets a mail with a link to choose its own password; no one else sees or types it.",

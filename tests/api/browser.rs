@@ -412,12 +412,39 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     problems.extend(axe_check(&b, &axe, "order form with an error".into()).await);
     b.sign_out().await;
     problems.extend(axe_check(&b, &axe, "/login".into()).await);
+    // The pages of the ways in without a password.
+    let invited = license_portal::ops::LoginInput::parse(
+        "invited@alpha.example",
+        "Ivy",
+        "viewer",
+        Some(account),
+        None,
+    )
+    .expect("input");
+    license_portal::ops::invite_login(&mut app.conn(), &app.mail_ctx(), None, &invited)
+        .expect("invite");
+    let link = crate::helpers::invitation_link(&app, "invited@alpha.example").await;
+    for path in [
+        "/login/reset".to_string(),
+        link.clone(),
+        format!("/reset/{}", "A".repeat(43)),
+    ] {
+        b.go(&app, &path).await;
+        problems.extend(axe_check(&b, &axe, path.clone()).await);
+    }
+    b.go(&app, &link).await;
+    b.fill("#password", "a long enough passphrase").await;
+    b.fill("#password_confirm", "not the same one").await;
+    b.submit("form[action^=\"/invitation/\"] button[type=submit]")
+        .await;
+    problems.extend(axe_check(&b, &axe, "a refused password".into()).await);
     b.sign_in(&app, "staff@vendor.example").await;
     for path in [
         "/staff/orders".to_string(),
         "/staff/accounts".into(),
         format!("/staff/accounts/{account}"),
         "/staff/audit".into(),
+        "/staff/outbox".into(),
     ] {
         b.go(&app, &path).await;
         problems.extend(axe_check(&b, &axe, path.clone()).await);

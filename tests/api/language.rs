@@ -117,6 +117,54 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         res.status(),
         res.text().await.expect("body"),
     ));
+    let res = get_anon("/login/reset").await.expect("reset form");
+    let status = res.status();
+    let html = res.text().await.expect("body");
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    pages.push(("/login/reset".to_string(), status, html));
+    let res = anon
+        .post(app.url("/login/reset"))
+        .header("accept-language", accept)
+        .form(&[("email", "anna@alfa.example"), ("csrf_token", &token)])
+        .send()
+        .await
+        .expect("reset asked");
+    pages.push((
+        "reset asked".into(),
+        res.status(),
+        res.text().await.expect("body"),
+    ));
+    let link = crate::helpers::invitation_link(app, "ny@alfa.example").await;
+    for (what, path) in [
+        ("an invitation's form", link.clone()),
+        ("a link that is gone", format!("/reset/{}", "A".repeat(43))),
+    ] {
+        let res = anon
+            .get(app.url(&path))
+            .header("accept-language", accept)
+            .send()
+            .await
+            .expect("link");
+        pages.push((what.into(), res.status(), res.text().await.expect("body")));
+    }
+    let (_, html) = app.get_html(&anon, &link).await;
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    let res = anon
+        .post(app.url(&link))
+        .header("accept-language", accept)
+        .form(&[
+            ("password", "a long enough one"),
+            ("password_confirm", "but not the same"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("refused password");
+    pages.push((
+        "a refused password".into(),
+        res.status(),
+        res.text().await.expect("body"),
+    ));
 
     let contact = sign_in_speaking(app, "anna@alfa.example", lang).await;
     let (_, form) = app.get_html(&contact, "/account/order-licenses").await;
@@ -224,6 +272,7 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         "/staff/accounts".into(),
         format!("/staff/accounts/{account}"),
         "/staff/audit".into(),
+        "/staff/outbox".into(),
         "/account".into(),
     ] {
         let (status, html) = app.get_html(&staff, &path).await;
@@ -270,6 +319,16 @@ fn world(app: &TestApp) {
         Some("2025-06-01"),
     );
     app.add_user(alfa.id, "A4", UserStatus::Active, "2099-01-01", None);
+    let invited = license_portal::ops::LoginInput::parse(
+        "ny@alfa.example",
+        "Ny",
+        "viewer",
+        Some(alfa.id),
+        None,
+    )
+    .expect("input");
+    license_portal::ops::invite_login(&mut app.conn(), &app.mail_ctx(), None, &invited)
+        .expect("invite");
     Snapshot::record(
         &mut app.conn(),
         &Snapshot {
