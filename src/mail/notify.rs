@@ -1,0 +1,271 @@
+//! What each change tells whom (SPEC 7's table). Every function here runs
+//! inside the caller's write transaction, so a mail is written exactly when
+//! its change is.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{accounts, logins};
+use crate::db::DbConnection;
+use crate::domain::counting::suggested_quantity;
+use crate::domain::mail::MailKind;
+use crate::domain::orders::OrderStatus;
+use crate::domain::roles::Role;
+use crate::i18n::Lang;
+use crate::models::login_token::{LoginToken, Purpose};
+use crate::models::{now_utc, Account, LicenseOrder, Login, User};
+
+use super::templates::*;
+use super::{lang_of, Letter, MailContext, MailError};
+
+fn when(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// An invitation with a new one-time link (ending the login's earlier
+/// ones). Returns the link, for the command line to print.
+pub fn invitation(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    login: &Login,
+) -> Result<String, MailError> {
+    let now = now_utc();
+    let (token, expires) = LoginToken::issue(conn, login.id, Purpose::Invitation, now)?;
+    let link = ctx.link(&format!("/invitation/{token}"));
+    let account = match login.account_id {
+        Some(id) => Account::find(conn, id)?.map(|a| a.name),
+        None => None,
+    };
+    let letter = Letter::render(
+        MailKind::Invitation,
+        &login.email,
+        &Invitation {
+            sv: lang_of(login.language.as_deref()) == Lang::Sv,
+            name: login.display_name(),
+            account: account.as_deref(),
+            link: &link,
+            expires: &when(expires),
+            sign_in: &ctx.link("/login"),
+        },
+    )?;
+    letter.queue(conn, now)?;
+    Ok(link)
+}
+
+/// A reset link for an enabled login, unless it had 3 in the last hour.
+/// Returns whether a mail was written.
+pub fn password_reset(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    login: &Login,
+) -> Result<bool, MailError> {
+    let now = now_utc();
+    if login.disabled
+        || LoginToken::resets_since(conn, login.id, now - chrono::Duration::hours(1))? >= 3
+    {
+        return Ok(false);
+    }
+    let (token, expires) = LoginToken::issue(conn, login.id, Purpose::PasswordReset, now)?;
+    let letter = Letter::render(
+        MailKind::PasswordReset,
+        &login.email,
+        &PasswordReset {
+            sv: lang_of(login.language.as_deref()) == Lang::Sv,
+            link: &ctx.link(&format!("/reset/{token}")),
+            expires: &when(expires),
+        },
+    )?;
+    letter.queue(conn, now)?;
+    Ok(true)
+}
+
+/// Tell a login its password was changed or reset.
+pub fn password_changed(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    login: &Login,
+) -> Result<(), MailError> {
+    let now = now_utc();
+    Letter::render(
+        MailKind::PasswordChanged,
+        &login.email,
+        &PasswordChanged {
+            sv: lang_of(login.language.as_deref()) == Lang::Sv,
+            email: &login.email,
+            at: &when(now),
+            reset: &ctx.link("/login/reset"),
+        },
+    )?
+    .queue(conn, now)?;
+    Ok(())
+}
+
+/// The order desk: the configured addresses (each in its staff login's
+/// language, else English), or every enabled staff login.
+fn order_desk(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+) -> Result<Vec<(String, Lang)>, MailError> {
+    let staff: Vec<(String, Option<String>)> = logins::table
+        .filter(logins::role.eq(Role::Staff.as_str()))
+        .filter(logins::disabled.eq(false))
+        .order(logins::id.asc())
+        .select((logins::email, logins::language))
+        .load(conn)?;
+    if ctx.order_desk.is_empty() {
+        return Ok(staff
+            .into_iter()
+            .map(|(email, lang)| (email, lang_of(lang.as_deref())))
+            .collect());
+    }
+    Ok(ctx
+        .order_desk
+        .iter()
+        .map(|address| {
+            let lang = staff
+                .iter()
+                .find(|(email, _)| email.eq_ignore_ascii_case(address))
+                .map(|(_, lang)| lang_of(lang.as_deref()))
+                .unwrap_or(Lang::En);
+            (address.clone(), lang)
+        })
+        .collect())
+}
+
+/// Tell the order desk of a new (or a cancelled) order.
+pub fn order_placed(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    order: &LicenseOrder,
+    by: &Login,
+    cancelled: bool,
+) -> Result<(), MailError> {
+    let now = now_utc();
+    let account = Account::find(conn, order.account_id)?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let kind = if cancelled {
+        MailKind::OrderCancelled
+    } else {
+        MailKind::OrderPlaced
+    };
+    let link = ctx.link("/staff/orders");
+    for (address, lang) in order_desk(conn, ctx)? {
+        Letter::render(
+            kind,
+            &address,
+            &OrderPlaced {
+                sv: lang == Lang::Sv,
+                cancelled,
+                order_id: order.id,
+                account: &account,
+                quantity: order.quantity,
+                reference: order.reference.as_deref().unwrap_or(""),
+                by: by.display_name(),
+                link: &link,
+            },
+        )?
+        .queue(conn, now)?;
+    }
+    Ok(())
+}
+
+/// Tell the contact who ordered how it was decided.
+pub fn order_decided(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    order: &LicenseOrder,
+    decision: OrderStatus,
+    note: Option<&str>,
+) -> Result<(), MailError> {
+    let now = now_utc();
+    let Some(contact) = Login::find(conn, order.ordered_by)? else {
+        return Ok(());
+    };
+    if contact.disabled {
+        return Ok(());
+    }
+    let licenses = Account::find(conn, order.account_id)?
+        .map(|a| a.licenses)
+        .unwrap_or_default();
+    Letter::render(
+        MailKind::OrderDecided,
+        &contact.email,
+        &OrderDecided {
+            sv: lang_of(contact.language.as_deref()) == Lang::Sv,
+            approved: decision == OrderStatus::Approved,
+            order_id: order.id,
+            quantity: order.quantity,
+            reference: order.reference.as_deref().unwrap_or(""),
+            note: note.unwrap_or(""),
+            licenses,
+            link: &ctx.link(&format!("/account/orders/{}", order.id)),
+        },
+    )?
+    .queue(conn, now)?;
+    Ok(())
+}
+
+/// After anything that changes counts or licenses: when the account's
+/// counted users have come to exceed its licenses, tell every enabled
+/// contact, once; the mark clears when it is back within, so the next
+/// crossing tells them again.
+pub fn over_licenses(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    account_id: i64,
+) -> Result<(), MailError> {
+    let Some(account) = Account::find(conn, account_id)? else {
+        return Ok(());
+    };
+    let counted = User::count_counted(conn, account.id, account.today(ctx.now))?;
+    let over = counted > account.licenses;
+    let marked: bool = accounts::table
+        .find(account.id)
+        .select(accounts::over_licenses_notified)
+        .first(conn)?;
+    if over == marked {
+        return Ok(());
+    }
+    // The mark changes only where it still has the value read, so of two
+    // racing changes one writes the mails.
+    let changed = diesel::update(
+        accounts::table
+            .find(account.id)
+            .filter(accounts::over_licenses_notified.eq(marked)),
+    )
+    .set(accounts::over_licenses_notified.eq(over))
+    .execute(conn)?;
+    if changed == 0 || !over {
+        return Ok(());
+    }
+    let now = now_utc();
+    let (_, pending) = LicenseOrder::pending_quantity(conn, account.id)?;
+    let suggested = suggested_quantity(account.licenses, counted, pending);
+    let link = match suggested {
+        Some(n) => ctx.link(&format!("/account/order-licenses?quantity={n}")),
+        None => ctx.link("/account/orders"),
+    };
+    let contacts: Vec<(String, Option<String>)> = logins::table
+        .filter(logins::account_id.eq(account.id))
+        .filter(logins::role.eq(Role::Contact.as_str()))
+        .filter(logins::disabled.eq(false))
+        .order(logins::id.asc())
+        .select((logins::email, logins::language))
+        .load(conn)?;
+    for (email, language) in contacts {
+        Letter::render(
+            MailKind::OverLicenses,
+            &email,
+            &OverLicenses {
+                sv: lang_of(language.as_deref()) == Lang::Sv,
+                account: &account.name,
+                owned: account.licenses,
+                counted,
+                suggested,
+                link: &link,
+            },
+        )?
+        .queue(conn, now)?;
+    }
+    Ok(())
+}
