@@ -29,6 +29,8 @@ pub struct Settings {
     /// How long a hash waits for its turn before the request gets 503.
     pub hash_wait: Duration,
     pub mail: MailSettings,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Where mail goes and who it is from (SPEC 7).
@@ -121,6 +123,7 @@ impl Settings {
             secret: None,
             hash_concurrency: cores(),
             hash_wait: Duration::from_secs(5),
+            trusted_proxies: Vec::new(),
             mail: MailSettings {
                 smtp_url: None,
                 dir: MailSettings::DEFAULT_DIR.into(),

@@ -37,6 +37,9 @@ pub enum AppError {
     Unprocessable,
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// This address failed too often: wait this many seconds.
+    #[error("too many failed attempts from this address")]
+    TooManyRequests(u64),
     /// Too many password hashes waiting: try again shortly.
     #[error("password hashing is busy")]
     Busy,
@@ -61,6 +64,7 @@ impl ResponseError for AppError {
             AppError::AlreadyDecided => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Gone => StatusCode::GONE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
@@ -84,8 +88,14 @@ impl ResponseError for AppError {
                 .finish();
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let AppError::Busy = self {
-            res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        match self {
+            AppError::Busy => {
+                res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            AppError::TooManyRequests(seconds) => {
+                res.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            _ => {}
         }
         let mut res = res.finish();
         res.extensions_mut().insert(NeedsErrorPage);

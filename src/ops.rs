@@ -149,7 +149,7 @@ impl LoginInput {
             return Err(("account", FieldError::Required));
         }
         if let Some(password) = password {
-            validation::check_password(password).map_err(|e| ("password", e))?;
+            validation::check_password(password, &email).map_err(|e| ("password", e))?;
         }
         Ok(LoginInput {
             email,

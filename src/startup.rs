@@ -80,6 +80,7 @@ impl Application {
             hasher,
             base_url,
             mail_wake,
+            throttle: Default::default(),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {

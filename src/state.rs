@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::throttle::Throttle;
 use crate::config::{Settings, Timeouts};
 use crate::db::{Pool, PooledConn};
 use crate::error::AppError;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub base_url: String,
     /// Wakes the mail worker after a change wrote mail.
     pub mail_wake: Wake,
+    /// The per-address brake on sign-in guessing.
+    pub throttle: Throttle,
 }
 
 impl AppState {

@@ -66,6 +66,18 @@ pub struct Opts {
     /// wait doubles after each try, up to an hour.
     #[arg(long, env = "PORTAL_MAIL_RETRY_SECONDS", default_value_t = 30)]
     pub mail_retry_seconds: u64,
+    /// Proxies (CIDR[,CIDR...]) whose X-Forwarded-For names the client: the
+    /// right-most address there that is not one of them.
+    #[arg(long, env = "PORTAL_TRUSTED_PROXIES", default_value = "", value_parser = parse_proxies)]
+    pub trusted_proxy: TrustedProxies,
+}
+
+/// `--trusted-proxy`, parsed.
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+fn parse_proxies(s: &str) -> Result<TrustedProxies, String> {
+    crate::auth::throttle::parse_proxies(s).map(TrustedProxies)
 }
 
 #[derive(Parser)]
@@ -98,6 +110,7 @@ impl Opts {
                 .filter(|s| !s.is_empty()),
             hash_concurrency: self.hash_concurrency.unwrap_or_else(crate::config::cores),
             hash_wait: Duration::from_secs(5),
+            trusted_proxies: self.trusted_proxy.0.clone(),
             mail: MailSettings {
                 smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
                 dir: self.mail_dir.clone(),

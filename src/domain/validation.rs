@@ -13,6 +13,11 @@ pub enum FieldError {
     Reference,
     /// Password shorter than 12 or longer than 128 characters.
     PasswordLength,
+    /// Among the most common passwords, also with digits or symbols added
+    /// at the end (`password1234`).
+    CommonPassword,
+    /// Holds the login's email address or the part before `@`.
+    PasswordHasEmail,
     /// A license change that is not `+N` / `-N` / `N` with N > 0.
     Adjustment,
     /// A required text left empty.
@@ -75,14 +80,49 @@ pub fn parse_reference(input: &str) -> Result<Option<String>, FieldError> {
     Ok(Some(text.to_string()))
 }
 
-/// 12 to 128 characters, no composition rules.
-pub fn check_password(password: &str) -> Result<(), FieldError> {
+/// The most common passwords (Django's list of 20,000, by Royce Williams;
+/// BSD-3-Clause, see `data/`), lower-cased, shipped in the binary.
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        include_str!("../../data/common-passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+}
+
+/// How many passwords the shipped list holds.
+pub fn common_password_count() -> usize {
+    common_passwords().len()
+}
+
+/// A password for the login with `email` (SPEC 8.3): 12 to 128 characters,
+/// any characters, no composition rules; refused when, lower-cased, it or
+/// what is left of it without its trailing digits, spaces and symbols is a
+/// common password, or when it holds the email address or its part before
+/// `@` (4 characters or more), whatever the case.
+pub fn check_password(password: &str, email: &str) -> Result<(), FieldError> {
     let n = password.chars().count();
-    if (PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
-        Ok(())
-    } else {
-        Err(FieldError::PasswordLength)
+    if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
+        return Err(FieldError::PasswordLength);
     }
+    let lower = password.to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    let list = common_passwords();
+    if list.contains(lower.as_str()) || list.contains(stem) {
+        return Err(FieldError::CommonPassword);
+    }
+    let email = email.trim().to_lowercase();
+    let local = email.split('@').next().unwrap_or("");
+    if (!email.is_empty() && lower.contains(&email))
+        || (local.chars().count() >= 4 && lower.contains(local))
+    {
+        return Err(FieldError::PasswordHasEmail);
+    }
+    Ok(())
 }
 
 /// A signed license change such as `+10` or `-3` (a bare `5` adds).
@@ -220,11 +260,36 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_twelve_to_128_characters() {
-        assert!(check_password("short").is_err());
-        assert!(check_password("exactly12chr").is_ok());
-        assert!(check_password(&"å".repeat(128)).is_ok());
-        assert!(check_password(&"a".repeat(129)).is_err());
+    fn the_password_rule_refuses_short_long_common_and_email_passwords() {
+        let email = "anna.berg@alpha.example";
+        let table: [(&str, Result<(), FieldError>); 12] = [
+            ("short", Err(FieldError::PasswordLength)),
+            ("elevenchars", Err(FieldError::PasswordLength)),
+            ("twelve chars", Ok(())),
+            ("password1234", Err(FieldError::CommonPassword)),
+            ("PASSWORD1234", Err(FieldError::CommonPassword)),
+            ("Password 12!!", Err(FieldError::CommonPassword)),
+            ("qwertyuiop123", Err(FieldError::CommonPassword)),
+            ("my anna.berg secret", Err(FieldError::PasswordHasEmail)),
+            (
+                "ANNA.BERG@ALPHA.EXAMPLE!",
+                Err(FieldError::PasswordHasEmail),
+            ),
+            ("correct horse battery staple", Ok(())),
+            ("1234password", Ok(())),
+            ("bergsgatan cykel 7", Ok(())),
+        ];
+        for (password, expected) in table {
+            assert_eq!(check_password(password, email), expected, "{password:?}");
+        }
+        assert_eq!(check_password(&"å".repeat(128), email), Ok(()));
+        assert_eq!(
+            check_password(&"a".repeat(129), email),
+            Err(FieldError::PasswordLength)
+        );
+        // A local part under 4 characters is too short to say anything.
+        assert_eq!(check_password("my bob is here", "bob@x.example"), Ok(()));
+        assert!(common_password_count() >= 10_000);
     }
 
     #[test]

@@ -47,8 +47,12 @@ pub async fn reset_request(
     state: web::Data<AppState>,
     form: web::Form<ResetRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let peer = crate::routes::signin::braked(&req, &state)?;
+    if let Ok(addr) = peer.parse() {
+        // Every reset request counts toward the brake.
+        state.throttle.failed(addr);
+    }
     let email = form.into_inner().email.trim().to_lowercase();
-    let peer = crate::auth::peer_of(req.peer_addr());
     let lookup = email.clone();
     let sent = state
         .op(move |conn, ctx| ops::request_password_reset(conn, ctx, &lookup))
@@ -172,7 +176,7 @@ pub async fn link_submit(
         .and_then(crate::i18n::Lang::parse)
         .unwrap_or_else(|| request_lang(&req, &session));
     let t = lang.msgs();
-    let problem = match check_password(&form.password) {
+    let problem = match check_password(&form.password, &login.email) {
         Err(e) => Some(t.field_error(e)),
         Ok(()) if form.password != form.password_confirm => Some(t.err_password_mismatch),
         Ok(()) => None,

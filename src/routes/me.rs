@@ -89,7 +89,7 @@ pub async fn change_password(
         old_password,
         new_password,
     } = form.into_inner();
-    if let Err(e) = check_password(&new_password) {
+    if let Err(e) = check_password(&new_password, &who.login.email) {
         let p = page(&who, &state, Some(t.field_error(e))).await?;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
     }

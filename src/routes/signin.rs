@@ -37,6 +37,19 @@ fn peer(req: &HttpRequest) -> String {
     crate::auth::peer_of(req.peer_addr())
 }
 
+/// The client's address (behind a trusted proxy, the one it names), for the
+/// log and the per-address brake; 429 while that address is braked.
+pub fn braked(req: &HttpRequest, state: &AppState) -> Result<String, AppError> {
+    let addr = crate::auth::throttle::client_addr(req, &state.settings.trusted_proxies);
+    if let Some(addr) = addr {
+        if let Some(wait) = state.throttle.retry_after(addr) {
+            tracing::warn!(client = %addr, path = %req.path(), "refused: too many failures from this address");
+            return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
+        }
+    }
+    Ok(addr.map(|a| a.to_string()).unwrap_or_else(|| "-".into()))
+}
+
 /// `GET /`: each role's home.
 pub async fn home(who: SignedIn) -> HttpResponse {
     see_other(who.login.role.home())
@@ -70,10 +83,10 @@ pub async fn login_submit(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
+    let peer = braked(&req, &state)?;
     let LoginForm { email, password } = form.into_inner();
     let email = email.trim().to_lowercase();
     let checked = credentials::check(&state, Whose::Email(email.clone()), password).await?;
-    let peer = peer(&req);
     match checked {
         Checked::Accepted(login) => {
             tracing::info!(login_id = login.id, %email, %peer, "sign-in succeeded");
@@ -87,6 +100,9 @@ pub async fn login_submit(
             Ok(see_other("/"))
         }
         Checked::Refused { why, login, .. } => {
+            if let Ok(addr) = peer.parse() {
+                state.throttle.failed(addr);
+            }
             let reason = why.as_str();
             // An unknown "email" is often a password typed in the wrong
             // field: the log gets a hash of it, never the text.

@@ -12,5 +12,7 @@ mod foundation;
 mod layout;
 mod mail;
 mod orders;
+mod passwords;
 mod reports;
 mod signin;
+mod throttle;
