@@ -14,10 +14,10 @@ use crate::ops::{self, AccountInput, LoginInput};
 
 /// The demo sign-ins: (role, email, password).
 pub const SIGNINS: [(&str, &str, &str); 4] = [
-    ("staff", "staff@demo.example", "demo-staff-password"),
-    ("contact", "contact@demo.example", "demo-contact-password"),
-    ("viewer", "viewer@demo.example", "demo-viewer-password"),
-    ("contact", "contact@fjord.example", "demo-fjord-password"),
+    ("staff", "staff@demo.example", "blue-kettle-harbour"),
+    ("contact", "contact@demo.example", "green-lantern-forest"),
+    ("viewer", "viewer@demo.example", "quiet-river-meadow"),
+    ("contact", "contact@fjord.example", "north-ferry-lighthouse"),
 ];
 
 fn add_days(day: NaiveDate, n: i64) -> NaiveDate {

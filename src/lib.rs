@@ -18,3 +18,4 @@ pub mod password;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod throttle;

@@ -198,6 +198,11 @@ pub fn reinvite(
 ) -> Result<(Login, String), OpError> {
     write_transaction(conn, |conn| {
         let login = Login::find(conn, login_id)?.ok_or(OpError::NotFound)?;
+        // Only a login still waiting to set its password is invited again;
+        // a staff login is invited from the command line.
+        if login.has_password() || login.disabled || login.role == Role::Staff {
+            return Err(OpError::NotFound);
+        }
         let link = notify::invitation(conn, ctx, &login)?;
         AuditEvent::invitation_sent(by, login.account_id, login.id, &login.email).insert(conn)?;
         Ok((login, link))
@@ -250,6 +255,7 @@ pub fn set_login_disabled(
         Login::set_disabled(conn, login.id, disabled)?;
         if disabled {
             SessionRow::delete_for_login(conn, login.id, None)?;
+            LoginToken::revoke_all(conn, login.id, now_utc())?;
         }
         AuditEvent::login_disabled(by, login.account_id, login.id, &login.email, disabled)
             .insert(conn)?;
@@ -539,6 +545,7 @@ pub fn change_password(
     write_transaction(conn, |conn| {
         Login::set_password_hash(conn, login.id, new_hash)?;
         SessionRow::delete_for_login(conn, login.id, keep_session)?;
+        LoginToken::revoke_all(conn, login.id, now_utc())?;
         AuditEvent::password_changed(login.id, login.account_id).insert(conn)?;
         notify::password_changed(conn, ctx, login)?;
         Ok(())
@@ -554,9 +561,15 @@ pub fn request_password_reset(
     email: &str,
 ) -> Result<Option<i64>, OpError> {
     write_transaction(conn, |conn| {
+        // Every address costs one committed write, so the answer's timing
+        // does not tell a known address from an unknown one.
+        crate::models::setting::put(conn, "last_reset_request", &now_utc().to_string())?;
         let Some(login) = Login::find_by_email(conn, email)? else {
             return Ok(None);
         };
+        // One reset at a time per login, so 3 an hour holds under racing
+        // requests (SQLite's write transaction already serialises them).
+        Login::lock_row(conn, login.id)?;
         if notify::password_reset(conn, ctx, &login)? {
             AuditEvent::password_reset_requested(login.id, login.account_id).insert(conn)?;
             return Ok(Some(login.id));
@@ -597,6 +610,8 @@ pub fn set_password_by_link(
         if !LoginToken::use_up(conn, link.id, now)? {
             return Err(OpError::LinkGone);
         }
+        // Its other links (more resets, the invitation) end with it.
+        LoginToken::revoke_all(conn, login.id, now)?;
         Login::set_password_hash(conn, login.id, new_hash)?;
         Login::record_success(conn, login.id)?;
         SessionRow::delete_for_login(conn, login.id, None)?;

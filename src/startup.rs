@@ -98,7 +98,7 @@ impl Application {
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
                 .wrap(from_fn(middleware::frame))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<middleware::RequestSpan>::new())
                 .wrap(from_fn(middleware::outer))
                 .configure(routes::config)
                 .default_service(web::to(routes::not_found))

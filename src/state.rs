@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::auth::throttle::Throttle;
 use crate::config::{Settings, Timeouts};
 use crate::db::{Pool, PooledConn};
 use crate::error::AppError;
@@ -13,6 +12,7 @@ use crate::mail::worker::Wake;
 use crate::mail::MailContext;
 use crate::ops::OpError;
 use crate::password::Hasher;
+use crate::throttle::Throttle;
 
 /// The current time, injectable so tests can pin "today".
 #[derive(Clone)]

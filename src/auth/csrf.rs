@@ -77,7 +77,7 @@ async fn guard(
                 tracing::warn!(
                     login_id = ?login,
                     peer = %crate::auth::peer_of(req.peer_addr()),
-                    path = %req.path(),
+                    route = %crate::auth::route_of(req.request()),
                     "refused: CSRF or cross-site POST"
                 );
             }

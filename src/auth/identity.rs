@@ -57,7 +57,7 @@ fn peer(req: &HttpRequest) -> String {
 /// Check a need against the request's identity: sign-in first, then 403.
 fn check(req: &HttpRequest, need: Need) -> Result<Rc<Identity>, AppError> {
     let Some(identity) = req.extensions().get::<Rc<Identity>>().cloned() else {
-        tracing::info!(peer = %peer(req), path = %req.path(), "refused: not signed in");
+        tracing::info!(peer = %peer(req), route = %crate::auth::route_of(req), "refused: not signed in");
         return Err(AppError::SignInRequired);
     };
     let role = identity.login.role;
@@ -67,7 +67,7 @@ fn check(req: &HttpRequest, need: Need) -> Result<Rc<Identity>, AppError> {
             login_id = identity.login.id,
             role = %role.as_str(),
             peer = %peer(req),
-            path = %req.path(),
+            route = %crate::auth::route_of(req),
             "refused: role may not"
         );
         return Err(AppError::Forbidden);

@@ -7,7 +7,6 @@ pub mod csrf;
 pub mod form_token;
 pub mod identity;
 pub mod session;
-pub mod throttle;
 
 pub use identity::{Contact, Customer, SignedIn, Staff};
 pub use session::{Identity, Session};
@@ -17,6 +16,12 @@ pub use session::{Identity, Session};
 pub fn peer_of(addr: Option<std::net::SocketAddr>) -> String {
     addr.map(|a| a.ip().to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+/// What the log says of a request's path: its route pattern, never the raw
+/// path (it may hold a one-time link's token).
+pub fn route_of(req: &actix_web::HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| "-".into())
 }
 
 /// A random token of 32 bytes, hex-encoded.

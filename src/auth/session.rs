@@ -357,7 +357,7 @@ pub async fn middleware(
             tracing::warn!(
                 login_id = ?row.login_id,
                 peer = %super::peer_of(req.peer_addr()),
-                path = %req.path(),
+                route = %crate::auth::route_of(req.request()),
                 "refused: login gone or disabled; session ended"
             );
             // Its row is already deleted: the request goes on as one

@@ -77,7 +77,7 @@ pub struct Opts {
 pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
 
 fn parse_proxies(s: &str) -> Result<TrustedProxies, String> {
-    crate::auth::throttle::parse_proxies(s).map(TrustedProxies)
+    crate::throttle::parse_proxies(s).map(TrustedProxies)
 }
 
 #[derive(Parser)]

@@ -226,6 +226,18 @@ pub fn over_licenses(
     if over == marked {
         return Ok(());
     }
+    let contacts: Vec<(String, Option<String>)> = logins::table
+        .filter(logins::account_id.eq(account.id))
+        .filter(logins::role.eq(Role::Contact.as_str()))
+        .filter(logins::disabled.eq(false))
+        .order(logins::id.asc())
+        .select((logins::email, logins::language))
+        .load(conn)?;
+    // With no one to tell, nothing is marked: a contact added later hears
+    // of it at the next change.
+    if over && contacts.is_empty() {
+        return Ok(());
+    }
     // The mark changes only where it still has the value read, so of two
     // racing changes one writes the mails.
     let changed = diesel::update(
@@ -245,13 +257,6 @@ pub fn over_licenses(
         Some(n) => ctx.link(&format!("/account/order-licenses?quantity={n}")),
         None => ctx.link("/account/orders"),
     };
-    let contacts: Vec<(String, Option<String>)> = logins::table
-        .filter(logins::account_id.eq(account.id))
-        .filter(logins::role.eq(Role::Contact.as_str()))
-        .filter(logins::disabled.eq(false))
-        .order(logins::id.asc())
-        .select((logins::email, logins::language))
-        .load(conn)?;
     for (email, language) in contacts {
         Letter::render(
             MailKind::OverLicenses,

@@ -23,8 +23,10 @@ use crate::domain::mail::{backoff, MailKind};
 use crate::models::now_utc;
 use crate::models::outbox::OutboxMail;
 
-/// How long a claimed mail is ours before another worker may take it.
-const LEASE: chrono::Duration = chrono::Duration::seconds(120);
+/// How long a claimed mail is ours before another worker may take it: far
+/// longer than a send may take, since a lease that runs out mid-send is
+/// the one way to send a mail twice.
+const LEASE: chrono::Duration = chrono::Duration::seconds(600);
 /// How often the worker looks for due mail when nothing woke it.
 const POLL: Duration = Duration::from_secs(2);
 /// How long one SMTP conversation may take (well inside the lease).
@@ -213,7 +215,8 @@ pub fn send_due(
             break;
         }
         let now = now_utc();
-        if !OutboxMail::claim(&mut conn, id, now, now + LEASE)? {
+        let lease = now + LEASE;
+        if !OutboxMail::claim(&mut conn, id, now, lease)? {
             continue;
         }
         let Some(mail) = OutboxMail::find(&mut conn, id)? else {
@@ -223,17 +226,37 @@ pub fn send_due(
         // No connection is held while the mail server is talked to.
         drop(conn);
         let result = message(&mail, settings).and_then(|m| settings.transport.send(&m));
-        conn = pool.get()?;
         match result {
             Ok(()) => {
                 let kept = match MailKind::parse(&mail.kind) {
                     Some(kind) if kind.carries_link() => super::without_links(&mail.body),
                     _ => mail.body.clone(),
                 };
-                OutboxMail::mark_sent(&mut conn, mail.id, now_utc(), &kept)?;
-                tracing::info!(mail_id = mail.id, kind = %mail.kind, "mail sent");
+                // Sent: saying so must not fail, or the lease runs out and
+                // it is sent again. Try for a while before giving up.
+                let mut recorded = false;
+                for wait in [0u64, 100, 500, 1000, 2000, 5000] {
+                    std::thread::sleep(Duration::from_millis(wait));
+                    if let Ok(mut c) = pool.get() {
+                        if OutboxMail::mark_sent(&mut c, mail.id, lease, now_utc(), &kept).is_ok() {
+                            recorded = true;
+                            break;
+                        }
+                    }
+                }
+                if recorded {
+                    tracing::info!(mail_id = mail.id, kind = %mail.kind, "mail sent");
+                } else {
+                    tracing::error!(
+                        mail_id = mail.id,
+                        "mail sent but not recorded; it may be sent again"
+                    );
+                }
+                conn = pool.get()?;
+                continue;
             }
             Err(error) => {
+                conn = pool.get()?;
                 let base = chrono::Duration::from_std(settings.retry_base)
                     .unwrap_or(chrono::Duration::seconds(30));
                 let next = now_utc() + backoff(base, mail.attempts + 1);

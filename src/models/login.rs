@@ -66,6 +66,21 @@ impl Login {
         }
     }
 
+    /// Inside a write transaction: hold the login's row until it commits
+    /// (PostgreSQL's `FOR UPDATE`; SQLite's write transaction holds the
+    /// whole database already).
+    pub fn lock_row(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        if let DbConnection::Postgres(c) = conn {
+            logins::table
+                .find(id)
+                .select(logins::id)
+                .for_update()
+                .first::<i64>(c)
+                .optional()?;
+        }
+        Ok(())
+    }
+
     /// Whether it has set a password (an invited login has none yet).
     pub fn has_password(&self) -> bool {
         !self.password_hash.is_empty()

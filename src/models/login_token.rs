@@ -144,6 +144,22 @@ impl LoginToken {
         Ok(n == 1)
     }
 
+    /// End every live link of a login (its password was set, changed or
+    /// reset, or it was disabled): none of them may set a password again.
+    pub fn revoke_all(
+        conn: &mut DbConnection,
+        login_id: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            login_tokens::table
+                .filter(login_tokens::login_id.eq(login_id))
+                .filter(login_tokens::used_at.is_null()),
+        )
+        .set(login_tokens::used_at.eq(Some(now)))
+        .execute(conn)
+    }
+
     /// The login's live invitation's expiry, for the staff's account page.
     pub fn invitation_expiry(
         conn: &mut DbConnection,

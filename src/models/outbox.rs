@@ -87,25 +87,33 @@ impl OutboxMail {
         Ok(n == 1)
     }
 
-    /// Sent: recorded with the body as it may be kept.
+    /// Sent: recorded with the body as it may be kept; only by the worker
+    /// whose lease it still is (`lease`: the claim's `lease_until`).
     pub fn mark_sent(
         conn: &mut DbConnection,
         id: i64,
+        lease: NaiveDateTime,
         at: NaiveDateTime,
         kept_body: &str,
     ) -> QueryResult<usize> {
-        diesel::update(outbox::table.find(id))
-            .set((
-                outbox::status.eq(MailStatus::Sent.as_str()),
-                outbox::sent_at.eq(Some(at)),
-                outbox::body.eq(kept_body),
-                outbox::attempts.eq(outbox::attempts + 1),
-                outbox::last_error.eq(None::<String>),
-            ))
-            .execute(conn)
+        diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::next_attempt_at.eq(lease))
+                .filter(outbox::status.eq(MailStatus::Pending.as_str())),
+        )
+        .set((
+            outbox::status.eq(MailStatus::Sent.as_str()),
+            outbox::sent_at.eq(Some(at)),
+            outbox::body.eq(kept_body),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
     }
 
-    /// A failed try: again at `next`, or `failed` after the last one.
+    /// A failed try: again at `next`, or `failed` after the last one; only
+    /// by the worker whose lease it still is.
     pub fn mark_attempt_failed(
         conn: &mut DbConnection,
         mail: &OutboxMail,
@@ -119,14 +127,19 @@ impl OutboxMail {
             MailStatus::Pending
         };
         let error: String = error.chars().take(500).collect();
-        diesel::update(outbox::table.find(mail.id))
-            .set((
-                outbox::attempts.eq(attempts),
-                outbox::status.eq(status.as_str()),
-                outbox::next_attempt_at.eq(next),
-                outbox::last_error.eq(Some(error)),
-            ))
-            .execute(conn)
+        diesel::update(
+            outbox::table
+                .find(mail.id)
+                .filter(outbox::next_attempt_at.eq(mail.next_attempt_at))
+                .filter(outbox::status.eq(MailStatus::Pending.as_str())),
+        )
+        .set((
+            outbox::attempts.eq(attempts),
+            outbox::status.eq(status.as_str()),
+            outbox::next_attempt_at.eq(next),
+            outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
     }
 
     /// Staff send a failed mail again: pending, due now, tries from zero.

@@ -40,10 +40,10 @@ fn peer(req: &HttpRequest) -> String {
 /// The client's address (behind a trusted proxy, the one it names), for the
 /// log and the per-address brake; 429 while that address is braked.
 pub fn braked(req: &HttpRequest, state: &AppState) -> Result<String, AppError> {
-    let addr = crate::auth::throttle::client_addr(req, &state.settings.trusted_proxies);
+    let addr = crate::throttle::client_addr(req, &state.settings.trusted_proxies);
     if let Some(addr) = addr {
         if let Some(wait) = state.throttle.retry_after(addr) {
-            tracing::warn!(client = %addr, path = %req.path(), "refused: too many failures from this address");
+            tracing::warn!(client = %addr, route = %crate::auth::route_of(req), "refused: too many failures from this address");
             return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
         }
     }

@@ -93,8 +93,7 @@ async fn thirty_failures_from_one_address_brake_it_and_no_other() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_is_counted() {
     let app = spawn_app_with(|s| {
-        s.trusted_proxies =
-            license_portal::auth::throttle::parse_proxies("127.0.0.4/32").expect("cidr");
+        s.trusted_proxies = license_portal::throttle::parse_proxies("127.0.0.4/32").expect("cidr");
     })
     .await;
     app.world();

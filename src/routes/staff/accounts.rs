@@ -414,16 +414,8 @@ pub async fn invite_again(
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
     let by = who.login.id;
-    let login = state
-        .op(move |conn, ctx| {
-            let login = Login::find(conn, id)?.ok_or(OpError::NotFound)?;
-            // A staff login is invited from the command line; a login with
-            // a password resets it itself.
-            if login.role == Role::Staff || login.has_password() {
-                return Err(OpError::NotFound);
-            }
-            Ok(ops::reinvite(conn, ctx, Some(by), id)?.0)
-        })
+    let (login, _) = state
+        .op(move |conn, ctx| ops::reinvite(conn, ctx, Some(by), id))
         .await??;
     who.session.set_flash("invitation_sent");
     Ok(see_other(&match login.account_id {
