@@ -172,6 +172,24 @@ fn main() {
             Some(&format!("{PASSWORD}\n")),
         );
     }
+    // The real login of the flood has two-step on (and the server runs
+    // with the default `--two-step staff`): wrong passwords never reach the
+    // second step, and the bound must hold all the same.
+    {
+        let url = license_portal::db::DatabaseUrl::parse(&db);
+        let mut conn = license_portal::db::connect(&url).expect("connect");
+        let victim =
+            license_portal::models::Login::find_by_email(&mut conn, "victim@flood.example")
+                .expect("query")
+                .expect("victim");
+        license_portal::models::Login::set_two_step(
+            &mut conn,
+            victim.id,
+            Some(&license_portal::two_step::new_secret()),
+            None,
+        )
+        .expect("two-step on");
+    }
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = Server(
@@ -333,7 +351,7 @@ fn main() {
         let only_expected = statuses.keys().all(|s| [303, 401, 503].contains(s));
 
         let mark = |ok: bool| if ok { "meets" } else { "MISSES" };
-        println!("sign-in flood: {SIGN_INS} failed sign-ins, {AT_ONCE} at once, in {flood_time:.2?}; release binary, 2 workers, default --hash-concurrency");
+        println!("sign-in flood: {SIGN_INS} failed sign-ins, {AT_ONCE} at once, in {flood_time:.2?}; release binary, 2 workers, default --hash-concurrency, --two-step staff, the real login with two-step on");
         println!(
             "  resting memory              {:>8.1} MB",
             rest_kib as f64 / 1024.0

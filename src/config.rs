@@ -31,6 +31,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whose logins must sign in with a second step.
+    pub two_step: crate::two_step::Policy,
 }
 
 /// Where mail goes and who it is from (SPEC 7).
@@ -124,6 +126,7 @@ impl Settings {
             hash_concurrency: cores(),
             hash_wait: Duration::from_secs(5),
             trusted_proxies: Vec::new(),
+            two_step: crate::two_step::Policy::Staff,
             mail: MailSettings {
                 smtp_url: None,
                 dir: MailSettings::DEFAULT_DIR.into(),

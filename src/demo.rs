@@ -48,6 +48,8 @@ pub fn load(
 fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     let now = ctx.now;
     let staff = make_login(conn, SIGNINS[0], None, "Stina Support")?;
+    // Staff sign in with a second step: the secret is printed at start.
+    Login::set_two_step(conn, staff.id, Some(&crate::two_step::new_secret()), None)?;
 
     let nordic = ops::create_account(
         conn,

@@ -5,7 +5,8 @@
 //! the password is verified (so parallel guesses cannot outrun it); give the
 //! database connection back; verify through the bounded [`Hasher`] (a dummy
 //! verification for an unknown, disabled or locked login, at the same cost);
-//! on success start the count again.
+//! on success the caller starts the count again once the whole sign-in
+//! is complete (`completed`: after the code, where one is asked).
 
 use chrono::NaiveDateTime;
 
@@ -134,9 +135,8 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
         .await?;
     let id = login.id;
     if right {
-        state
-            .db(move |conn| Ok(Login::record_success(conn, id)?))
-            .await?;
+        // The count of failures starts again only when the sign-in is
+        // complete (see `completed`), never at the password step alone.
         return Ok(Checked::Accepted(login));
     }
     Ok(Checked::Refused {
@@ -144,4 +144,25 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
         login: Some(id),
         locked: locks,
     })
+}
+
+/// A sign-in is complete (password and, where asked, the code): the count
+/// of failures starts again and any lock ends.
+pub async fn completed(state: &AppState, login_id: i64) -> Result<(), AppError> {
+    state
+        .db(move |conn| Ok(Login::record_success(conn, login_id)?))
+        .await
+}
+
+/// A wrong second-step code counts as a failed sign-in toward the lock-out.
+/// Returns whether the login is locked now (or already was).
+pub async fn wrong_code(state: &AppState, login_id: i64) -> Result<bool, AppError> {
+    let now = now_utc();
+    state
+        .db(move |conn| {
+            let reserved =
+                write_transaction(conn, |conn| Login::reserve_attempt(conn, login_id, now))?;
+            Ok(reserved.is_none_or(|locked_now| locked_now))
+        })
+        .await
 }

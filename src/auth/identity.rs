@@ -257,6 +257,62 @@ impl FromRequest for Contact {
     }
 }
 
+/// The second step's gate, on every page scope (SPEC 8.2):
+/// - a half-signed-in session (right password, code still asked) reaches
+///   only `/login/two-step` and `/logout`, for at most five minutes; any
+///   other GET is sent there, any other POST refused;
+/// - a signed-in login that must have two-step (`--two-step`) and has not
+///   turned it on reaches only `/me/two-step`, `/logout` and `/language`
+///   until it has.
+///
+/// Paths are compared as sent: another spelling is sent on, never let by.
+pub async fn two_step_gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .cloned()
+    else {
+        return Ok(
+            req.into_response(AppError::Internal(anyhow::anyhow!("no app state")).error_response())
+        );
+    };
+    let session = Session::of(req.request());
+    let path = req.path().to_string();
+    let reading = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
+    let send_to = |to: &'static str| {
+        if reading {
+            actix_web::HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, to))
+                .finish()
+        } else {
+            AppError::Forbidden.error_response()
+        }
+    };
+    if let Some(half) = session.half() {
+        let age = state.clock.now().timestamp() - half.since;
+        if !(0..=crate::two_step::HALF_SESSION_SECONDS).contains(&age) {
+            session.clear_half();
+        } else if path != "/login/two-step" && path != "/logout" {
+            return Ok(req.into_response(send_to("/login/two-step")));
+        }
+    }
+    if let Some(identity) = identity_of(req.request()) {
+        let must = state.settings.two_step.requires(identity.login.role);
+        if must
+            && !identity.login.two_step_on()
+            && !["/me/two-step", "/logout", "/language"].contains(&path.as_str())
+        {
+            return Ok(req.into_response(send_to("/me/two-step")));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,6 +76,22 @@ struct State {
     lang: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     flash: Option<String>,
+    /// Half signed in: the password was right, the code is still asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    half: Option<Half>,
+    /// A two-step secret offered at enrolment, until it is confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enrol: Option<String>,
+}
+
+/// A sign-in waiting for its second step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Half {
+    pub login_id: i64,
+    /// When the password was right (Unix seconds).
+    pub since: i64,
+    /// Wrong codes so far.
+    pub wrong: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,8 +161,65 @@ impl Session {
             csrf: Some(super::random_token()),
             lang: lang.map(|l| l.code().to_string()),
             flash: None,
+            half: None,
+            enrol: None,
         };
         inner.change = Change::Renewed;
+    }
+
+    /// The password was right and a code is asked: a new session id, not
+    /// signed in yet, for at most five minutes.
+    pub fn begin_two_step(&self, login_id: i64, user_agent: &str, lang: Option<Lang>, now: i64) {
+        let mut inner = self.0.borrow_mut();
+        inner.login_id = None;
+        inner.user_agent = user_agent.chars().take(200).collect();
+        inner.state = State {
+            csrf: Some(super::random_token()),
+            lang: lang.map(|l| l.code().to_string()),
+            flash: None,
+            half: Some(Half {
+                login_id,
+                since: now,
+                wrong: 0,
+            }),
+            enrol: None,
+        };
+        inner.change = Change::Renewed;
+    }
+
+    /// The half sign-in, while it lasts.
+    pub fn half(&self) -> Option<Half> {
+        self.0.borrow().state.half
+    }
+
+    /// Count a wrong code; returns how many there have been.
+    pub fn half_wrong(&self) -> u8 {
+        let wrong = {
+            let mut inner = self.0.borrow_mut();
+            let Some(half) = inner.state.half.as_mut() else {
+                return 0;
+            };
+            half.wrong = half.wrong.saturating_add(1);
+            half.wrong
+        };
+        self.changed();
+        wrong
+    }
+
+    /// Forget a half sign-in that has run out.
+    pub fn clear_half(&self) {
+        self.0.borrow_mut().state.half = None;
+        self.changed();
+    }
+
+    /// The secret offered at enrolment, if one is.
+    pub fn enrol_secret(&self) -> Option<String> {
+        self.0.borrow().state.enrol.clone()
+    }
+
+    pub fn set_enrol_secret(&self, secret: Option<String>) {
+        self.0.borrow_mut().state.enrol = secret;
+        self.changed();
     }
 
     /// End the session: its row is deleted, its cookie removed.
@@ -500,7 +573,7 @@ mod tests {
         let json = serde_json::to_string(&State {
             csrf: Some("t".into()),
             lang: Some("sv".into()),
-            flash: None,
+            ..State::default()
         })
         .expect("json");
         assert_eq!(json, r#"{"csrf":"t","lang":"sv"}"#);

@@ -1,4 +1,4 @@
-//! `license-portal login create|invite|disable|enable`.
+//! `license-portal login create|invite|reset-two-step|disable|enable`.
 
 use std::io::BufRead;
 
@@ -31,6 +31,12 @@ pub enum Command {
     /// print the invitation link alone on one line (the running server
     /// sends the mail; the link also works without a mail server).
     Invite(NewLogin),
+    /// Turn a login's two-step off and end its sessions; it enrols again at
+    /// its next sign-in where its role must have it.
+    ResetTwoStep {
+        #[arg(long)]
+        email: String,
+    },
     /// Disable a login and end its sessions at once.
     Disable {
         #[arg(long)]
@@ -76,6 +82,14 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
                 login.email, login.role
             );
             println!("{link}");
+            Ok(())
+        }
+        Command::ResetTwoStep { email } => {
+            let mut conn = super::connect_migrated(url)?;
+            let login = crate::models::Login::find_by_email(&mut conn, &email)?
+                .ok_or_else(|| anyhow::anyhow!("no login with the email {email:?}"))?;
+            ops::reset_two_step(&mut conn, None, login.id)?;
+            eprintln!("login {} has two-step off and no session; it enrols again at its next sign-in where its role must", login.email);
             Ok(())
         }
         Command::Disable { email } => set_disabled(url, &email, true),

@@ -70,6 +70,14 @@ pub struct Opts {
     /// right-most address there that is not one of them.
     #[arg(long, env = "PORTAL_TRUSTED_PROXIES", default_value = "", value_parser = parse_proxies)]
     pub trusted_proxy: TrustedProxies,
+    /// Whose logins must sign in with a second step (a code from an
+    /// authenticator app): staff, all or off. Anyone may turn it on.
+    #[arg(long, env = "PORTAL_TWO_STEP", default_value = "staff", value_parser = parse_two_step)]
+    pub two_step: crate::two_step::Policy,
+}
+
+fn parse_two_step(s: &str) -> Result<crate::two_step::Policy, String> {
+    crate::two_step::Policy::parse(s).ok_or_else(|| "staff, all or off".to_string())
 }
 
 /// `--trusted-proxy`, parsed.
@@ -111,6 +119,7 @@ impl Opts {
             hash_concurrency: self.hash_concurrency.unwrap_or_else(crate::config::cores),
             hash_wait: Duration::from_secs(5),
             trusted_proxies: self.trusted_proxy.0.clone(),
+            two_step: self.two_step,
             mail: MailSettings {
                 smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
                 dir: self.mail_dir.clone(),
@@ -134,9 +143,18 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
             let mut conn = pool.get().context("cannot reach the database")?;
             let signins = crate::demo::load(&mut conn, &state.mail_ctx())?;
             println!("Demo data is loaded. Sign in at http://{} with:", display_addr(&settings.bind, app.port()));
-            for (role, email, password) in signins {
+            for (role, email, password) in &signins {
                 println!("  {role:<8} {email:<28} {password}");
             }
+            if let Some(secret) = Login::find_by_email(&mut conn, signins[0].1)?
+                .and_then(|l| l.totp_secret)
+            {
+                println!(
+                    "The staff login asks for a second step. Its two-step secret is {secret}:\n  \
+                     add it to an authenticator app, or get a code with: oathtool --totp -b {secret}"
+                );
+            }
+            println!("Mails land in {}/ (see the README's Mail section).", settings.mail.dir);
         } else {
             let mut conn = pool.get().context("cannot reach the database")?;
             if Login::count(&mut conn)? == 0 {

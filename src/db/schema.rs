@@ -25,6 +25,18 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         language -> Nullable<Text>,
         created_at -> Timestamp,
+        totp_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        login_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -133,6 +145,7 @@ diesel::table! {
 }
 
 diesel::joinable!(login_tokens -> logins (login_id));
+diesel::joinable!(recovery_codes -> logins (login_id));
 diesel::joinable!(logins -> accounts (account_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(license_orders -> accounts (account_id));
@@ -151,4 +164,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     portal_settings,
     outbox,
     login_tokens,
+    recovery_codes,
 );

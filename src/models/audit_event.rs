@@ -158,6 +158,18 @@ impl AuditEvent {
         )
     }
 
+    /// A two-step event of a login: `two_step_on`, `two_step_off`,
+    /// `two_step_reset` (by staff or the command line), `recovery_codes_renewed`,
+    /// `recovery_code_used`, `two_step_replay_refused`.
+    pub fn two_step(
+        kind: &'static str,
+        by: Option<i64>,
+        account_id: Option<i64>,
+        login_id: i64,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(by, account_id, kind, json!({"login_id": login_id}))
+    }
+
     pub fn language_changed(
         login_id: i64,
         account_id: Option<i64>,

@@ -29,6 +29,11 @@ pub struct Login {
     pub locked_until: Option<NaiveDateTime>,
     pub language: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The TOTP secret (base32) while two-step is on; never shown again
+    /// after enrolment, never logged.
+    pub totp_secret: Option<String>,
+    /// The last time step a code of this login was accepted for.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Clone, Insertable)]
@@ -79,6 +84,42 @@ impl Login {
                 .optional()?;
         }
         Ok(())
+    }
+
+    /// Whether two-step sign-in is on.
+    pub fn two_step_on(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+
+    /// Accept a code's time step once: only a step after the last used one
+    /// is taken (a conditional update, so it holds across instances).
+    pub fn use_step(conn: &mut DbConnection, id: i64, step: i64) -> QueryResult<bool> {
+        let n = diesel::update(
+            logins::table.find(id).filter(
+                logins::totp_last_step
+                    .is_null()
+                    .or(logins::totp_last_step.lt(step)),
+            ),
+        )
+        .set(logins::totp_last_step.eq(Some(step)))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Turn two-step on with `secret` (the enrolment code's step counts as
+    /// used), or off with `None`.
+    pub fn set_two_step(
+        conn: &mut DbConnection,
+        id: i64,
+        secret: Option<&str>,
+        step: Option<i64>,
+    ) -> QueryResult<usize> {
+        diesel::update(logins::table.find(id))
+            .set((
+                logins::totp_secret.eq(secret),
+                logins::totp_last_step.eq(step),
+            ))
+            .execute(conn)
     }
 
     /// Whether it has set a password (an invited login has none yet).

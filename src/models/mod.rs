@@ -7,6 +7,7 @@ pub mod license_order;
 pub mod login;
 pub mod login_token;
 pub mod outbox;
+pub mod recovery_code;
 pub mod session;
 pub mod setting;
 pub mod snapshot;

@@ -212,10 +212,12 @@ pub async fn link_submit(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    session.sign_in(
-        login.id,
-        ua,
-        login.language.as_deref().and_then(crate::i18n::Lang::parse),
-    );
+    let lang = login.language.as_deref().and_then(crate::i18n::Lang::parse);
+    if login.two_step_on() {
+        // A link never skips the second step: `/` sends it to the code.
+        session.begin_two_step(login.id, ua, lang, state.clock.now().timestamp());
+    } else {
+        session.sign_in(login.id, ua, lang);
+    }
     Ok(see_other("/"))
 }

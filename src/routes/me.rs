@@ -97,7 +97,7 @@ pub async fn change_password(
     // toward the lock-out, and the attempt that locks the login ends this
     // session.
     match credentials::check(&state, Whose::Login(who.login.id), old_password).await? {
-        Checked::Accepted(_) => {}
+        Checked::Accepted(login) => credentials::completed(&state, login.id).await?,
         Checked::Refused { why, locked, .. } => {
             tracing::warn!(
                 login_id = who.login.id,

@@ -8,12 +8,15 @@ pub mod pages;
 pub mod reports;
 pub mod signin;
 pub mod staff;
+pub mod two_step;
 pub mod users;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::auth::identity::{identity_of, require_customer, require_signed_in, require_staff};
+use crate::auth::identity::{
+    identity_of, require_customer, require_signed_in, require_staff, two_step_gate,
+};
 use crate::auth::{csrf, session};
 use crate::error::AppError;
 use crate::models::login_token::Purpose;
@@ -24,8 +27,8 @@ use crate::models::login_token::Purpose;
 /// | where | guards, outermost first |
 /// |---|---|
 /// | `/healthz`, `/static/...` | none (no session is read) |
-/// | `/staff/accounts/{id}/import` | session, CSRF for uploads (staff only, 20 MiB), staff |
-/// | everything else | session, CSRF for forms (16 KiB) |
+/// | `/staff/accounts/{id}/import` | session, CSRF for uploads (staff only, 20 MiB), the two-step gate, staff |
+/// | everything else | session, CSRF for forms (16 KiB), the two-step gate |
 /// | `/me/...` | ... and signed in |
 /// | `/account/...` | ... and contact or viewer |
 /// | `/staff/...` | ... and staff |
@@ -41,6 +44,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::scope("/staff/accounts/{id}/import")
                         .wrap(from_fn(require_staff))
+                        .wrap(from_fn(two_step_gate))
                         .wrap(from_fn(csrf::uploads))
                         .app_data(web::PayloadConfig::new(csrf::UPLOAD_LIMIT))
                         .service(
@@ -49,6 +53,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     web::scope("")
+                        .wrap(from_fn(two_step_gate))
                         .wrap(from_fn(csrf::forms))
                         .configure(public)
                         .service(
@@ -96,6 +101,11 @@ fn public(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(links::link_form))
                 .route(web::post().to(links::link_submit)),
         )
+        .service(
+            web::resource("/login/two-step")
+                .route(web::get().to(two_step::code_form))
+                .route(web::post().to(two_step::code_submit)),
+        )
         .service(web::resource("/logout").route(web::post().to(signin::logout)))
         .service(web::resource("/language").route(web::post().to(signin::set_language)));
 }
@@ -106,7 +116,16 @@ fn me(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/password").route(web::post().to(me::change_password)))
         .service(
             web::resource("/sessions/end-others").route(web::post().to(me::end_other_sessions)),
-        );
+        )
+        .service(
+            web::resource("/two-step")
+                .route(web::get().to(two_step::settings))
+                .route(web::post().to(two_step::enrol)),
+        )
+        .service(
+            web::resource("/two-step/recovery-codes").route(web::post().to(two_step::renew_codes)),
+        )
+        .service(web::resource("/two-step/off").route(web::post().to(two_step::turn_off)));
 }
 
 /// `/account`: a customer's own account.
@@ -150,6 +169,10 @@ fn staff(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/logins/{id}/enable").route(web::post().to(accounts::enable_login)))
         .service(web::resource("/logins/{id}/invite").route(web::post().to(accounts::invite_again)))
+        .service(
+            web::resource("/logins/{id}/two-step/reset")
+                .route(web::post().to(accounts::reset_two_step)),
+        )
         .service(web::resource("/outbox").route(web::get().to(outbox::outbox)))
         .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
         .service(web::resource("/audit").route(web::get().to(audit::audit)));

@@ -96,6 +96,12 @@ pub async fn login_submit(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let lang = login.language.as_deref().and_then(Lang::parse);
+            if login.two_step_on() {
+                // Half signed in: the code is asked next.
+                session.begin_two_step(login.id, ua, lang, state.clock.now().timestamp());
+                return Ok(see_other("/login/two-step"));
+            }
+            credentials::completed(&state, login.id).await?;
             session.sign_in(login.id, ua, lang);
             Ok(see_other("/"))
         }

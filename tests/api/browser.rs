@@ -210,6 +210,23 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Turn two-step on for a login, as its enrolment would; returns the secret.
+fn two_step_on(app: &TestApp, email: &str) -> String {
+    let secret = license_portal::two_step::new_secret();
+    let login = license_portal::models::Login::find_by_email(&mut app.conn(), email)
+        .expect("q")
+        .expect("login");
+    license_portal::models::Login::set_two_step(&mut app.conn(), login.id, Some(&secret), None)
+        .expect("two-step on");
+    secret
+}
+
+/// The code an authenticator shows now.
+fn current_code(secret: &str) -> String {
+    let now = chrono::Utc::now().timestamp() as u64;
+    license_portal::two_step::code_at(secret, now).expect("code")
+}
+
 /// An over-licensed account with users in every state.
 fn scene(app: &TestApp) -> i64 {
     let w = app.world();
@@ -238,8 +255,13 @@ async fn a_contact_orders_staff_approve_and_the_count_rises_in_a_real_browser() 
     if !browser_available("order loop") {
         return;
     }
-    let app = spawn_app().await;
+    // The default policy: staff sign in with a second step.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.two_step = license_portal::two_step::Policy::Staff;
+    })
+    .await;
     scene(&app);
+    let staff_secret = two_step_on(&app, "staff@vendor.example");
     let b = Browser::start(true).await;
 
     b.sign_in(&app, "contact@alpha.example").await;
@@ -276,6 +298,11 @@ async fn a_contact_orders_staff_approve_and_the_count_rises_in_a_real_browser() 
     b.sign_out().await;
 
     b.sign_in(&app, "staff@vendor.example").await;
+    assert_eq!(b.path().await, "/login/two-step", "the code is asked");
+    b.shots("two-step").await;
+    b.fill("#code", &current_code(&staff_secret)).await;
+    b.submit("form[action=\"/login/two-step\"] button[type=submit]")
+        .await;
     assert_eq!(b.path().await, "/staff/orders");
     b.shots("staff-queue").await;
     b.submit("#queue tr.order form[action$=\"/approve\"] button")
@@ -396,6 +423,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account/users",
         "/account/reports/active-users",
         "/me",
+        "/me/two-step",
     ] {
         pages.push(("contact", path.into()));
     }

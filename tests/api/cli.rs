@@ -53,7 +53,7 @@ fn migrations_apply_to_an_empty_database_and_are_a_no_op_the_second_time() {
     let first = portal(&db, &["migrate"], None);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("3 migration(s) applied"),
+        stderr(&first).contains("4 migration(s) applied"),
         "{}",
         stderr(&first)
     );
@@ -365,4 +365,61 @@ fn login_disable_from_the_command_line_refuses_unknown_emails() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nobody@example.com"));
+}
+
+#[test]
+fn login_reset_two_step_turns_it_off_and_ends_the_sessions() {
+    let db = TestDb::new();
+    let out = portal(
+        &db,
+        &[
+            "login",
+            "create",
+            "--email",
+            "ops@vendor.example",
+            "--role",
+            "staff",
+        ],
+        Some("a long enough passphrase\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let login =
+        license_portal::models::Login::find_by_email(&mut connect(&db), "ops@vendor.example")
+            .expect("q")
+            .expect("login");
+    license_portal::models::Login::set_two_step(
+        &mut connect(&db),
+        login.id,
+        Some(&license_portal::two_step::new_secret()),
+        Some(1),
+    )
+    .expect("on");
+    let out = portal(
+        &db,
+        &["login", "reset-two-step", "--email", "ops@vendor.example"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after =
+        license_portal::models::Login::find_by_email(&mut connect(&db), "ops@vendor.example")
+            .expect("q")
+            .expect("login");
+    assert!(after.totp_secret.is_none() && after.totp_last_step.is_none());
+    assert_eq!(
+        license_portal::models::AuditEvent::count_kind(&mut connect(&db), "two_step_reset")
+            .expect("count"),
+        1
+    );
+    let out = portal(
+        &db,
+        &[
+            "login",
+            "reset-two-step",
+            "--email",
+            "nobody@vendor.example",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no login"));
 }

@@ -150,12 +150,23 @@ pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
     spawn(|_| {}, Clock::fixed(now))
 }
 
+/// A portal whose clock says `now`, with settings changed.
+pub async fn spawn_app_at_with(
+    now: chrono::DateTime<chrono::Utc>,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn(tweak, Clock::fixed(now))
+}
+
 fn spawn(tweak: impl FnOnce(&mut Settings), clock: Clock) -> TestApp {
     let db = TestDb::new();
     let mail_dir = tempfile::tempdir().expect("mail dir");
     let mut settings = Settings::for_database(db.url().clone());
     settings.pool.max_size = 8;
     settings.mail.dir = mail_dir.path().to_string_lossy().into_owned();
+    // Most tests sign staff in with a password alone; the two-step tests
+    // turn the default (`staff`) back on.
+    settings.two_step = license_portal::two_step::Policy::Off;
     tweak(&mut settings);
     let app = Application::build(settings, clock).expect("the app builds");
     let mut test_app = start(app, db);
@@ -230,7 +241,7 @@ impl TestApp {
 
     /// The session's CSRF token, read from a page of the session.
     pub async fn csrf(&self, c: &Client) -> String {
-        for path in ["/me", "/login"] {
+        for path in ["/me", "/me/two-step", "/login/two-step", "/login"] {
             let (status, html) = self.get_html(c, path).await;
             if status == StatusCode::OK {
                 if let Some(token) = hidden_value(&html, "csrf_token") {
@@ -238,7 +249,7 @@ impl TestApp {
                 }
             }
         }
-        panic!("no CSRF token on /me or /login");
+        panic!("no CSRF token on /me, the two-step pages or /login");
     }
 
     /// Sign in through the form; returns the response of POST /login.

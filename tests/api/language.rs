@@ -134,6 +134,42 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         res.status(),
         res.text().await.expect("body"),
     ));
+    // The second step's page, and its answer to a wrong code.
+    let half = crate::helpers::client();
+    let (_, html) = app.get_html(&half, "/login").await;
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    half.post(app.url("/login"))
+        .header("accept-language", accept)
+        .form(&[
+            ("email", "tva@alfa.example"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("password step");
+    let res = half
+        .get(app.url("/login/two-step"))
+        .header("accept-language", accept)
+        .send()
+        .await
+        .expect("code page");
+    let status = res.status();
+    let html = res.text().await.expect("body");
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    pages.push(("the code page".into(), status, html));
+    let res = half
+        .post(app.url("/login/two-step"))
+        .header("accept-language", accept)
+        .form(&[("code", "not a code"), ("csrf_token", &token)])
+        .send()
+        .await
+        .expect("wrong code");
+    pages.push((
+        "a wrong code".into(),
+        res.status(),
+        res.text().await.expect("body"),
+    ));
     let link = crate::helpers::invitation_link(app, "ny@alfa.example").await;
     for (what, path) in [
         ("an invitation's form", link.clone()),
@@ -194,6 +230,7 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         "/account/reports/active-users?on=2026-01-01".into(),
         "/account/reports/active-users?on=2025-01-01".into(),
         "/me".into(),
+        "/me/two-step".into(),
         "/staff/orders".into(),
         "/account/orders/99999".into(),
     ];
@@ -319,6 +356,14 @@ fn world(app: &TestApp) {
         Some("2025-06-01"),
     );
     app.add_user(alfa.id, "A4", UserStatus::Active, "2099-01-01", None);
+    let tva = app.create_login("tva@alfa.example", "contact", Some(alfa.id));
+    license_portal::models::Login::set_two_step(
+        &mut app.conn(),
+        tva.id,
+        Some(&license_portal::two_step::new_secret()),
+        None,
+    )
+    .expect("two-step on");
     let invited = license_portal::ops::LoginInput::parse(
         "ny@alfa.example",
         "Ny",

@@ -16,3 +16,4 @@ mod passwords;
 mod reports;
 mod signin;
 mod throttle;
+mod two_step;

@@ -139,6 +139,8 @@ pub struct LoginLine {
     pub state_text: String,
     /// Whether it has not set a password yet (a new invitation may go).
     pub invited: bool,
+    pub two_step: bool,
+    pub two_step_text: &'static str,
 }
 
 /// The forms of an account page, with what was typed and the errors.
@@ -236,6 +238,12 @@ pub(super) async fn account_page(
                     None => t.state_active.to_string(),
                 },
                 invited: invited_until.is_some(),
+                two_step: l.two_step_on(),
+                two_step_text: if l.two_step_on() {
+                    t.state_two_step_on
+                } else {
+                    t.state_two_step_off
+                },
             })
             .collect(),
         forms,
@@ -418,6 +426,33 @@ pub async fn invite_again(
         .op(move |conn, ctx| ops::reinvite(conn, ctx, Some(by), id))
         .await??;
     who.session.set_flash("invitation_sent");
+    Ok(see_other(&match login.account_id {
+        Some(a) => format!("/staff/accounts/{a}"),
+        None => "/staff/accounts".to_string(),
+    }))
+}
+
+/// `POST /staff/logins/{id}/two-step/reset`: another login's two-step off,
+/// its sessions ended (audited); it enrols again where its role must.
+pub async fn reset_two_step(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    let by = who.login.id;
+    if id == by {
+        return Err(AppError::Forbidden);
+    }
+    let login = state
+        .op(move |conn, _| ops::reset_two_step(conn, Some(by), id))
+        .await??;
+    tracing::info!(
+        login_id = login.id,
+        by,
+        "two-step reset by staff; sessions ended"
+    );
+    who.session.set_flash("two_step_reset");
     Ok(see_other(&match login.account_id {
         Some(a) => format!("/staff/accounts/{a}"),
         None => "/staff/accounts".to_string(),
