@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 const SIGN_INS: usize = 300;
 const AT_ONCE: usize = 100;
-const PASSWORD: &str = "the contact's own passphrase";
+const PASSWORD: &str = "a harbour full of boats";
 
 fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_license-portal")
