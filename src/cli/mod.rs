@@ -1,10 +1,12 @@
 //! The command line (SPEC section 5): one file per subcommand.
 
 pub mod account;
+pub mod backup;
 pub mod login;
 pub mod migrate;
 pub mod serve;
 pub mod users;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +44,12 @@ pub enum Command {
     /// Manage an account's users (the counted employees).
     #[command(subcommand)]
     Users(users::Command),
+    /// Write a consistent copy of a SQLite database to FILE (safe while
+    /// the server runs); refuses an existing FILE.
+    Backup { file: std::path::PathBuf },
+    /// Check, read-only, that the database agrees with itself; prints each
+    /// disagreement and exits 1 if there is one.
+    Verify,
 }
 
 /// Run what the command line asked for.
@@ -54,6 +62,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Account(cmd)) => account::run(&url, cmd),
         Some(Command::Login(cmd)) => login::run(&url, cmd),
         Some(Command::Users(cmd)) => users::run(&url, cmd),
+        Some(Command::Backup { file }) => backup::run(&url, &file),
+        Some(Command::Verify) => {
+            if verify::run(&url)? {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("the database disagrees with itself"))
+            }
+        }
     }
 }
 

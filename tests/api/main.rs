@@ -11,6 +11,7 @@ mod csrf;
 mod foundation;
 mod layout;
 mod mail;
+mod operate;
 mod orders;
 mod passwords;
 mod reports;

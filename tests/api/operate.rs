@@ -1,0 +1,200 @@
+//! Operating it (SPEC 10, part of issue 13): `backup` while orders are
+//! written, and `verify` on a healthy and on a damaged database.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use reqwest::StatusCode;
+
+use crate::helpers::{fingerprint, spawn_app, TestApp, UserState};
+
+fn portal(app: &TestApp, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_license-portal"))
+        .arg("--database")
+        .arg(app.db.cli_url())
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_orders_are_written_holds_every_order_acknowledged_before_it() {
+    let app = spawn_app().await;
+    app.world();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("backup.db");
+    if app.db.is_postgres() {
+        let out = portal(&app, &["backup", &file.to_string_lossy()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("pg_dump"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!file.exists());
+        return;
+    }
+    let contact = app.client_for("contact@alpha.example").await;
+    // A writer orders without pause while the backup runs.
+    let writer = {
+        let address = app.address.clone();
+        let contact = contact.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for _ in 0..40 {
+                let url = format!("{address}/account/order-licenses");
+                let html = contact
+                    .get(&url)
+                    .send()
+                    .await
+                    .expect("form")
+                    .text()
+                    .await
+                    .expect("body");
+                let form = crate::helpers::hidden_value(&html, "form_token").expect("form token");
+                let csrf = crate::helpers::hidden_value(&html, "csrf_token").expect("csrf");
+                let res = contact
+                    .post(&url)
+                    .form(&[
+                        ("quantity", "1"),
+                        ("reference", ""),
+                        ("form_token", &form),
+                        ("csrf_token", &csrf),
+                    ])
+                    .send()
+                    .await
+                    .expect("order");
+                assert_eq!(res.status(), StatusCode::SEE_OTHER);
+                let id: i64 = crate::helpers::location(res.headers())
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("id");
+                acknowledged.push((std::time::Instant::now(), id));
+            }
+            acknowledged
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let began = std::time::Instant::now();
+    let path = file.to_string_lossy().into_owned();
+    let out = tokio::task::spawn_blocking({
+        let url = app.db.cli_url();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_license-portal"))
+                .args(["--database", &url, "backup", &path])
+                .stdin(Stdio::null())
+                .output()
+                .expect("backup")
+        }
+    })
+    .await
+    .expect("task");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let acknowledged = writer.await.expect("writer");
+    let before: Vec<i64> = acknowledged
+        .iter()
+        .filter(|(at, _)| *at < began)
+        .map(|(_, id)| *id)
+        .collect();
+    assert!(
+        !before.is_empty(),
+        "some orders were acknowledged before the backup began"
+    );
+    // The copy opens cleanly, agrees with itself and holds those orders.
+    let copy = license_portal::db::DatabaseUrl::Sqlite(file.to_string_lossy().into_owned());
+    let mut conn = license_portal::db::connect(&copy).expect("the backup opens");
+    assert_eq!(
+        license_portal::cli::verify::disagreements(&mut conn).expect("verify"),
+        Vec::<String>::new()
+    );
+    for id in before {
+        assert!(
+            license_portal::models::LicenseOrder::find(&mut conn, id)
+                .expect("query")
+                .is_some(),
+            "order {id} was acknowledged before the backup began"
+        );
+    }
+    // An existing file is never overwritten.
+    let out = portal(&app, &["backup", &file.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn verify_passes_a_healthy_database_and_names_each_planted_disagreement() {
+    let app = spawn_app().await;
+    let w = app.world();
+    app.add_users(
+        w.a.id,
+        &[
+            (UserState::Counted, 3),
+            (UserState::Ended, 1),
+            (UserState::Passive, 1),
+        ],
+    );
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let id = crate::orders::id_of(&crate::orders::order(&app, &contact, "4").await);
+    let res = app
+        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post(
+            &staff,
+            &format!("/staff/accounts/{}/licenses", w.b.id),
+            &[("change", "-3"), ("reason", "test")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let out = portal(&app, &["verify"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "");
+
+    // Licenses without an audit trail, and a wrong user_counts row.
+    app.conn()
+        .batch_execute(&format!(
+            "UPDATE accounts SET licenses = licenses + 7 WHERE id = {}; \
+             UPDATE user_counts SET active_users = active_users + 2 WHERE account_id = {};",
+            w.b.id, w.a.id
+        ))
+        .expect("plant");
+    let before = fingerprint(&app);
+    let out = portal(&app, &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "account {}: owns 24 licenses, its audit trail adds up to 17",
+            w.b.id
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("user_counts: account {}", w.a.id)),
+        "{said}"
+    );
+    // Both user_counts rows of the account (no end date, yesterday) and the
+    // licenses: three lines, nothing else.
+    assert_eq!(said.lines().count(), 3, "{said}");
+    assert_eq!(fingerprint(&app), before, "verify changes nothing");
+}
