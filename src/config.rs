@@ -33,6 +33,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Whose logins must sign in with a second step.
     pub two_step: crate::two_step::Policy,
+    /// `PORTAL_METRICS_TOKEN`: the bearer `/metrics` wants (404 while unset).
+    pub metrics_token: Option<String>,
 }
 
 /// Where mail goes and who it is from (SPEC 7).
@@ -127,6 +129,7 @@ impl Settings {
             hash_wait: Duration::from_secs(5),
             trusted_proxies: Vec::new(),
             two_step: crate::two_step::Policy::Staff,
+            metrics_token: None,
             mail: MailSettings {
                 smtp_url: None,
                 dir: MailSettings::DEFAULT_DIR.into(),

@@ -18,5 +18,6 @@ pub mod password;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod telemetry;
 pub mod throttle;
 pub mod two_step;

@@ -81,7 +81,9 @@ impl Application {
             base_url,
             mail_wake,
             throttle: Default::default(),
+            db_waiting: Default::default(),
         });
+        crate::telemetry::init();
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -98,6 +100,7 @@ impl Application {
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
                 .wrap(from_fn(middleware::frame))
+                .wrap(from_fn(crate::telemetry::track))
                 .wrap(TracingLogger::<middleware::RequestSpan>::new())
                 .wrap(from_fn(middleware::outer))
                 .configure(routes::config)

@@ -54,6 +54,8 @@ pub struct AppState {
     pub mail_wake: Wake,
     /// The per-address brake on sign-in guessing.
     pub throttle: Throttle,
+    /// Requests waiting for a database connection now.
+    pub db_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl AppState {
@@ -64,9 +66,13 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let waiting = self.db_waiting.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            use std::sync::atomic::Ordering;
+            waiting.fetch_add(1, Ordering::Relaxed);
+            let conn = pool.get();
+            waiting.fetch_sub(1, Ordering::Relaxed);
+            f(&mut conn?)
         })
         .await?
     }
@@ -90,6 +96,11 @@ impl AppState {
             .await;
         self.mail_wake.wake();
         outcome
+    }
+
+    /// Requests waiting for a database connection now.
+    pub fn db_waiting(&self) -> usize {
+        self.db_waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What the changes that write mail need: links, the order desk, now.

@@ -120,6 +120,9 @@ impl Opts {
             hash_wait: Duration::from_secs(5),
             trusted_proxies: self.trusted_proxy.0.clone(),
             two_step: self.two_step,
+            metrics_token: std::env::var("PORTAL_METRICS_TOKEN")
+                .ok()
+                .filter(|t| !t.trim().is_empty()),
             mail: MailSettings {
                 smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
                 dir: self.mail_dir.clone(),

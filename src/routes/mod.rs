@@ -38,6 +38,7 @@ use crate::models::login_token::Purpose;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/static/{file}").route(web::get().to(static_file)))
+        .service(web::resource("/metrics").route(web::get().to(crate::telemetry::metrics_page)))
         .service(
             web::scope("")
                 .wrap(from_fn(session::middleware))

@@ -105,7 +105,10 @@ pub async fn login_submit(
             session.sign_in(login.id, ua, lang);
             Ok(see_other("/"))
         }
-        Checked::Refused { why, login, .. } => {
+        Checked::Refused { why, login, locked } => {
+            crate::telemetry::failed_sign_in(
+                locked && why == crate::auth::credentials::Refusal::WrongPassword,
+            );
             if let Ok(addr) = peer.parse() {
                 state.throttle.failed(addr);
             }

@@ -114,7 +114,8 @@ pub async fn code_submit(
             if let Ok(addr) = client.parse() {
                 state.throttle.failed(addr);
             }
-            credentials::wrong_code(&state, login_id).await?;
+            let locked = credentials::wrong_code(&state, login_id).await?;
+            crate::telemetry::failed_sign_in(locked);
             if session.half_wrong() >= MAX_WRONG_CODES {
                 tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
                 session.sign_out();

@@ -198,3 +198,85 @@ async fn verify_passes_a_healthy_database_and_names_each_planted_disagreement() 
     assert_eq!(said.lines().count(), 3, "{said}");
     assert_eq!(fingerprint(&app), before, "verify changes nothing");
 }
+
+#[tokio::test]
+async fn metrics_need_their_token_and_count_requests_by_route_pattern() {
+    let closed = spawn_app().await;
+    let res = closed.get(&crate::helpers::client(), "/metrics").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "no token set: no page");
+
+    let app =
+        crate::helpers::spawn_app_with(|s| s.metrics_token = Some("s3cret-metrics-token".into()))
+            .await;
+    app.world();
+    let anon = crate::helpers::client();
+    for auth in [None, Some("Bearer wrong"), Some("s3cret-metrics-token")] {
+        let mut req = anon.get(app.url("/metrics"));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let res = req.send().await.expect("GET");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(
+            res.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer")
+        );
+    }
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let first = crate::orders::id_of(&crate::orders::order(&app, &contact, "2").await);
+    crate::orders::order(&app, &contact, "3").await;
+    let third = crate::orders::id_of(&crate::orders::order(&app, &contact, "4").await);
+    app.post(&staff, &format!("/staff/orders/{first}/approve"), &[])
+        .await;
+    app.get(&contact, &format!("/account/orders/{third}")).await;
+    app.get(&contact, "/account/orders/999999").await;
+    let res = anon
+        .get(app.url("/metrics"))
+        .header("authorization", "Bearer s3cret-metrics-token")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.expect("body");
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains("route=\"/account/orders/{id}\"")
+            && l.contains("status=\"200\"")),
+        "{text}"
+    );
+    assert!(!text.contains("/account/orders/999999"), "no raw path");
+    assert!(
+        !text.contains(&format!("/account/orders/{third}\"")),
+        "no raw path"
+    );
+    let gauge = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let pending = license_portal::models::LicenseOrder::count_status(
+        &mut app.conn(),
+        license_portal::domain::orders::OrderStatus::Pending,
+    )
+    .expect("count");
+    assert_eq!(pending, 2);
+    assert_eq!(gauge("portal_pending_orders"), Some(pending as f64));
+    for name in [
+        "portal_db_pool_in_use",
+        "portal_password_hashes_running",
+        "portal_password_hashes_waiting",
+        "portal_outbox_pending",
+        "portal_outbox_failed",
+    ] {
+        assert!(gauge(name).is_some(), "{name} in {text}");
+    }
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "a histogram"
+    );
+    assert!(!text.contains("s3cret-metrics-token"));
+}
