@@ -711,10 +711,17 @@ pub enum CodeCheck {
     /// A code for a step this login already used (refused, audited).
     Replay,
     Wrong,
+    /// The login is locked: no code is looked at.
+    Locked,
 }
 
 /// Check a login's second-step code at `unix_seconds`: a TOTP (each time
 /// step accepted once, across instances) or an unused recovery code.
+///
+/// Like a password, the attempt counts toward the login's lock-out before
+/// the code is looked at, in one transaction that holds the login's row:
+/// however many codes arrive at once, at most the lock-out's number are
+/// ever checked. A right code starts the count again.
 pub fn check_code(
     conn: &mut DbConnection,
     login: &Login,
@@ -722,12 +729,21 @@ pub fn check_code(
     unix_seconds: u64,
 ) -> Result<CodeCheck, OpError> {
     use crate::two_step::{code_step, recovery_hash};
-    let Some(secret) = login.totp_secret.as_deref() else {
-        return Ok(CodeCheck::Wrong);
-    };
     write_transaction(conn, |conn| {
-        if let Some(step) = code_step(secret, code, unix_seconds) {
+        Login::lock_row(conn, login.id)?;
+        let now = now_utc();
+        let Some(current) = Login::find(conn, login.id)? else {
+            return Ok(CodeCheck::Wrong);
+        };
+        let Some(secret) = current.totp_secret.clone() else {
+            return Ok(CodeCheck::Wrong);
+        };
+        if current.disabled || Login::reserve_attempt(conn, login.id, now)?.is_none() {
+            return Ok(CodeCheck::Locked);
+        }
+        if let Some(step) = code_step(&secret, code, unix_seconds) {
             if Login::use_step(conn, login.id, step)? {
+                Login::record_success(conn, login.id)?;
                 return Ok(CodeCheck::Right);
             }
             AuditEvent::two_step(
@@ -741,6 +757,7 @@ pub fn check_code(
         }
         if let Some(hash) = recovery_hash(code) {
             if crate::models::recovery_code::use_code(conn, login.id, &hash, now_utc())? {
+                Login::record_success(conn, login.id)?;
                 AuditEvent::two_step(
                     "recovery_code_used",
                     Some(login.id),

@@ -35,6 +35,7 @@ impl Throttle {
     }
 
     fn retry_after_at(&self, addr: IpAddr, now: Instant) -> Option<Duration> {
+        let addr = key_of(addr);
         let mut map = self.failures.lock().ok()?;
         let times = map.get_mut(&addr)?;
         while times
@@ -60,6 +61,7 @@ impl Throttle {
     }
 
     fn failed_at(&self, addr: IpAddr, now: Instant) {
+        let addr = key_of(addr);
         let Ok(mut map) = self.failures.lock() else {
             return;
         };
@@ -102,27 +104,63 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// One `X-Forwarded-For` entry: an address, maybe with a port
+/// (`1.2.3.4:5678`, `[2001:db8::1]:443`); `None` when it is none.
+fn forwarded_entry(text: &str) -> Option<IpAddr> {
+    let t = text.trim();
+    if let Ok(a) = t.parse::<IpAddr>() {
+        return Some(a.to_canonical());
+    }
+    if let Some(rest) = t.strip_prefix('[') {
+        return rest
+            .split(']')
+            .next()?
+            .parse::<IpAddr>()
+            .ok()
+            .map(|a| a.to_canonical());
+    }
+    t.rsplit_once(':')
+        .and_then(|(host, _)| host.parse::<IpAddr>().ok())
+        .map(|a| a.to_canonical())
+}
+
 /// The client's address: the peer, or behind trusted proxies the
-/// right-most `X-Forwarded-For` address that is not one of them.
+/// right-most `X-Forwarded-For` address that is not one of them. The walk
+/// from the right stops at the first entry that is not a trusted proxy; an
+/// entry there that is not an address answers `None` (no one to brake),
+/// never an address further left, which the client could have written.
 pub fn client_addr(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
-    if !trusted.iter().any(|net| net.contains(&peer)) {
+    let peer = req.peer_addr()?.ip().to_canonical();
+    let is_trusted = |a: &IpAddr| trusted.iter().any(|net| net.contains(a));
+    if !is_trusted(&peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = req
+    let raw: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .collect();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|a| !trusted.iter().any(|net| net.contains(a)))
-            .unwrap_or(peer),
-    )
+    let entries: Vec<&str> = raw.iter().flat_map(|line| line.split(',')).collect();
+    for entry in entries.into_iter().rev() {
+        match forwarded_entry(entry) {
+            Some(a) if is_trusted(&a) => continue,
+            Some(a) => return Some(a),
+            None => return None,
+        }
+    }
+    Some(peer)
+}
+
+/// The key an address is counted under: IPv6 by its /64 (one client holds
+/// a whole /64), IPv4 as it is.
+fn key_of(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +185,32 @@ mod tests {
         assert_eq!(t.retry_after_at(b, start), None, "another address is free");
         // Once the oldest failure is ten minutes old, it no longer counts.
         assert_eq!(t.retry_after_at(a, start + WINDOW), None);
+    }
+
+    #[test]
+    fn forwarded_entries_may_carry_ports_and_v6_counts_by_its_64() {
+        assert_eq!(forwarded_entry(" 203.0.113.7 "), "203.0.113.7".parse().ok());
+        assert_eq!(
+            forwarded_entry("203.0.113.7:5678"),
+            "203.0.113.7".parse().ok()
+        );
+        assert_eq!(
+            forwarded_entry("[2001:db8::1]:443"),
+            "2001:db8::1".parse().ok()
+        );
+        assert_eq!(forwarded_entry("::ffff:10.0.0.1"), "10.0.0.1".parse().ok());
+        assert_eq!(forwarded_entry("unknown"), None);
+        let t = Throttle::default();
+        let start = Instant::now();
+        for i in 0..30u16 {
+            let a = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, 0, 0, 1));
+            t.failed_at(a, start);
+        }
+        let other_in_64 = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 99, 9, 9, 9));
+        assert!(
+            t.retry_after_at(other_in_64, start).is_some(),
+            "one /64, one client"
+        );
     }
 
     #[test]

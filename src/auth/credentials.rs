@@ -153,16 +153,3 @@ pub async fn completed(state: &AppState, login_id: i64) -> Result<(), AppError> 
         .db(move |conn| Ok(Login::record_success(conn, login_id)?))
         .await
 }
-
-/// A wrong second-step code counts as a failed sign-in toward the lock-out.
-/// Returns whether the login is locked now (or already was).
-pub async fn wrong_code(state: &AppState, login_id: i64) -> Result<bool, AppError> {
-    let now = now_utc();
-    state
-        .db(move |conn| {
-            let reserved =
-                write_transaction(conn, |conn| Login::reserve_attempt(conn, login_id, now))?;
-            Ok(reserved.is_none_or(|locked_now| locked_now))
-        })
-        .await
-}

@@ -351,6 +351,12 @@ fn load(
             ended: false,
         }));
     };
+    // A half-signed-in session names its login in the column too, so that
+    // what ends the login's sessions ends it; it is not signed in.
+    let half = serde_json::from_str::<State>(&row.state)
+        .ok()
+        .and_then(|s| s.half)
+        .is_some();
     match load_identity(conn, login_id, today_at)? {
         Some(identity) if !identity.login.disabled => {
             if now - row.last_seen_at >= timeouts.touch_interval() {
@@ -358,7 +364,7 @@ fn load(
             }
             Ok(Some(Loaded {
                 row,
-                identity: Some(identity),
+                identity: (!half).then_some(identity),
                 ended: false,
             }))
         }
@@ -454,7 +460,10 @@ pub async fn middleware(
         } else {
             inner.user_agent.clone()
         };
-        (inner.change, inner.row_id.clone(), inner.login_id, ua, json)
+        let column = inner
+            .login_id
+            .or_else(|| inner.state.half.map(|h| h.login_id));
+        (inner.change, inner.row_id.clone(), column, ua, json)
     };
     // After a POST the handler's change may be committed (an order placed):
     // a failure to save the session is logged and that answer stands. A page

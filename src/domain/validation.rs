@@ -110,9 +110,12 @@ pub fn check_password(password: &str, email: &str) -> Result<(), FieldError> {
         return Err(FieldError::PasswordLength);
     }
     let lower = password.to_lowercase();
+    // Without its trailing digits, spaces and symbols; and without its
+    // trailing spaces and symbols only (`123456123456!`, `abc123!!!`).
     let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    let stem_digits = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
     let list = common_passwords();
-    if list.contains(lower.as_str()) || list.contains(stem) {
+    if list.contains(lower.as_str()) || list.contains(stem) || list.contains(stem_digits) {
         return Err(FieldError::CommonPassword);
     }
     let email = email.trim().to_lowercase();
@@ -262,7 +265,7 @@ mod tests {
     #[test]
     fn the_password_rule_refuses_short_long_common_and_email_passwords() {
         let email = "anna.berg@alpha.example";
-        let table: [(&str, Result<(), FieldError>); 12] = [
+        let table: [(&str, Result<(), FieldError>); 13] = [
             ("short", Err(FieldError::PasswordLength)),
             ("elevenchars", Err(FieldError::PasswordLength)),
             ("twelve chars", Ok(())),
@@ -270,6 +273,7 @@ mod tests {
             ("PASSWORD1234", Err(FieldError::CommonPassword)),
             ("Password 12!!", Err(FieldError::CommonPassword)),
             ("qwertyuiop123", Err(FieldError::CommonPassword)),
+            ("123456123456!", Err(FieldError::CommonPassword)),
             ("my anna.berg secret", Err(FieldError::PasswordHasEmail)),
             (
                 "ANNA.BERG@ALPHA.EXAMPLE!",

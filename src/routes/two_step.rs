@@ -77,9 +77,10 @@ pub async fn code_submit(
         .db(move |conn| Ok(Login::find(conn, login_id)?))
         .await?
         .filter(|l| !l.disabled && l.two_step_on());
-    let now = crate::models::now_utc();
+    // The lock-out is checked and the attempt counted inside check_code,
+    // under the login's row lock.
     let outcome = match &login {
-        Some(login) if !login.is_locked(now) => {
+        Some(login) => {
             let l = login.clone();
             let code = form.into_inner().code;
             let unix = unix_now(&state);
@@ -87,12 +88,11 @@ pub async fn code_submit(
                 .op(move |conn, _| ops::check_code(conn, &l, &code, unix))
                 .await??
         }
-        _ => CodeCheck::Wrong,
+        None => CodeCheck::Wrong,
     };
     match (outcome, login) {
         (CodeCheck::Right | CodeCheck::Recovery, Some(login)) => {
             tracing::info!(login_id, %client, recovery = outcome == CodeCheck::Recovery, "sign-in succeeded with the second step");
-            credentials::completed(&state, login.id).await?;
             let ua = req
                 .headers()
                 .get(header::USER_AGENT)
@@ -114,8 +114,7 @@ pub async fn code_submit(
             if let Ok(addr) = client.parse() {
                 state.throttle.failed(addr);
             }
-            let locked = credentials::wrong_code(&state, login_id).await?;
-            crate::telemetry::failed_sign_in(locked);
+            crate::telemetry::failed_sign_in(false);
             if session.half_wrong() >= MAX_WRONG_CODES {
                 tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
                 session.sign_out();
@@ -262,12 +261,11 @@ pub async fn turn_off(
     }
     let t = who.lang.msgs();
     let OffForm { password, code } = form.into_inner();
+    // The count starts again only when the code is right too (check_code
+    // does that), never on the password alone.
     let password_ok = match credentials::check(&state, Whose::Login(who.login.id), password).await?
     {
-        Checked::Accepted(login) => {
-            credentials::completed(&state, login.id).await?;
-            true
-        }
+        Checked::Accepted(_) => true,
         Checked::Refused { locked, .. } => {
             if locked {
                 who.session.sign_out();

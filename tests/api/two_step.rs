@@ -391,3 +391,89 @@ async fn a_reset_link_never_skips_the_second_step() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get(&r, "/account").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_burst_of_codes_at_once_is_held_to_the_lock_out() {
+    let app = app_with(Policy::Staff).await;
+    let c = app.client_for("contact@alpha.example").await;
+    let (secret, _) = enrol(&app, &c).await;
+    let half = client();
+    let res = app.sign_in(&half, "contact@alpha.example", PASSWORD).await;
+    assert_eq!(location(res.headers()), "/login/two-step");
+    let (_, html) = app.get_html(&half, "/login/two-step").await;
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    let right = code(&secret, 0);
+    let mut burst = Vec::new();
+    for i in 0..40u32 {
+        let guess = format!("{:06}", (i * 7919 + 13) % 1_000_000);
+        if guess == right {
+            continue;
+        }
+        let half = half.clone();
+        let url = app.url("/login/two-step");
+        let token = token.clone();
+        burst.push(tokio::spawn(async move {
+            half.post(url)
+                .form(&[("code", guess.as_str()), ("csrf_token", token.as_str())])
+                .send()
+                .await
+                .map(|r| r.status())
+        }));
+    }
+    for b in burst {
+        let _ = b.await.expect("task");
+    }
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login");
+    assert!(
+        login.is_locked(license_portal::models::now_utc()),
+        "the burst locked the login (at most ten attempts were counted before it)"
+    );
+    // Locked: even the right code from a new half session signs no one in.
+    let again = client();
+    let res = app.sign_in(&again, "contact@alpha.example", PASSWORD).await;
+    assert!(
+        [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&res.status()),
+        "refused (the address is braked too): {}",
+        res.status()
+    );
+    assert_ne!(app.get(&half, "/account").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_a_half_signed_in_session() {
+    let app = app_with(Policy::Staff).await;
+    let c = app.client_for("contact@alpha.example").await;
+    let (secret, _) = enrol(&app, &c).await;
+    let half = client();
+    let res = app.sign_in(&half, "contact@alpha.example", PASSWORD).await;
+    assert_eq!(location(res.headers()), "/login/two-step");
+    let (_, html) = app.get_html(&half, "/login/two-step").await;
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    // The owner resets the password meanwhile.
+    let anon = client();
+    let (_, page) = app.get_html(&anon, "/login/reset").await;
+    let t = hidden_value(&page, "csrf_token").expect("token");
+    app.post_form(
+        &anon,
+        "/login/reset",
+        &[("email", "contact@alpha.example"), ("csrf_token", &t)],
+    )
+    .await;
+    let link = crate::helpers::reset_link(&app, "contact@alpha.example").await;
+    let res = app
+        .set_password_through(&client(), &link, "the owner's new passphrase")
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The half session is gone: its code signs no one in.
+    let res = app
+        .post_form(
+            &half,
+            "/login/two-step",
+            &[("code", &code(&secret, 0)), ("csrf_token", &token)],
+        )
+        .await;
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
+    assert_ne!(app.get(&half, "/account").await.status(), StatusCode::OK);
+}
