@@ -6,7 +6,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse, ResponseError};
+use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::auth::Session;
@@ -45,6 +45,11 @@ pub async fn frame(
         });
     }
     secure_headers(res.headers_mut(), is_static && status.is_success(), https);
+    let id = res.request().extensions().get::<RequestId>().cloned();
+    if let Some(value) = id.and_then(|RequestId(id)| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), value);
+    }
     Ok(res)
 }
 
@@ -165,11 +170,41 @@ fn secure_headers(headers: &mut HeaderMap, cacheable: bool, https: bool) {
 /// and a client address read from headers a client can forge.
 pub struct RequestSpan;
 
+/// The id of a request: the one a trusted proxy sent in `X-Request-Id`,
+/// else a new one (a client's own is not taken). On every line the log
+/// writes about the request, and in the response's `X-Request-Id`.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: &str = "x-request-id";
+
+fn request_id(request: &ServiceRequest) -> String {
+    let from_proxy = request
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.trusted_proxies.clone())
+        .filter(|trusted| {
+            request.peer_addr().is_some_and(|p| {
+                trusted
+                    .iter()
+                    .any(|net| net.contains(&p.ip().to_canonical()))
+            })
+        })
+        .and_then(|_| request.headers().get(REQUEST_ID))
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string);
+    from_proxy.unwrap_or_else(|| crate::auth::random_token()[..32].to_string())
+}
+
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> tracing::Span {
         let route = request.match_pattern().unwrap_or_else(|| "-".into());
+        let id = request_id(request);
+        request.extensions_mut().insert(RequestId(id.clone()));
         tracing::info_span!(
             "request",
+            request_id = %id,
             method = %request.method(),
             route = %route,
             peer = %crate::auth::peer_of(request.peer_addr()),

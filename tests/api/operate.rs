@@ -280,3 +280,44 @@ async fn metrics_need_their_token_and_count_requests_by_route_pattern() {
     );
     assert!(!text.contains("s3cret-metrics-token"));
 }
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_only_a_trusted_proxy_chooses_it() {
+    let app = spawn_app().await;
+    let c = crate::helpers::client();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in ["/healthz", "/login", "/no/such/page", "/static/portal.css"] {
+        let res = c
+            .get(app.url(path))
+            .header("x-request-id", "chosen-by-the-client")
+            .send()
+            .await
+            .expect("GET");
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(id.len(), 32, "{path}: {id:?}");
+        assert_ne!(id, "chosen-by-the-client", "a client's own is not taken");
+        seen.insert(id);
+    }
+    assert_eq!(seen.len(), 4, "a new id for each request");
+    let behind = crate::helpers::spawn_app_with(|s| {
+        s.trusted_proxies = license_portal::throttle::parse_proxies("127.0.0.1").expect("cidr");
+    })
+    .await;
+    let res = c
+        .get(behind.url("/healthz"))
+        .header("x-request-id", "from-the-proxy-42")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("from-the-proxy-42")
+    );
+}
