@@ -171,6 +171,14 @@ impl Hasher {
         }
     }
 
+    /// Run `work` in a slot's work memory (the caller holds the slot).
+    fn in_memory<T>(&self, work: impl FnOnce(&mut Memory) -> T) -> T {
+        let mut memory = self.take_memory();
+        let out = work(&mut memory);
+        self.give_back(memory);
+        out
+    }
+
     /// Hashes running now.
     pub fn running(&self) -> usize {
         self.limit - self.slots.available_permits()
@@ -219,10 +227,7 @@ impl Hasher {
         let this = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut memory = this.take_memory();
-            let out = work(&mut memory);
-            this.give_back(memory);
-            out
+            this.in_memory(work)
         })
         .await
         .map_err(|_| HashError::Failed)
@@ -265,19 +270,13 @@ impl Hasher {
     /// Hash a new password from a thread that may block (the command line).
     pub fn hash_blocking(&self, password: &str) -> Result<String, HashError> {
         let _permit = self.slot_blocking()?;
-        let mut memory = self.take_memory();
-        let out = hash_password(&mut memory, password);
-        self.give_back(memory);
-        out
+        self.in_memory(|m| hash_password(m, password))
     }
 
     /// Verify a password from a thread that may block.
     pub fn verify_blocking(&self, hash: &str, password: &str) -> Result<bool, HashError> {
         let _permit = self.slot_blocking()?;
-        let mut memory = self.take_memory();
-        let out = check(&mut memory, Some(hash), password);
-        self.give_back(memory);
-        Ok(out)
+        Ok(self.in_memory(|m| check(m, Some(hash), password)))
     }
 }
 
