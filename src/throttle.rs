@@ -23,6 +23,20 @@ pub const WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Addresses remembered at most; past it the stalest are forgotten.
 const MAX_ADDRESSES: usize = 100_000;
 
+/// The client a request comes from, as the brake and the log know it
+/// (none when a trusted proxy named no readable address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Client(pub Option<IpAddr>);
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => write!(f, "{addr}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
@@ -58,6 +72,13 @@ impl Throttle {
     /// Count a failure from `addr`.
     pub fn failed(&self, addr: IpAddr) {
         self.failed_at(addr, Instant::now());
+    }
+
+    /// Count a failure from a client, when it has an address.
+    pub fn failed_from(&self, client: Client) {
+        if let Some(addr) = client.0 {
+            self.failed(addr);
+        }
     }
 
     fn failed_at(&self, addr: IpAddr, now: Instant) {
@@ -104,6 +125,16 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// Whether the request's peer is one of the trusted proxies (whose
+/// `X-Forwarded-For` and `X-Request-Id` are believed).
+pub fn from_trusted_proxy(req: &HttpRequest, trusted: &[IpNet]) -> bool {
+    req.peer_addr().is_some_and(|p| {
+        trusted
+            .iter()
+            .any(|net| net.contains(&p.ip().to_canonical()))
+    })
+}
+
 /// One `X-Forwarded-For` entry: an address, maybe with a port
 /// (`1.2.3.4:5678`, `[2001:db8::1]:443`); `None` when it is none.
 fn forwarded_entry(text: &str) -> Option<IpAddr> {
@@ -132,7 +163,7 @@ fn forwarded_entry(text: &str) -> Option<IpAddr> {
 pub fn client_addr(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip().to_canonical();
     let is_trusted = |a: &IpAddr| trusted.iter().any(|net| net.contains(a));
-    if !is_trusted(&peer) {
+    if !from_trusted_proxy(req, trusted) {
         return Some(peer);
     }
     let raw: Vec<String> = req

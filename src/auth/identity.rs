@@ -139,9 +139,7 @@ impl SignedIn {
             .and_then(|v| v.to_str().ok());
         let lang = identity
             .login
-            .language
-            .as_deref()
-            .and_then(Lang::parse)
+            .lang()
             .or_else(|| session.lang())
             .unwrap_or_else(|| Lang::from_accept_language(accept));
         let csrf = session.ensure_csrf();

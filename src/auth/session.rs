@@ -110,6 +110,7 @@ struct Inner {
     /// The hashed key of the row this request loaded.
     row_id: Option<String>,
     login_id: Option<i64>,
+    /// This request's browser: what a new row records.
     user_agent: String,
     state: State,
     change: Change,
@@ -152,11 +153,11 @@ impl Session {
         token
     }
 
-    /// Sign in: a new session id, a new CSRF token, the login recorded.
-    pub fn sign_in(&self, login_id: i64, user_agent: &str, lang: Option<Lang>) {
+    /// Sign in: a new session id, a new CSRF token, the login recorded
+    /// (the row takes this request's browser).
+    pub fn sign_in(&self, login_id: i64, lang: Option<Lang>) {
         let mut inner = self.0.borrow_mut();
         inner.login_id = Some(login_id);
-        inner.user_agent = user_agent.chars().take(200).collect();
         inner.state = State {
             csrf: Some(super::random_token()),
             lang: lang.map(|l| l.code().to_string()),
@@ -169,10 +170,9 @@ impl Session {
 
     /// The password was right and a code is asked: a new session id, not
     /// signed in yet, for at most five minutes.
-    pub fn begin_two_step(&self, login_id: i64, user_agent: &str, lang: Option<Lang>, now: i64) {
+    pub fn begin_two_step(&self, login_id: i64, lang: Option<Lang>, now: i64) {
         let mut inner = self.0.borrow_mut();
         inner.login_id = None;
-        inner.user_agent = user_agent.chars().take(200).collect();
         inner.state = State {
             csrf: Some(super::random_token()),
             lang: lang.map(|l| l.code().to_string()),
@@ -185,6 +185,19 @@ impl Session {
             enrol: None,
         };
         inner.change = Change::Renewed;
+    }
+
+    /// The password (or a link) was right: sign the login in, or, when it
+    /// has two-step on, start the half sign-in that asks for its code.
+    /// Returns whether the code is asked.
+    pub fn sign_in_or_ask_code(&self, login: &Login, now: i64) -> bool {
+        if login.two_step_on() {
+            self.begin_two_step(login.id, login.lang(), now);
+            true
+        } else {
+            self.sign_in(login.id, login.lang());
+            false
+        }
     }
 
     /// The half sign-in, while it lasts.
@@ -426,7 +439,7 @@ pub async fn middleware(
             let inner = Inner {
                 row_id: Some(row.id),
                 login_id: identity.as_ref().map(|i| i.login.id),
-                user_agent: row.user_agent,
+                user_agent: user_agent.clone(),
                 state: saved,
                 change: Change::None,
             };
@@ -455,11 +468,7 @@ pub async fn middleware(
     let (change, row, login_id, ua, json) = {
         let inner = session.0.borrow();
         let json = serde_json::to_string(&inner.state).unwrap_or_else(|_| "{}".into());
-        let ua = if inner.user_agent.is_empty() {
-            user_agent
-        } else {
-            inner.user_agent.clone()
-        };
+        let ua = inner.user_agent.clone();
         let column = inner
             .login_id
             .or_else(|| inner.state.half.map(|h| h.login_id));

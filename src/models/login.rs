@@ -86,6 +86,11 @@ impl Login {
         Ok(())
     }
 
+    /// The language it chose, if it did.
+    pub fn lang(&self) -> Option<crate::i18n::Lang> {
+        self.language.as_deref().and_then(crate::i18n::Lang::parse)
+    }
+
     /// Whether two-step sign-in is on.
     pub fn two_step_on(&self) -> bool {
         self.totp_secret.is_some()

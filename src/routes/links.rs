@@ -3,7 +3,7 @@
 //! `/reset/{token}` that set a password and sign in. Showing a link's form
 //! does not use it up; an unknown, used or expired link answers 410.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::auth::Session;
 use crate::domain::validation::check_password;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::models::login_token::Purpose;
+use crate::models::Login;
 use crate::ops::{self, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::routes::signin::request_lang;
@@ -48,10 +50,8 @@ pub async fn reset_request(
     form: web::Form<ResetRequest>,
 ) -> Result<HttpResponse, AppError> {
     let peer = crate::routes::signin::braked(&req, &state)?;
-    if let Ok(addr) = peer.parse() {
-        // Every reset request counts toward the brake.
-        state.throttle.failed(addr);
-    }
+    // Every reset request counts toward the brake.
+    state.throttle.failed_from(peer);
     let email = form.into_inner().email.trim().to_lowercase();
     let lookup = email.clone();
     let sent = state
@@ -104,6 +104,39 @@ fn purpose_of(req: &HttpRequest) -> Result<Purpose, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a link route without its purpose")))
 }
 
+/// A link's form, with what was wrong with the last try, if anything (422
+/// then), in its login's language, else the request's.
+fn form_page(
+    req: &HttpRequest,
+    session: &Session,
+    login: &Login,
+    purpose: Purpose,
+    token: &str,
+    error: Option<&'static str>,
+) -> Result<HttpResponse, AppError> {
+    let lang = link_lang(req, session, login);
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let action = path_of(purpose, token);
+    render(
+        status,
+        &SetPasswordPage {
+            c: Chrome::anonymous(lang, session.ensure_csrf(), &action),
+            action,
+            email: login.email.clone(),
+            error,
+        },
+    )
+}
+
+/// The language of a link's pages: its login's choice, else the request's.
+fn link_lang(req: &HttpRequest, session: &Session, login: &Login) -> Lang {
+    login.lang().unwrap_or_else(|| request_lang(req, session))
+}
+
 /// The path a link's form posts to.
 fn path_of(purpose: Purpose, token: &str) -> String {
     match purpose {
@@ -129,17 +162,7 @@ pub async fn link_form(
     let Some(login) = login else {
         return gone(&req, &session);
     };
-    let lang = login
-        .language
-        .as_deref()
-        .and_then(crate::i18n::Lang::parse)
-        .unwrap_or_else(|| request_lang(&req, &session));
-    ok(&SetPasswordPage {
-        c: Chrome::anonymous(lang, session.ensure_csrf(), &path_of(purpose, &token)),
-        action: path_of(purpose, &token),
-        email: login.email,
-        error: None,
-    })
+    form_page(&req, &session, &login, purpose, &token, None)
 }
 
 #[derive(Deserialize)]
@@ -170,27 +193,14 @@ pub async fn link_submit(
     else {
         return gone(&req, &session);
     };
-    let lang = login
-        .language
-        .as_deref()
-        .and_then(crate::i18n::Lang::parse)
-        .unwrap_or_else(|| request_lang(&req, &session));
-    let t = lang.msgs();
+    let t = link_lang(&req, &session, &login).msgs();
     let problem = match check_password(&form.password, &login.email) {
         Err(e) => Some(t.field_error(e)),
         Ok(()) if form.password != form.password_confirm => Some(t.err_password_mismatch),
         Ok(()) => None,
     };
-    if let Some(problem) = problem {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &SetPasswordPage {
-                c: Chrome::anonymous(lang, session.ensure_csrf(), &path_of(purpose, &token)),
-                action: path_of(purpose, &token),
-                email: login.email,
-                error: Some(problem),
-            },
-        );
+    if problem.is_some() {
+        return form_page(&req, &session, &login, purpose, &token, problem);
     }
     let hash = state.hasher.hash(form.password).await?;
     let set = state
@@ -207,17 +217,7 @@ pub async fn link_submit(
         purpose = purpose.as_str(),
         "password set through a link; signed in"
     );
-    let ua = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let lang = login.language.as_deref().and_then(crate::i18n::Lang::parse);
-    if login.two_step_on() {
-        // A link never skips the second step: `/` sends it to the code.
-        session.begin_two_step(login.id, ua, lang, state.clock.now().timestamp());
-    } else {
-        session.sign_in(login.id, ua, lang);
-    }
+    // A link never skips the second step: `/` sends a half sign-in to it.
+    session.sign_in_or_ask_code(&login, state.clock.now().timestamp());
     Ok(see_other("/"))
 }

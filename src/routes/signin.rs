@@ -13,6 +13,7 @@ use crate::i18n::Lang;
 use crate::models::{AuditEvent, Login};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::state::AppState;
+use crate::throttle::Client;
 
 #[derive(Template)]
 #[template(path = "signin/login.html")]
@@ -39,7 +40,7 @@ fn peer(req: &HttpRequest) -> String {
 
 /// The client's address (behind a trusted proxy, the one it names), for the
 /// log and the per-address brake; 429 while that address is braked.
-pub fn braked(req: &HttpRequest, state: &AppState) -> Result<String, AppError> {
+pub fn braked(req: &HttpRequest, state: &AppState) -> Result<Client, AppError> {
     let addr = crate::throttle::client_addr(req, &state.settings.trusted_proxies);
     if let Some(addr) = addr {
         if let Some(wait) = state.throttle.retry_after(addr) {
@@ -47,7 +48,7 @@ pub fn braked(req: &HttpRequest, state: &AppState) -> Result<String, AppError> {
             return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
         }
     }
-    Ok(addr.map(|a| a.to_string()).unwrap_or_else(|| "-".into()))
+    Ok(Client(addr))
 }
 
 /// `GET /`: each role's home.
@@ -90,28 +91,21 @@ pub async fn login_submit(
     match checked {
         Checked::Accepted(login) => {
             tracing::info!(login_id = login.id, %email, %peer, "sign-in succeeded");
-            let ua = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let lang = login.language.as_deref().and_then(Lang::parse);
-            if login.two_step_on() {
-                // Half signed in: the code is asked next.
-                session.begin_two_step(login.id, ua, lang, state.clock.now().timestamp());
+            // With two-step on, the count of failures starts again only
+            // when the code is right too.
+            if !login.two_step_on() {
+                credentials::completed(&state, login.id).await?;
+            }
+            if session.sign_in_or_ask_code(&login, state.clock.now().timestamp()) {
                 return Ok(see_other("/login/two-step"));
             }
-            credentials::completed(&state, login.id).await?;
-            session.sign_in(login.id, ua, lang);
             Ok(see_other("/"))
         }
         Checked::Refused { why, login, locked } => {
             crate::telemetry::failed_sign_in(
                 locked && why == crate::auth::credentials::Refusal::WrongPassword,
             );
-            if let Ok(addr) = peer.parse() {
-                state.throttle.failed(addr);
-            }
+            state.throttle.failed_from(peer);
             let reason = why.as_str();
             // An unknown "email" is often a password typed in the wrong
             // field: the log gets a hash of it, never the text.

@@ -2,7 +2,7 @@
 //! `/login/two-step`, and a login's own settings at `/me/two-step`
 //! (enrolment with a QR code, recovery codes, turning it off).
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::auth::credentials::{self, Checked, Whose};
 use crate::auth::{Session, SignedIn};
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::models::{recovery_code, Login};
 use crate::ops::{self, CodeCheck};
 use crate::routes::pages::{ok, render, see_other, Chrome};
@@ -93,16 +92,7 @@ pub async fn code_submit(
     match (outcome, login) {
         (CodeCheck::Right | CodeCheck::Recovery, Some(login)) => {
             tracing::info!(login_id, %client, recovery = outcome == CodeCheck::Recovery, "sign-in succeeded with the second step");
-            let ua = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            session.sign_in(
-                login.id,
-                ua,
-                login.language.as_deref().and_then(Lang::parse),
-            );
+            session.sign_in(login.id, login.lang());
             Ok(see_other("/"))
         }
         (outcome, _) => {
@@ -111,9 +101,7 @@ pub async fn code_submit(
             } else {
                 tracing::warn!(login_id, %client, "sign-in failed: wrong two-step code");
             }
-            if let Ok(addr) = client.parse() {
-                state.throttle.failed(addr);
-            }
+            state.throttle.failed_from(client);
             crate::telemetry::failed_sign_in(false);
             if session.half_wrong() >= MAX_WRONG_CODES {
                 tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
