@@ -181,13 +181,8 @@ const REQUEST_ID: &str = "x-request-id";
 fn request_id(request: &ServiceRequest) -> String {
     let from_proxy = request
         .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.trusted_proxies.clone())
-        .filter(|trusted| {
-            request.peer_addr().is_some_and(|p| {
-                trusted
-                    .iter()
-                    .any(|net| net.contains(&p.ip().to_canonical()))
-            })
+        .filter(|s| {
+            crate::throttle::from_trusted_proxy(request.request(), &s.settings.trusted_proxies)
         })
         .and_then(|_| request.headers().get(REQUEST_ID))
         .and_then(|v| v.to_str().ok())
@@ -199,9 +194,13 @@ fn request_id(request: &ServiceRequest) -> String {
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> tracing::Span {
-        let route = request.match_pattern().unwrap_or_else(|| "-".into());
+        let pattern = request.match_pattern();
+        let route = pattern.clone().unwrap_or_else(|| "-".into());
         let id = request_id(request);
         request.extensions_mut().insert(RequestId(id.clone()));
+        request
+            .extensions_mut()
+            .insert(crate::telemetry::Route(pattern));
         tracing::info_span!(
             "request",
             request_id = %id,

@@ -10,7 +10,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpRequest, HttpResponse};
+use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use subtle::ConstantTimeEq;
 
@@ -20,6 +20,11 @@ use crate::error::AppError;
 use crate::models::outbox::OutboxMail;
 use crate::models::LicenseOrder;
 use crate::state::AppState;
+
+/// A request's route pattern, looked up once by the log's span
+/// (`middleware::RequestSpan`) and named by the metrics too.
+#[derive(Clone, Debug)]
+pub struct Route(pub Option<String>);
 
 /// The recorder of this process (one, whatever number of servers run in it).
 fn handle() -> Option<&'static PrometheusHandle> {
@@ -61,7 +66,13 @@ pub async fn track(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    // The log's span looked the route up already.
+    let route = req
+        .extensions()
+        .get::<Route>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| req.match_pattern())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_string();
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status().as_u16().to_string();
