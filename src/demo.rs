@@ -202,7 +202,13 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         Some("PO-2026-001"),
         "demo-order-1",
     )?;
-    ops::approve_order(conn, ctx, &staff, approved.id, Some("Welcome aboard"))?;
+    ops::approve_order(
+        conn,
+        ctx,
+        ops::Decider::staff(&staff),
+        approved.id,
+        Some("Welcome aboard"),
+    )?;
     ops::adjust_licenses(
         conn,
         ctx,
@@ -232,7 +238,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     ops::reject_order(
         conn,
         ctx,
-        &staff,
+        ops::Decider::staff(&staff),
         rejected.id,
         "Please order what you need; 100 is more than your users.",
     )?;
@@ -245,7 +251,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         Some("PO-88"),
         "demo-order-4",
     )?;
-    ops::cancel_order(conn, ctx, &fjord_contact, fjord.id, cancelled.id)?;
+    ops::cancel_order(conn, ctx, &fjord_contact, None, fjord.id, cancelled.id)?;
     let invited = LoginInput::parse(
         "new.viewer@demo.example",
         "Nils Nyström",

@@ -50,6 +50,11 @@ pub enum AppError {
 /// What a 503 for a busy hasher tells the client to wait.
 pub const RETRY_AFTER_SECONDS: &str = "5";
 
+/// Marks a response that carries its own body (a 401 or 422 form, an API
+/// problem), so the frame leaves it alone.
+#[derive(Clone, Copy, Debug)]
+pub struct OwnBody;
+
 /// Marks a response whose body the frame should replace with the error page.
 #[derive(Clone, Copy, Debug)]
 pub struct NeedsErrorPage;
@@ -153,7 +158,9 @@ impl From<OpError> for AppError {
             | OpError::EmailTaken
             | OpError::LicenseBounds
             | OpError::RoleAccount
-            | OpError::Import(_) => AppError::Unprocessable,
+            | OpError::Import(_)
+            | OpError::KeyReused
+            | OpError::Sync { .. } => AppError::Unprocessable,
         }
     }
 }

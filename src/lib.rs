@@ -1,6 +1,7 @@
 //! license-portal: customers order licenses and see who is counted; the
 //! vendor's staff decide the orders. `../shared/SPEC.md` is the contract.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;

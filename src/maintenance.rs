@@ -1,6 +1,6 @@
 //! Work the server does by itself: record today's active-user snapshot of
 //! every account (at start, then whenever a day turns in an account's time
-//! zone) and delete expired sessions.
+//! zone), delete expired sessions and forget old API idempotency keys.
 
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use crate::config::Timeouts;
 use crate::db::{DbConnection, Pool};
 use crate::mail::worker::Wake;
 use crate::mail::{notify, MailContext, MailError};
+use crate::models::idempotency_key::IdempotencyKey;
 use crate::models::snapshot::Snapshot;
 use crate::models::{Account, User};
 use crate::state::Clock;
@@ -42,6 +43,11 @@ pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock, mail: MailContext, wa
                         Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions deleted"),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+                    }
+                    let keep = chrono::Duration::hours(crate::models::idempotency_key::KEEP_HOURS);
+                    if let Err(e) = IdempotencyKey::purge(&mut conn, clock.now().naive_utc() - keep)
+                    {
+                        tracing::warn!(error = %e, "forgetting old idempotency keys failed");
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "maintenance: database unavailable"),

@@ -11,6 +11,8 @@ use crate::domain::roles::Role;
 use crate::domain::validation::{self, FieldError};
 use crate::mail::{notify, MailContext, MailError};
 use crate::models::account::NewAccount;
+use crate::models::api_token::ApiToken;
+use crate::models::idempotency_key::IdempotencyKey;
 use crate::models::license_order::NewLicenseOrder;
 use crate::models::login::NewLogin;
 use crate::models::login_token::{LoginToken, Purpose};
@@ -48,6 +50,16 @@ pub enum OpError {
     /// A one-time link that is unknown, used or expired.
     #[error("the link is unknown, used or expired")]
     LinkGone,
+    /// An `Idempotency-Key` sent again with another body.
+    #[error("the idempotency key was used with another request body")]
+    KeyReused,
+    /// A users sync refused: the first bad user, by index from 0.
+    #[error("user {index}, field {field}: {problem:?}")]
+    Sync {
+        index: usize,
+        field: &'static str,
+        problem: crate::domain::import::Problem,
+    },
 }
 
 impl From<MailError> for OpError {
@@ -346,25 +358,9 @@ pub fn place_order(
         if let Some(existing) = LicenseOrder::find_by_form_token(conn, form_token)? {
             return Ok(existing);
         }
-        let owned = Account::find(conn, account_id)?
-            .ok_or(OpError::NotFound)?
-            .licenses;
-        let order = LicenseOrder::insert(
-            conn,
-            &NewLicenseOrder {
-                account_id,
-                quantity,
-                reference,
-                status: OrderStatus::Pending,
-                form_token,
-                ordered_by: by.id,
-                ordered_at: now_utc(),
-            },
-        )?;
-        AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
-            .insert(conn)?;
-        notify::order_placed(conn, ctx, &order, by, false)?;
-        Ok(order)
+        insert_order(
+            conn, ctx, by, None, account_id, quantity, reference, form_token,
+        )
     });
     match attempt {
         // A concurrent submission of the same form won: answer with its order.
@@ -375,11 +371,110 @@ pub fn place_order(
     }
 }
 
+/// An order placed through the API with an `Idempotency-Key` (SPEC 9).
+#[derive(Clone, Debug)]
+pub struct ApiOrder<'a> {
+    pub account_id: i64,
+    pub quantity: i64,
+    pub reference: Option<&'a str>,
+    pub key: &'a str,
+    /// SHA-256 of the request body, hex.
+    pub body_hash: &'a str,
+}
+
+/// Place an order through the API. The same key with the same body
+/// returns the order it made (`false`: not new); with another body it is
+/// refused. One key per token, however concurrently it is sent.
+pub fn place_api_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: &Login,
+    token: &ApiToken,
+    order: &ApiOrder<'_>,
+) -> Result<(LicenseOrder, bool), OpError> {
+    let earlier = |conn: &mut DbConnection| -> Result<Option<(LicenseOrder, bool)>, OpError> {
+        match IdempotencyKey::find(conn, token.id, order.key)? {
+            Some(k) if k.body_hash != order.body_hash => Err(OpError::KeyReused),
+            Some(k) => Ok(Some((
+                LicenseOrder::find(conn, k.order_id)?.ok_or(OpError::NotFound)?,
+                false,
+            ))),
+            None => Ok(None),
+        }
+    };
+    let attempt = write_transaction(conn, |conn| {
+        if let Some(found) = earlier(conn)? {
+            return Ok(found);
+        }
+        let form_token = format!("api-{}", crate::auth::random_token());
+        let placed = insert_order(
+            conn,
+            ctx,
+            by,
+            Some(token),
+            order.account_id,
+            order.quantity,
+            order.reference,
+            &form_token,
+        )?;
+        IdempotencyKey {
+            token_id: token.id,
+            idempotency_key: order.key.to_string(),
+            body_hash: order.body_hash.to_string(),
+            order_id: placed.id,
+            created_at: now_utc(),
+        }
+        .insert(conn)?;
+        Ok((placed, true))
+    });
+    match attempt {
+        // A concurrent request with the same key won: answer as a repeat.
+        Err(OpError::Db(e)) if is_unique_violation(&e) => earlier(conn)?.ok_or(OpError::NotFound),
+        other => other,
+    }
+}
+
+/// Inside a write transaction: a new pending order, its audit event and
+/// the order desk's mail.
+#[allow(clippy::too_many_arguments)]
+fn insert_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: &Login,
+    via: Option<&ApiToken>,
+    account_id: i64,
+    quantity: i64,
+    reference: Option<&str>,
+    form_token: &str,
+) -> Result<LicenseOrder, OpError> {
+    let owned = Account::find(conn, account_id)?
+        .ok_or(OpError::NotFound)?
+        .licenses;
+    let order = LicenseOrder::insert(
+        conn,
+        &NewLicenseOrder {
+            account_id,
+            quantity,
+            reference,
+            status: OrderStatus::Pending,
+            form_token,
+            ordered_by: by.id,
+            ordered_at: now_utc(),
+        },
+    )?;
+    AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
+        .via(via)
+        .insert(conn)?;
+    notify::order_placed(conn, ctx, &order, by, false)?;
+    Ok(order)
+}
+
 /// A contact cancels a pending order of their account.
 pub fn cancel_order(
     conn: &mut DbConnection,
     ctx: &MailContext,
     by: &Login,
+    via: Option<&ApiToken>,
     account_id: i64,
     order_id: i64,
 ) -> Result<LicenseOrder, OpError> {
@@ -390,16 +485,50 @@ pub fn cancel_order(
             conn,
             order.id,
             OrderStatus::Cancelled,
-            by.id,
+            Some(by.id),
             now_utc(),
             None,
         )? {
             return Err(OpError::NotPending);
         }
-        AuditEvent::order_cancelled(by.id, account_id, order.id).insert(conn)?;
+        AuditEvent::order_cancelled(by.id, account_id, order.id)
+            .via(via)
+            .insert(conn)?;
         notify::order_placed(conn, ctx, &order, by, true)?;
-        Ok(order)
+        LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
     })
+}
+
+/// Who decides an order: a staff login on the pages, or a vendor `decide`
+/// token (made by a staff login, or by the command line with none), which
+/// reaches only its one account's orders when it has one.
+#[derive(Clone, Copy, Debug)]
+pub struct Decider<'a> {
+    pub login: Option<&'a Login>,
+    pub token: Option<&'a ApiToken>,
+}
+
+impl<'a> Decider<'a> {
+    /// Staff on the pages.
+    pub fn staff(login: &'a Login) -> Decider<'a> {
+        Decider {
+            login: Some(login),
+            token: None,
+        }
+    }
+
+    fn login_id(&self) -> Option<i64> {
+        self.login.map(|l| l.id)
+    }
+
+    /// The order, if this decider reaches it (another account's is not found).
+    fn find_order(&self, conn: &mut DbConnection, id: i64) -> Result<LicenseOrder, OpError> {
+        let order = LicenseOrder::find(conn, id)?.ok_or(OpError::NotFound)?;
+        match self.token.and_then(|t| t.account_id) {
+            Some(account) if account != order.account_id => Err(OpError::NotFound),
+            _ => Ok(order),
+        }
+    }
 }
 
 /// Staff approve a pending order: at most once, raising the licenses in the
@@ -407,17 +536,17 @@ pub fn cancel_order(
 pub fn approve_order(
     conn: &mut DbConnection,
     ctx: &MailContext,
-    by: &Login,
+    by: Decider<'_>,
     order_id: i64,
     note: Option<&str>,
 ) -> Result<LicenseOrder, OpError> {
     write_transaction(conn, |conn| {
-        let order = LicenseOrder::find(conn, order_id)?.ok_or(OpError::NotFound)?;
+        let order = by.find_order(conn, order_id)?;
         if !LicenseOrder::decide(
             conn,
             order.id,
             OrderStatus::Approved,
-            by.id,
+            by.login_id(),
             now_utc(),
             note,
         )? {
@@ -425,7 +554,7 @@ pub fn approve_order(
         }
         let (before, after) = change_licenses(conn, order.account_id, order.quantity)?;
         AuditEvent::order_approved(
-            by.id,
+            by.login_id(),
             order.account_id,
             order.id,
             order.quantity,
@@ -433,10 +562,11 @@ pub fn approve_order(
             after,
             note,
         )
+        .via(by.token)
         .insert(conn)?;
         notify::order_decided(conn, ctx, &order, OrderStatus::Approved, note)?;
         notify::over_licenses(conn, ctx, order.account_id)?;
-        Ok(order)
+        LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
     })
 }
 
@@ -444,25 +574,27 @@ pub fn approve_order(
 pub fn reject_order(
     conn: &mut DbConnection,
     ctx: &MailContext,
-    by: &Login,
+    by: Decider<'_>,
     order_id: i64,
     note: &str,
 ) -> Result<LicenseOrder, OpError> {
     write_transaction(conn, |conn| {
-        let order = LicenseOrder::find(conn, order_id)?.ok_or(OpError::NotFound)?;
+        let order = by.find_order(conn, order_id)?;
         if !LicenseOrder::decide(
             conn,
             order.id,
             OrderStatus::Rejected,
-            by.id,
+            by.login_id(),
             now_utc(),
             Some(note),
         )? {
             return Err(OpError::NotPending);
         }
-        AuditEvent::order_rejected(by.id, order.account_id, order.id, note).insert(conn)?;
+        AuditEvent::order_rejected(by.login_id(), order.account_id, order.id, note)
+            .via(by.token)
+            .insert(conn)?;
         notify::order_decided(conn, ctx, &order, OrderStatus::Rejected, Some(note))?;
-        Ok(order)
+        LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
     })
 }
 
@@ -769,5 +901,171 @@ pub fn check_code(
             }
         }
         Ok(CodeCheck::Wrong)
+    })
+}
+
+/// What a users sync did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SyncOutcome {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// The API's users sync (SPEC 9): the rules of the CSV import (upsert by
+/// employee number, all or none), checked before anything is written;
+/// users the sync does not name are left as they are. The writes go in
+/// bulk, in one transaction with the audit event.
+pub fn sync_users(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    token: &ApiToken,
+    account_id: i64,
+    rows: &[ImportRow],
+) -> Result<SyncOutcome, OpError> {
+    use std::collections::HashMap;
+    write_transaction(conn, |conn| {
+        Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
+        let existing: HashMap<String, crate::models::user::SyncRow> =
+            User::all_for_sync(conn, account_id)?
+                .into_iter()
+                .map(|row| (row.1.clone(), row))
+                .collect();
+        let mut outcome = SyncOutcome::default();
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        for row in rows {
+            let new = NewUser {
+                account_id,
+                employee_number: &row.employee_number,
+                name: &row.name,
+                status: row.status,
+                start_date: row.start_date,
+                end_date: row.end_date,
+            };
+            match existing.get(&row.employee_number) {
+                None => inserts.push(new),
+                Some((id, _, name, status, start, end)) => {
+                    if *name == row.name
+                        && status == row.status.as_str()
+                        && *start == row.start_date
+                        && *end == row.end_date
+                    {
+                        outcome.unchanged += 1;
+                    } else {
+                        updates.push((*id, new));
+                    }
+                }
+            }
+        }
+        outcome.created = inserts.len();
+        outcome.updated = updates.len();
+        User::insert_many(conn, &inserts)?;
+        let updates: Vec<(i64, &NewUser<'_>)> = updates.iter().map(|(id, u)| (*id, u)).collect();
+        User::update_many(conn, &updates)?;
+        AuditEvent::users_synced(
+            token.created_by,
+            account_id,
+            outcome.created,
+            outcome.updated,
+            outcome.unchanged,
+        )
+        .via(Some(token))
+        .insert(conn)?;
+        notify::over_licenses(conn, ctx, account_id)?;
+        Ok(outcome)
+    })
+}
+
+/// A new API token, checked.
+#[derive(Clone, Debug)]
+pub struct TokenInput {
+    pub name: String,
+    pub scope: crate::domain::tokens::TokenScope,
+    pub account_id: Option<i64>,
+    pub days: Option<i64>,
+}
+
+impl TokenInput {
+    /// Check a token's fields. `vendor` says which scopes may be chosen:
+    /// staff make vendor tokens (`sync`, `decide`), contacts account
+    /// tokens (`read`, `order`), which always have an account.
+    pub fn parse(
+        name: &str,
+        scope: &str,
+        account_id: Option<i64>,
+        days: &str,
+        vendor: bool,
+    ) -> Result<TokenInput, (&'static str, FieldError)> {
+        use crate::domain::tokens::{self, TokenScope};
+        let name =
+            validation::required_text(name, tokens::MAX_NAME_CHARS).map_err(|e| ("name", e))?;
+        let scope = TokenScope::parse(scope.trim())
+            .filter(|s| s.is_vendor() == vendor)
+            .ok_or(("scope", FieldError::Scope))?;
+        if !vendor && account_id.is_none() {
+            return Err(("account", FieldError::Required));
+        }
+        let days = tokens::parse_days(days).map_err(|e| ("days", e))?;
+        Ok(TokenInput {
+            name,
+            scope,
+            account_id,
+            days,
+        })
+    }
+}
+
+/// Make an API token; returns it and its text, to show once.
+pub fn create_api_token(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    input: &TokenInput,
+) -> Result<(ApiToken, String), OpError> {
+    use crate::models::api_token::{new_secret, token_hash, NewApiToken};
+    write_transaction(conn, |conn| {
+        if let Some(account_id) = input.account_id {
+            Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
+        }
+        let secret = new_secret();
+        let now = now_utc();
+        let token = ApiToken::insert(
+            conn,
+            &NewApiToken {
+                token_hash: &token_hash(&secret),
+                prefix: ApiToken::prefix_of(&secret),
+                name: &input.name,
+                scope: input.scope,
+                account_id: input.account_id,
+                created_by: by,
+                created_at: now,
+                expires_at: input.days.map(|d| now + chrono::Duration::days(d)),
+            },
+        )?;
+        AuditEvent::api_token_created(by, &token).insert(conn)?;
+        Ok((token, secret))
+    })
+}
+
+/// Revoke a token: a contact one of its account's (`account` set), staff
+/// one of the vendor's (`account` none); any other is not found. Revoking
+/// a revoked token changes nothing.
+pub fn revoke_api_token(
+    conn: &mut DbConnection,
+    by: Option<i64>,
+    token_id: i64,
+    account: Option<i64>,
+) -> Result<ApiToken, OpError> {
+    write_transaction(conn, |conn| {
+        let token = ApiToken::find(conn, token_id)?
+            .filter(|t| match account {
+                Some(a) => t.account_id == Some(a) && !t.scope.is_vendor(),
+                None => t.scope.is_vendor(),
+            })
+            .ok_or(OpError::NotFound)?;
+        if ApiToken::revoke(conn, token.id, now_utc())? {
+            AuditEvent::api_token_revoked(by, &token).insert(conn)?;
+        }
+        Ok(token)
     })
 }

@@ -81,6 +81,7 @@ impl Application {
             base_url,
             mail_wake,
             throttle: Default::default(),
+            token_limit: Default::default(),
             db_waiting: Default::default(),
         });
         crate::telemetry::init();

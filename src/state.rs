@@ -54,6 +54,8 @@ pub struct AppState {
     pub mail_wake: Wake,
     /// The per-address brake on sign-in guessing.
     pub throttle: Throttle,
+    /// The API's per-token rate limit.
+    pub token_limit: crate::throttle::TokenLimit,
     /// Requests waiting for a database connection now.
     pub db_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }

@@ -194,9 +194,65 @@ fn key_of(addr: IpAddr) -> IpAddr {
     }
 }
 
+/// The API's rate limit (SPEC 9): at most `TOKEN_LIMIT` requests in a
+/// minute for one token, per instance; the next one answers 429 with
+/// `Retry-After` until its window ends. A fixed window per token: only
+/// tokens that opened the API are counted, so its size is bounded by the
+/// number of live tokens.
+#[derive(Debug, Default)]
+pub struct TokenLimit {
+    windows: Mutex<HashMap<i64, (Instant, u32)>>,
+}
+
+/// Requests one token may send in `TOKEN_WINDOW`.
+pub const TOKEN_LIMIT: u32 = 600;
+pub const TOKEN_WINDOW: Duration = Duration::from_secs(60);
+
+impl TokenLimit {
+    /// Count a request of `token`: `Err(seconds to wait)` when over.
+    pub fn hit(&self, token: i64) -> Result<(), u64> {
+        self.hit_at(token, Instant::now())
+    }
+
+    fn hit_at(&self, token: i64, now: Instant) -> Result<(), u64> {
+        let Ok(mut map) = self.windows.lock() else {
+            return Ok(());
+        };
+        if map.len() > MAX_ADDRESSES {
+            map.retain(|_, (start, _)| now.duration_since(*start) < TOKEN_WINDOW);
+        }
+        let entry = map.entry(token).or_insert((now, 0));
+        if now.duration_since(entry.0) >= TOKEN_WINDOW {
+            *entry = (now, 0);
+        }
+        if entry.1 >= TOKEN_LIMIT {
+            let left = TOKEN_WINDOW.saturating_sub(now.duration_since(entry.0));
+            return Err(left.as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_gets_600_requests_a_minute_then_waits_for_its_window() {
+        let limit = TokenLimit::default();
+        let start = Instant::now();
+        for _ in 0..TOKEN_LIMIT {
+            assert_eq!(limit.hit_at(7, start), Ok(()));
+        }
+        let wait = limit
+            .hit_at(7, start + Duration::from_secs(20))
+            .expect_err("the 601st is refused");
+        assert_eq!(wait, 40);
+        // Another token has its own count; the window's end starts anew.
+        assert_eq!(limit.hit_at(8, start), Ok(()));
+        assert_eq!(limit.hit_at(7, start + TOKEN_WINDOW), Ok(()));
+    }
 
     #[test]
     fn thirty_failures_brake_an_address_for_what_is_left_of_ten_minutes() {

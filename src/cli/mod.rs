@@ -5,6 +5,7 @@ pub mod backup;
 pub mod login;
 pub mod migrate;
 pub mod serve;
+pub mod token;
 pub mod users;
 pub mod verify;
 
@@ -41,6 +42,9 @@ pub enum Command {
     /// Manage the logins that sign in.
     #[command(subcommand)]
     Login(login::Command),
+    /// Manage the vendor's API tokens.
+    #[command(subcommand)]
+    Token(token::Command),
     /// Manage an account's users (the counted employees).
     #[command(subcommand)]
     Users(users::Command),
@@ -62,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Account(cmd)) => account::run(&url, cmd),
         Some(Command::Login(cmd)) => login::run(&url, cmd),
         Some(Command::Users(cmd)) => users::run(&url, cmd),
+        Some(Command::Token(cmd)) => token::run(&url, cmd),
         Some(Command::Backup { file }) => backup::run(&url, &file),
         Some(Command::Verify) => {
             if verify::run(&url)? {

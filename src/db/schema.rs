@@ -144,6 +144,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        prefix -> Text,
+        name -> Text,
+        scope -> Text,
+        account_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_idempotency_keys (token_id, idempotency_key) {
+        token_id -> BigInt,
+        idempotency_key -> Text,
+        body_hash -> Text,
+        order_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(login_tokens -> logins (login_id));
 diesel::joinable!(recovery_codes -> logins (login_id));
 diesel::joinable!(logins -> accounts (account_id));
@@ -165,4 +191,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     login_tokens,
     recovery_codes,
+    api_tokens,
+    api_idempotency_keys,
 );

@@ -54,6 +54,8 @@ pub enum Problem {
     DuplicateEmployeeNumber(String),
     /// The file has a header and no rows.
     NoRows,
+    /// A value that is not text (in the API's JSON: a number, say).
+    NotText,
 }
 
 /// The first bad place in the file.
@@ -64,9 +66,10 @@ pub struct ImportError {
     pub problem: Problem,
 }
 
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match &self.problem {
+impl Problem {
+    /// What is wrong, in English (the command line's and the API's words).
+    pub fn text(&self) -> String {
+        match self {
             Problem::Unreadable(why) => format!("cannot be read as UTF-8 CSV ({why})"),
             Problem::MissingColumn => {
                 format!("missing column; the header must be {}", COLUMNS.join(","))
@@ -88,7 +91,14 @@ impl fmt::Display for ImportError {
                 format!("employee number {n:?} appears twice in the file")
             }
             Problem::NoRows => "the file has no rows".into(),
-        };
+            Problem::NotText => "must be a string (end_date may be null)".into(),
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = self.problem.text();
         write!(f, "line {}, field {}: {}", self.line, self.field, what)
     }
 }
@@ -155,46 +165,27 @@ fn one_line(text: &str) -> String {
         .join(" ")
 }
 
-/// Parse and check a whole file; the first bad row stops it.
-pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(data);
-    let headers = reader
-        .headers()
-        .map_err(|e| err(1, "header", Problem::Unreadable(e.to_string())))?
-        .clone();
-    let mut index = [usize::MAX; 5];
-    for (i, name) in headers.iter().enumerate() {
-        let name = name.trim();
-        match COLUMNS.iter().position(|c| *c == name) {
-            Some(col) if index[col] == usize::MAX => index[col] = i,
-            _ => return Err(err(1, name, Problem::UnknownColumn)),
-        }
-    }
-    if let Some(col) = index.iter().position(|i| *i == usize::MAX) {
-        return Err(err(1, COLUMNS[col], Problem::MissingColumn));
-    }
+/// The checks of one user, the same for a CSV row and a user of the API's
+/// sync: it remembers the employee numbers it has seen, so a number twice
+/// is refused.
+#[derive(Default)]
+pub struct Checker {
+    seen: HashSet<String>,
+}
 
-    let mut rows = Vec::new();
-    let mut seen = HashSet::new();
-    let mut lines = LineCounter::new(data);
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
-            err(line, "row", Problem::Unreadable(e.to_string()))
-        })?;
-        let line = record
-            .position()
-            .map(|p| lines.line_at(p.byte()))
-            .unwrap_or(0);
-        if record.len() != headers.len() {
-            return Err(err(line, "row", Problem::WrongCellCount));
+impl Checker {
+    /// Check one user's cells, in the order of `COLUMNS`; `None` is a cell
+    /// that is not text (a JSON number, say). `at` is the CSV line or the
+    /// API's index.
+    pub fn check(&mut self, at: u64, cells: [Option<&str>; 5]) -> Result<ImportRow, ImportError> {
+        let line = at;
+        let mut text = [""; 5];
+        for (col, cell) in cells.iter().enumerate() {
+            text[col] = cell
+                .ok_or_else(|| err(line, COLUMNS[col], Problem::NotText))?
+                .trim();
         }
-        let cell = |col: usize| record.get(index[col]).unwrap_or("").trim();
-
+        let cell = |col: usize| text[col];
         let employee_number = cell(0);
         if employee_number.is_empty() {
             return Err(err(line, COLUMNS[0], Problem::Empty));
@@ -210,7 +201,6 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
                 return Err(err(line, COLUMNS[col], Problem::ControlCharacter));
             }
         }
-        let name = name.as_str();
         if name.is_empty() {
             return Err(err(line, COLUMNS[1], Problem::Empty));
         }
@@ -237,21 +227,67 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         if matches!(end_date, Some(end) if end < start_date) {
             return Err(err(line, COLUMNS[4], Problem::EndBeforeStart));
         }
-        if !seen.insert(employee_number.to_string()) {
+        if !self.seen.insert(employee_number.to_string()) {
             return Err(err(
                 line,
                 COLUMNS[0],
                 Problem::DuplicateEmployeeNumber(employee_number.to_string()),
             ));
         }
-        rows.push(ImportRow {
+        Ok(ImportRow {
             line,
             employee_number: employee_number.to_string(),
-            name: name.to_string(),
+            name,
             status,
             start_date,
             end_date,
-        });
+        })
+    }
+}
+
+/// Parse and check a whole file; the first bad row stops it.
+pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| err(1, "header", Problem::Unreadable(e.to_string())))?
+        .clone();
+    let mut index = [usize::MAX; 5];
+    for (i, name) in headers.iter().enumerate() {
+        let name = name.trim();
+        match COLUMNS.iter().position(|c| *c == name) {
+            Some(col) if index[col] == usize::MAX => index[col] = i,
+            _ => return Err(err(1, name, Problem::UnknownColumn)),
+        }
+    }
+    if let Some(col) = index.iter().position(|i| *i == usize::MAX) {
+        return Err(err(1, COLUMNS[col], Problem::MissingColumn));
+    }
+
+    let mut rows = Vec::new();
+    let mut checker = Checker::default();
+    let mut lines = LineCounter::new(data);
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
+            err(line, "row", Problem::Unreadable(e.to_string()))
+        })?;
+        let line = record
+            .position()
+            .map(|p| lines.line_at(p.byte()))
+            .unwrap_or(0);
+        if record.len() != headers.len() {
+            return Err(err(line, "row", Problem::WrongCellCount));
+        }
+        let cell = |col: usize| record.get(index[col]).unwrap_or("").trim();
+        rows.push(checker.check(
+            line,
+            [cell(0), cell(1), cell(2), cell(3), cell(4)].map(Some),
+        )?);
     }
     if rows.is_empty() {
         return Err(err(2, "row", Problem::NoRows));

@@ -7,6 +7,7 @@ pub mod mail;
 pub mod orders;
 pub mod report;
 pub mod roles;
+pub mod tokens;
 pub mod validation;
 
 /// A stored word that none of an enum's values spells: the database holds
@@ -55,6 +56,7 @@ stored_word!(orders::OrderStatus, "license_orders.status");
 stored_word!(counting::UserStatus, "users.status");
 stored_word!(mail::MailStatus, "outbox.status");
 stored_word!(mail::MailKind, "outbox.kind");
+stored_word!(tokens::TokenScope, "api_tokens.scope");
 
 #[cfg(test)]
 mod tests {

@@ -32,6 +32,10 @@ pub enum FieldError {
     Number,
     /// A text longer than allowed, or with control characters.
     TooLong,
+    /// An API token's lifetime not empty and not 1 to 365 days.
+    Days,
+    /// An API token scope that is not one of those offered.
+    Scope,
 }
 
 /// The default maximum quantity of one order.

@@ -47,6 +47,21 @@ impl NewAuditEvent {
         }
     }
 
+    /// Name the API token a change came through (SPEC 9), when it did.
+    pub fn via(mut self, token: Option<&super::api_token::ApiToken>) -> Self {
+        if let Some(token) = token {
+            if let Ok(serde_json::Value::Object(mut map)) =
+                serde_json::from_str::<serde_json::Value>(&self.details)
+            {
+                map.insert("token_id".into(), json!(token.id));
+                map.insert("token".into(), json!(token.prefix));
+                map.insert("token_name".into(), json!(token.name));
+                self.details = serde_json::Value::Object(map).to_string();
+            }
+        }
+        self
+    }
+
     /// Write it (inside the caller's transaction).
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
         diesel::insert_into(audit_events::table)
@@ -209,7 +224,7 @@ impl AuditEvent {
     }
 
     pub fn order_approved(
-        by: i64,
+        by: Option<i64>,
         account_id: i64,
         order_id: i64,
         quantity: i64,
@@ -218,16 +233,21 @@ impl AuditEvent {
         note: Option<&str>,
     ) -> NewAuditEvent {
         NewAuditEvent::new(
-            Some(by),
+            by,
             Some(account_id),
             "order_approved",
             json!({"order_id": order_id, "quantity": quantity, "licenses_before": licenses_before, "licenses_after": licenses_after, "note": note}),
         )
     }
 
-    pub fn order_rejected(by: i64, account_id: i64, order_id: i64, note: &str) -> NewAuditEvent {
+    pub fn order_rejected(
+        by: Option<i64>,
+        account_id: i64,
+        order_id: i64,
+        note: &str,
+    ) -> NewAuditEvent {
         NewAuditEvent::new(
-            Some(by),
+            by,
             Some(account_id),
             "order_rejected",
             json!({"order_id": order_id, "note": note}),
@@ -263,6 +283,41 @@ impl AuditEvent {
             Some(account_id),
             "user_changed",
             json!({"user_id": user_id, "employee_number": employee_number, "status": status, "end_date": end_date.map(|d| d.to_string())}),
+        )
+    }
+
+    /// A users sync through the API (SPEC 9).
+    pub fn users_synced(
+        by: Option<i64>,
+        account_id: i64,
+        created: usize,
+        updated: usize,
+        unchanged: usize,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            Some(account_id),
+            "users_synced",
+            json!({"created": created, "updated": updated, "unchanged": unchanged}),
+        )
+    }
+
+    /// An API token made (its text is never recorded).
+    pub fn api_token_created(by: Option<i64>, token: &super::api_token::ApiToken) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            token.account_id,
+            "api_token_created",
+            json!({"token_id": token.id, "token": token.prefix, "name": token.name, "scope": token.scope.as_str(), "expires_at": token.expires_at.map(|t| t.to_string())}),
+        )
+    }
+
+    pub fn api_token_revoked(by: Option<i64>, token: &super::api_token::ApiToken) -> NewAuditEvent {
+        NewAuditEvent::new(
+            by,
+            token.account_id,
+            "api_token_revoked",
+            json!({"token_id": token.id, "token": token.prefix, "name": token.name}),
         )
     }
 

@@ -130,6 +130,53 @@ impl LicenseOrder {
         Ok((rows.len() as i64, rows.iter().sum()))
     }
 
+    /// What pending orders ask for, per account that has any.
+    pub fn pending_by_account(
+        conn: &mut DbConnection,
+    ) -> QueryResult<std::collections::HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> = license_orders::table
+            .filter(license_orders::status.eq(OrderStatus::Pending.as_str()))
+            .select((license_orders::account_id, license_orders::quantity))
+            .load(conn)?;
+        let mut out = std::collections::HashMap::new();
+        for (account, quantity) in rows {
+            *out.entry(account).or_insert(0) += quantity;
+        }
+        Ok(out)
+    }
+
+    /// One page of orders, newest first, of one account or of all, of one
+    /// status or any, each with the email of the login that ordered; and
+    /// how many there are.
+    pub fn page_any(
+        conn: &mut DbConnection,
+        account_id: Option<i64>,
+        status: Option<OrderStatus>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<(LicenseOrder, String)>, i64)> {
+        let filtered = || {
+            let mut q = license_orders::table
+                .inner_join(logins::table.on(logins::id.eq(license_orders::ordered_by)))
+                .into_boxed::<crate::db::MultiBackend>();
+            if let Some(id) = account_id {
+                q = q.filter(license_orders::account_id.eq(id));
+            }
+            if let Some(status) = status {
+                q = q.filter(license_orders::status.eq(status.as_str()));
+            }
+            q
+        };
+        let total = filtered().count().get_result(conn)?;
+        let rows = filtered()
+            .order(license_orders::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select((LicenseOrder::as_select(), logins::email))
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
     /// Orders of one status across accounts, with names: pending oldest
     /// first, decided newest first.
     pub fn queue(
@@ -207,7 +254,7 @@ impl LicenseOrder {
         conn: &mut DbConnection,
         id: i64,
         to: OrderStatus,
-        by: i64,
+        by: Option<i64>,
         at: NaiveDateTime,
         note: Option<&str>,
     ) -> QueryResult<bool> {
@@ -218,7 +265,7 @@ impl LicenseOrder {
         )
         .set((
             license_orders::status.eq(to.as_str()),
-            license_orders::decided_by.eq(Some(by)),
+            license_orders::decided_by.eq(by),
             license_orders::decided_at.eq(Some(at)),
             license_orders::decision_note.eq(note),
         ))

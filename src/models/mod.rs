@@ -2,7 +2,9 @@
 //! connection first.
 
 pub mod account;
+pub mod api_token;
 pub mod audit_event;
+pub mod idempotency_key;
 pub mod license_order;
 pub mod login;
 pub mod login_token;

@@ -338,7 +338,7 @@ pub async fn cancel(
     let id = path_id(&path)?;
     let login = who.login.clone();
     state
-        .op(move |conn, ctx| ops::cancel_order(conn, ctx, &login, account_id, id))
+        .op(move |conn, ctx| ops::cancel_order(conn, ctx, &login, None, account_id, id))
         .await??;
     who.session.set_flash("order_cancelled");
     Ok(see_other(&format!("/account/orders/{id}")))

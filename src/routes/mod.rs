@@ -1,6 +1,7 @@
 //! Every URL of the portal, in one tree, and the handlers grouped by area.
 
 pub mod account;
+pub mod api_tokens;
 pub mod health;
 pub mod links;
 pub mod me;
@@ -27,6 +28,7 @@ use crate::models::login_token::Purpose;
 /// | where | guards, outermost first |
 /// |---|---|
 /// | `/healthz`, `/static/...` | none (no session is read) |
+/// | `/api/...` | its own: a bearer token, problem JSON (`api::config`) |
 /// | `/staff/accounts/{id}/import` | session, CSRF for uploads (staff only, 20 MiB), the two-step gate, staff |
 /// | everything else | session, CSRF for forms (16 KiB), the two-step gate |
 /// | `/me/...` | ... and signed in |
@@ -39,6 +41,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/static/{file}").route(web::get().to(static_file)))
         .service(web::resource("/metrics").route(web::get().to(crate::telemetry::metrics_page)))
+        .configure(crate::api::config)
         .service(
             web::scope("")
                 .wrap(from_fn(session::middleware))
@@ -146,6 +149,15 @@ fn account(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/reports/active-users.csv")
                 .route(web::get().to(reports::active_users_csv)),
+        )
+        .service(
+            web::resource("/api-tokens")
+                .route(web::get().to(api_tokens::account_tokens))
+                .route(web::post().to(api_tokens::create_account_token)),
+        )
+        .service(
+            web::resource("/api-tokens/{id}/revoke")
+                .route(web::post().to(api_tokens::revoke_account_token)),
         );
 }
 
@@ -176,6 +188,15 @@ fn staff(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/outbox").route(web::get().to(outbox::outbox)))
         .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
+        .service(
+            web::resource("/api-tokens")
+                .route(web::get().to(api_tokens::vendor_tokens))
+                .route(web::post().to(api_tokens::create_vendor_token)),
+        )
+        .service(
+            web::resource("/api-tokens/{id}/revoke")
+                .route(web::post().to(api_tokens::revoke_vendor_token)),
+        )
         .service(web::resource("/audit").route(web::get().to(audit::audit)));
 }
 

@@ -159,10 +159,7 @@ impl Pager {
     }
 }
 
-/// Marks a response that carries its own page (a 401 or 422 form), so the
-/// frame leaves its body alone.
-#[derive(Clone, Copy, Debug)]
-pub struct OwnBody;
+pub use crate::error::OwnBody;
 
 /// Render a template with a status.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {

@@ -619,6 +619,14 @@ pub fn text_of(html: &str, css: &str) -> Option<String> {
     Some(text.trim().to_string())
 }
 
+/// An attribute of the first element a selector finds.
+pub fn hidden_attr(html: &str, css: &str, attr: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let s = sel(css);
+    let value = doc.select(&s).next()?.value().attr(attr)?.to_string();
+    Some(value)
+}
+
 pub fn count_of(html: &str, css: &str) -> usize {
     Html::parse_document(html).select(&sel(css)).count()
 }

@@ -5,6 +5,7 @@
 mod helpers;
 mod language;
 
+mod api;
 mod browser;
 mod cli;
 mod csrf;

@@ -160,7 +160,9 @@ pub async fn approve(
     };
     let login = who.login.clone();
     match state
-        .op(move |conn, ctx| ops::approve_order(conn, ctx, &login, id, note.as_deref()))
+        .op(move |conn, ctx| {
+            ops::approve_order(conn, ctx, ops::Decider::staff(&login), id, note.as_deref())
+        })
         .await?
     {
         Ok(_) => {}
@@ -188,7 +190,7 @@ pub async fn reject(
     };
     let login = who.login.clone();
     state
-        .op(move |conn, ctx| ops::reject_order(conn, ctx, &login, id, &note))
+        .op(move |conn, ctx| ops::reject_order(conn, ctx, ops::Decider::staff(&login), id, &note))
         .await??;
     who.session.set_flash("order_rejected");
     Ok(see_other("/staff/orders"))

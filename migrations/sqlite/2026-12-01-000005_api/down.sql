@@ -1,0 +1,2 @@
+DROP TABLE api_idempotency_keys;
+DROP TABLE api_tokens;

@@ -1,0 +1,144 @@
+//! The API's own way in (SPEC 9): a bearer token, never the cookie
+//! session. `middleware` guards the `/api/v1` scope: it finds the live
+//! token (one query, with the login that made it), counts it against the
+//! rate limit, notes its use at most once a minute, and leaves a [`Caller`]
+//! for the handlers, which ask it what the request needs.
+
+use std::future::{ready, Ready};
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, ResponseError};
+
+use crate::domain::tokens::Need;
+use crate::models::api_token::ApiToken;
+use crate::models::{Account, Login};
+use crate::state::AppState;
+
+use super::problem::ApiError;
+
+/// The token a request came with, its maker, and (for an account token)
+/// its account.
+#[derive(Debug)]
+pub struct Caller {
+    pub token: ApiToken,
+    pub login: Option<Login>,
+    pub account: Option<Account>,
+}
+
+impl Caller {
+    /// Refuse with 403 unless the token's scope allows `need`.
+    pub fn need(&self, need: Need) -> Result<(), ApiError> {
+        if self.token.scope.allows(need) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The account of an account token (403 for a vendor token).
+    pub fn own_account(&self) -> Result<&Account, ApiError> {
+        self.need(Need::ReadOwnAccount)?;
+        self.account.as_ref().ok_or(ApiError::Forbidden)
+    }
+
+    /// The one account this token is bound to, if it is.
+    pub fn bound_account(&self) -> Option<i64> {
+        self.token.account_id
+    }
+
+    /// Whether the token reaches the account `id` (a vendor token without
+    /// an account reaches every one).
+    pub fn reaches(&self, id: i64) -> bool {
+        self.token.account_id.is_none_or(|own| own == id)
+    }
+}
+
+/// The bearer token of a request, if it sent one in the usual form.
+fn bearer(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// Around `/api/v1`: no live token, 401 with `WWW-Authenticate: Bearer`;
+/// over its rate, 429. A session cookie counts for nothing here.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // A refusal is answered here as a response, so the problem frame
+    // around the scope draws it.
+    let refuse = |req: ServiceRequest, e: ApiError| Ok(req.into_response(e.error_response()));
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return refuse(req, ApiError::Unauthorized);
+    };
+    let Some(secret) = bearer(&req) else {
+        tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, no token");
+        return refuse(req, ApiError::Unauthorized);
+    };
+    let now = state.clock.now().naive_utc();
+    let found = state
+        .db(move |conn| {
+            let Some((token, login)) = ApiToken::find_live(conn, &secret, now)? else {
+                return Ok(None);
+            };
+            let account = match token.account_id.filter(|_| !token.scope.is_vendor()) {
+                Some(id) => Some(Account::find(conn, id)?.ok_or(crate::error::AppError::NotFound)?),
+                None => None,
+            };
+            if token.touch_due(now) {
+                ApiToken::touch(conn, token.id, now)?;
+            }
+            Ok(Some(Caller {
+                token,
+                login,
+                account,
+            }))
+        })
+        .await;
+    let caller = match found {
+        Ok(Some(caller)) => caller,
+        Ok(None) => {
+            tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, unknown, revoked or expired token");
+            return refuse(req, ApiError::Unauthorized);
+        }
+        Err(e) => return refuse(req, ApiError::App(e)),
+    };
+    if let Err(wait) = state.token_limit.hit(caller.token.id) {
+        tracing::info!(token_id = caller.token.id, "api: rate limit");
+        return refuse(req, ApiError::TooManyRequests(wait));
+    }
+    req.extensions_mut().insert(Rc::new(caller));
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The caller, for a handler.
+pub struct Bearer(Rc<Caller>);
+
+impl std::ops::Deref for Bearer {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl FromRequest for Bearer {
+    type Error = ApiError;
+    type Future = Ready<Result<Bearer, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Rc<Caller>>()
+                .cloned()
+                .map(Bearer)
+                .ok_or(ApiError::Unauthorized),
+        )
+    }
+}

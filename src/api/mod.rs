@@ -1,0 +1,151 @@
+//! The JSON API (SPEC 9) under `/api/v1`: its own scope with its own
+//! guard (a bearer token, never the cookie session), errors as problem
+//! JSON, and the OpenAPI 3.1 document generated from the handlers and
+//! types below.
+
+pub mod auth;
+pub mod handlers;
+pub mod problem;
+pub mod types;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use self::problem::ApiError;
+
+/// Request bodies up to 64 KiB; the users sync up to 32 MiB (SPEC 9).
+pub const BODY_LIMIT: usize = 64 * 1024;
+pub const SYNC_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The API's part of the URL tree (`routes::config` mounts it at `/api`):
+///
+/// | where | guards, outermost first |
+/// |---|---|
+/// | `/api/...` | problem JSON for every error |
+/// | `/api/v1/openapi.json` | none |
+/// | `/api/v1/...` | ... and a live bearer token within its rate |
+///
+/// No session is read and no CSRF token asked: a cookie opens nothing here.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    use handlers as h;
+    cfg.service(
+        web::scope("/api")
+            .wrap(from_fn(problem::frame))
+            .app_data(web::PayloadConfig::new(BODY_LIMIT))
+            .service(
+                web::resource("/v1/openapi.json")
+                    .route(web::get().to(openapi_json))
+                    .default_service(allow("GET")),
+            )
+            .service(
+                web::scope("/v1")
+                    .wrap(from_fn(auth::middleware))
+                    .service(get("/account", web::get().to(h::own_account)))
+                    .service(get("/accounts", web::get().to(h::accounts)))
+                    .service(get("/accounts/{id}", web::get().to(h::account)))
+                    .service(
+                        web::resource("/accounts/{id}/users")
+                            .app_data(web::PayloadConfig::new(SYNC_LIMIT))
+                            .route(web::put().to(h::sync_users))
+                            .default_service(allow("PUT")),
+                    )
+                    .service(get("/users", web::get().to(h::users)))
+                    .service(get("/reports/active-users", web::get().to(h::report)))
+                    .service(get("/reports/history", web::get().to(h::history)))
+                    .service(
+                        web::resource("/orders")
+                            .route(web::get().to(h::orders))
+                            .route(web::post().to(h::place_order))
+                            .default_service(allow("GET, POST")),
+                    )
+                    .service(get("/orders/{id}", web::get().to(h::order)))
+                    .service(post("/orders/{id}/cancel", h::cancel))
+                    .service(post("/orders/{id}/approve", h::approve))
+                    .service(post("/orders/{id}/reject", h::reject))
+                    .default_service(web::to(not_found)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// A resource with one GET route; any other method: 405 with `Allow`.
+fn get(path: &str, route: actix_web::Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(allow("GET"))
+}
+
+/// A resource with one POST route; any other method: 405 with `Allow`.
+fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(allow("POST"))
+}
+
+/// The answer to a method a resource does not take.
+fn allow(methods: &'static str) -> actix_web::Route {
+    web::to(move || async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(methods)) })
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// `GET /api/v1/openapi.json`: the document, made once.
+async fn openapi_json() -> HttpResponse {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default());
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.clone())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "License portal API",
+        description = "Licenses owned and counted, users, reports and orders (SPEC section 9). Send a token as `Authorization: Bearer lp_...`; errors are `application/problem+json` (RFC 9457).",
+    ),
+    paths(
+        handlers::own_account,
+        handlers::accounts,
+        handlers::account,
+        handlers::users,
+        handlers::report,
+        handlers::history,
+        handlers::place_order,
+        handlers::orders,
+        handlers::order,
+        handlers::cancel,
+        handlers::approve,
+        handlers::reject,
+        handlers::sync_users,
+    ),
+    components(schemas(problem::Problem, problem::FieldProblem)),
+    modifiers(&Bearer),
+    tags(
+        (name = "account", description = "Account tokens (scopes read and order): one account."),
+        (name = "vendor", description = "Vendor tokens (scopes sync and decide): every account, or one."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The bearer scheme every endpoint names.
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
