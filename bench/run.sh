@@ -9,3 +9,4 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 cargo bench --bench portal
 cargo bench --bench signin_flood
+cargo bench --bench api

@@ -35,6 +35,8 @@ pub struct Settings {
     pub two_step: crate::two_step::Policy,
     /// `PORTAL_METRICS_TOKEN`: the bearer `/metrics` wants (404 while unset).
     pub metrics_token: Option<String>,
+    /// API requests one token may send a minute (SPEC 9: 600).
+    pub api_rate_limit: u32,
 }
 
 /// Where mail goes and who it is from (SPEC 7).
@@ -130,6 +132,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             two_step: crate::two_step::Policy::Staff,
             metrics_token: None,
+            api_rate_limit: crate::throttle::TOKEN_LIMIT,
             mail: MailSettings {
                 smtp_url: None,
                 dir: MailSettings::DEFAULT_DIR.into(),

@@ -29,6 +29,16 @@ fn add_days(day: NaiveDate, n: i64) -> NaiveDate {
     }
 }
 
+/// A new API token of scope `order` for the demo's first contact, made at
+/// each start with `--demo` (a token is shown only once, when made).
+pub fn api_token(conn: &mut DbConnection) -> anyhow::Result<String> {
+    let contact = Login::find_by_email(conn, SIGNINS[1].1)?
+        .ok_or_else(|| anyhow::anyhow!("the demo contact is missing"))?;
+    let input =
+        ops::TokenInput::parse("demo", "order", contact.account_id, "", false).map_err(field)?;
+    Ok(ops::create_api_token(conn, Some(contact.id), &input)?.1)
+}
+
 /// Load the dataset, all of it or none, unless its staff login exists;
 /// returns the sign-ins.
 pub fn load(

@@ -406,7 +406,7 @@ pub fn place_api_order(
         if let Some(found) = earlier(conn)? {
             return Ok(found);
         }
-        let form_token = format!("api-{}", crate::auth::random_token());
+        let form_token = format!("api-{}", crate::models::login_token::new_token());
         let placed = insert_order(
             conn,
             ctx,
@@ -960,9 +960,8 @@ pub fn sync_users(
         }
         outcome.created = inserts.len();
         outcome.updated = updates.len();
-        User::insert_many(conn, &inserts)?;
         let updates: Vec<(i64, &NewUser<'_>)> = updates.iter().map(|(id, u)| (*id, u)).collect();
-        User::update_many(conn, &updates)?;
+        User::write_sync(conn, account_id, &inserts, &updates)?;
         AuditEvent::users_synced(
             token.created_by,
             account_id,

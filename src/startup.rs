@@ -70,6 +70,7 @@ impl Application {
             id_domain: id_domain(&base_url),
         };
         let mail_wake = Wake::default();
+        let token_limit = crate::throttle::TokenLimit::new(settings.api_rate_limit);
         let worker = Worker::start(pool.clone(), worker_settings.clone(), mail_wake.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
@@ -81,7 +82,7 @@ impl Application {
             base_url,
             mail_wake,
             throttle: Default::default(),
-            token_limit: Default::default(),
+            token_limit,
             db_waiting: Default::default(),
         });
         crate::telemetry::init();

@@ -194,13 +194,14 @@ fn key_of(addr: IpAddr) -> IpAddr {
     }
 }
 
-/// The API's rate limit (SPEC 9): at most `TOKEN_LIMIT` requests in a
+/// The API's rate limit (SPEC 9): at most `TOKEN_LIMIT` (by default) requests in a
 /// minute for one token, per instance; the next one answers 429 with
 /// `Retry-After` until its window ends. A fixed window per token: only
 /// tokens that opened the API are counted, so its size is bounded by the
 /// number of live tokens.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokenLimit {
+    limit: u32,
     windows: Mutex<HashMap<i64, (Instant, u32)>>,
 }
 
@@ -209,6 +210,14 @@ pub const TOKEN_LIMIT: u32 = 600;
 pub const TOKEN_WINDOW: Duration = Duration::from_secs(60);
 
 impl TokenLimit {
+    /// At most `limit` requests a minute per token.
+    pub fn new(limit: u32) -> TokenLimit {
+        TokenLimit {
+            limit,
+            windows: Mutex::default(),
+        }
+    }
+
     /// Count a request of `token`: `Err(seconds to wait)` when over.
     pub fn hit(&self, token: i64) -> Result<(), u64> {
         self.hit_at(token, Instant::now())
@@ -225,7 +234,7 @@ impl TokenLimit {
         if now.duration_since(entry.0) >= TOKEN_WINDOW {
             *entry = (now, 0);
         }
-        if entry.1 >= TOKEN_LIMIT {
+        if entry.1 >= self.limit {
             let left = TOKEN_WINDOW.saturating_sub(now.duration_since(entry.0));
             return Err(left.as_secs().max(1));
         }
@@ -240,7 +249,7 @@ mod tests {
 
     #[test]
     fn a_token_gets_600_requests_a_minute_then_waits_for_its_window() {
-        let limit = TokenLimit::default();
+        let limit = TokenLimit::new(TOKEN_LIMIT);
         let start = Instant::now();
         for _ in 0..TOKEN_LIMIT {
             assert_eq!(limit.hit_at(7, start), Ok(()));

@@ -43,6 +43,9 @@ pub struct Opts {
     /// A session this old ends, however active.
     #[arg(long, env = "PORTAL_SESSION_ABSOLUTE_SECONDS", default_value_t = 43200)]
     pub session_absolute_seconds: u64,
+    /// API requests one token may send a minute; the next get 429.
+    #[arg(long, env = "PORTAL_API_RATE_LIMIT", default_value_t = crate::throttle::TOKEN_LIMIT)]
+    pub api_rate_limit: u32,
     /// Password hashes that may run at once (default: one per core); one
     /// that waits over 5 s for its turn is answered 503.
     #[arg(long, env = "PORTAL_HASH_CONCURRENCY")]
@@ -120,6 +123,7 @@ impl Opts {
             hash_wait: Duration::from_secs(5),
             trusted_proxies: self.trusted_proxy.0.clone(),
             two_step: self.two_step,
+            api_rate_limit: self.api_rate_limit.max(1),
             metrics_token: std::env::var("PORTAL_METRICS_TOKEN")
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
@@ -158,6 +162,11 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
                 );
             }
             println!("Mails land in {}/ (see the README's Mail section).", settings.mail.dir);
+            let token = crate::demo::api_token(&mut conn)?;
+            println!(
+                "A new API token of {} (scope order), for the JSON API (see the README's API section):\n  {token}",
+                crate::demo::SIGNINS[1].1
+            );
         } else {
             let mut conn = pool.get().context("cannot reach the database")?;
             if Login::count(&mut conn)? == 0 {

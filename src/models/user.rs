@@ -303,43 +303,24 @@ impl User {
             .load::<SyncRow>(c))
     }
 
-    /// Insert many users of one account.
-    pub fn insert_many(conn: &mut DbConnection, new: &[NewUser<'_>]) -> QueryResult<()> {
+    /// Write a sync's new and changed users of one account, inside the
+    /// caller's transaction. On PostgreSQL the per-row count triggers stand
+    /// aside and the account's `user_counts` are recounted once at the end.
+    pub fn write_sync(
+        conn: &mut DbConnection,
+        account_id: i64,
+        inserts: &[NewUser<'_>],
+        updates: &[(i64, &NewUser<'_>)],
+    ) -> QueryResult<()> {
         use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
         match conn {
             DbConnection::Sqlite(c) => {
-                for chunk in new.chunks(SQLITE_ROWS_PER_INSERT) {
+                for chunk in inserts.chunks(SQLITE_ROWS_PER_INSERT) {
                     diesel::insert_into(users::table)
                         .values(chunk.to_vec())
                         .execute(c)?;
                 }
-            }
-            DbConnection::Postgres(c) => {
-                let Some(first) = new.first() else {
-                    return Ok(());
-                };
-                diesel::sql_query(
-                    "INSERT INTO users (account_id, employee_number, name, status, start_date, end_date) \
-                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[])",
-                )
-                .bind::<BigInt, _>(first.account_id)
-                .bind::<Array<Text>, _>(new.iter().map(|u| u.employee_number).collect::<Vec<_>>())
-                .bind::<Array<Text>, _>(new.iter().map(|u| u.name).collect::<Vec<_>>())
-                .bind::<Array<Text>, _>(new.iter().map(|u| u.status.as_str()).collect::<Vec<_>>())
-                .bind::<Array<Date>, _>(new.iter().map(|u| u.start_date).collect::<Vec<_>>())
-                .bind::<Array<Nullable<Date>>, _>(new.iter().map(|u| u.end_date).collect::<Vec<_>>())
-                .execute(c)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Replace name, status and dates of many users, by id.
-    pub fn update_many(conn: &mut DbConnection, rows: &[(i64, &NewUser<'_>)]) -> QueryResult<()> {
-        use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
-        match conn {
-            DbConnection::Sqlite(c) => {
-                for (id, u) in rows {
+                for (id, u) in updates {
                     diesel::update(users::table.find(*id))
                         .set((
                             users::name.eq(u.name),
@@ -351,21 +332,49 @@ impl User {
                 }
             }
             DbConnection::Postgres(c) => {
-                if rows.is_empty() {
-                    return Ok(());
+                diesel::sql_query("SELECT set_config('portal.bulk_users', 'on', true)")
+                    .execute(c)?;
+                if !inserts.is_empty() {
+                    diesel::sql_query(
+                        "INSERT INTO users (account_id, employee_number, name, status, start_date, end_date) \
+                         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[])",
+                    )
+                    .bind::<BigInt, _>(account_id)
+                    .bind::<Array<Text>, _>(inserts.iter().map(|u| u.employee_number).collect::<Vec<_>>())
+                    .bind::<Array<Text>, _>(inserts.iter().map(|u| u.name).collect::<Vec<_>>())
+                    .bind::<Array<Text>, _>(inserts.iter().map(|u| u.status.as_str()).collect::<Vec<_>>())
+                    .bind::<Array<Date>, _>(inserts.iter().map(|u| u.start_date).collect::<Vec<_>>())
+                    .bind::<Array<Nullable<Date>>, _>(inserts.iter().map(|u| u.end_date).collect::<Vec<_>>())
+                    .execute(c)?;
                 }
+                if !updates.is_empty() {
+                    diesel::sql_query(
+                        "UPDATE users SET name = v.name, status = v.status, start_date = v.start_date, end_date = v.end_date \
+                         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[]) \
+                           AS v(id, name, status, start_date, end_date) \
+                         WHERE users.id = v.id",
+                    )
+                    .bind::<Array<BigInt>, _>(updates.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                    .bind::<Array<Text>, _>(updates.iter().map(|(_, u)| u.name).collect::<Vec<_>>())
+                    .bind::<Array<Text>, _>(updates.iter().map(|(_, u)| u.status.as_str()).collect::<Vec<_>>())
+                    .bind::<Array<Date>, _>(updates.iter().map(|(_, u)| u.start_date).collect::<Vec<_>>())
+                    .bind::<Array<Nullable<Date>>, _>(updates.iter().map(|(_, u)| u.end_date).collect::<Vec<_>>())
+                    .execute(c)?;
+                }
+                // The same sums the triggers keep (see migrations/*_user_counts).
+                diesel::sql_query("DELETE FROM user_counts WHERE account_id = $1")
+                    .bind::<BigInt, _>(account_id)
+                    .execute(c)?;
                 diesel::sql_query(
-                    "UPDATE users SET name = v.name, status = v.status, start_date = v.start_date, end_date = v.end_date \
-                     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[]) \
-                       AS v(id, name, status, start_date, end_date) \
-                     WHERE users.id = v.id",
+                    "INSERT INTO user_counts (account_id, end_date, active_users) \
+                     SELECT account_id, coalesce(end_date, DATE '9999-12-31'), count(*) FROM users \
+                     WHERE account_id = $1 AND status = 'active' \
+                     GROUP BY account_id, coalesce(end_date, DATE '9999-12-31')",
                 )
-                .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-                .bind::<Array<Text>, _>(rows.iter().map(|(_, u)| u.name).collect::<Vec<_>>())
-                .bind::<Array<Text>, _>(rows.iter().map(|(_, u)| u.status.as_str()).collect::<Vec<_>>())
-                .bind::<Array<Date>, _>(rows.iter().map(|(_, u)| u.start_date).collect::<Vec<_>>())
-                .bind::<Array<Nullable<Date>>, _>(rows.iter().map(|(_, u)| u.end_date).collect::<Vec<_>>())
+                .bind::<BigInt, _>(account_id)
                 .execute(c)?;
+                diesel::sql_query("SELECT set_config('portal.bulk_users', 'off', true)")
+                    .execute(c)?;
             }
         }
         Ok(())

@@ -748,7 +748,8 @@ async fn the_frameworks_own_errors_are_problem_json_too() {
         v.extend_from_slice(extra);
         v
     };
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/api/v1/orders",

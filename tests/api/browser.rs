@@ -422,6 +422,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account/orders",
         "/account/users",
         "/account/reports/active-users",
+        "/account/api-tokens",
         "/me",
         "/me/two-step",
     ] {
@@ -438,6 +439,16 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     b.submit("form[action=\"/account/order-licenses\"] button[type=submit]")
         .await;
     problems.extend(axe_check(&b, &axe, "order form with an error".into()).await);
+    // A new API token shown once, then the form with an error.
+    b.go(&app, "/account/api-tokens").await;
+    b.fill("#token-name", "ERP").await;
+    b.submit("form[action=\"/account/api-tokens\"] button[type=submit]")
+        .await;
+    problems.extend(axe_check(&b, &axe, "a new API token".into()).await);
+    b.fill("#token-days", "400").await;
+    b.submit("form[action=\"/account/api-tokens\"] button[type=submit]")
+        .await;
+    problems.extend(axe_check(&b, &axe, "the token form with an error".into()).await);
     b.sign_out().await;
     problems.extend(axe_check(&b, &axe, "/login".into()).await);
     // The pages of the ways in without a password.
@@ -473,6 +484,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         format!("/staff/accounts/{account}"),
         "/staff/audit".into(),
         "/staff/outbox".into(),
+        "/staff/api-tokens".into(),
     ] {
         b.go(&app, &path).await;
         problems.extend(axe_check(&b, &axe, path.clone()).await);

@@ -423,3 +423,37 @@ fn login_reset_two_step_turns_it_off_and_ends_the_sessions() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("no login"));
 }
+
+#[test]
+fn token_create_prints_a_vendor_token_alone_and_refuses_a_bad_scope_naming_it() {
+    let db = TestDb::new();
+    let out = portal(
+        &db,
+        &["token", "create", "--name", "wfm", "--scope", "sync"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let token = printed.trim_end_matches('\n');
+    assert!(!token.contains('\n'), "alone on one line: {printed:?}");
+    assert!(
+        license_portal::models::api_token::plausible(token),
+        "{token}"
+    );
+    for (args, field) in [
+        (vec!["--scope", "read"], "scope"),
+        (vec!["--scope", "sync", "--days", "0"], "days"),
+        (vec!["--scope", "decide", "--account", "999"], "account"),
+    ] {
+        let mut all = vec!["token", "create", "--name", "x"];
+        all.extend(args.iter());
+        let out = portal(&db, &all, None);
+        assert_eq!(out.status.code(), Some(1), "{all:?}");
+        assert!(stderr(&out).contains(field), "{all:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+    let mut conn = db::connect(db.url()).expect("connect");
+    let made = license_portal::models::api_token::ApiToken::vendor(&mut conn).expect("list");
+    assert_eq!(made.len(), 1, "only the good one was made");
+    assert_eq!(made[0].prefix, &token[..8]);
+}

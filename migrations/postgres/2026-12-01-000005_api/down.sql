@@ -1,2 +1,16 @@
 DROP TABLE api_idempotency_keys;
 DROP TABLE api_tokens;
+CREATE OR REPLACE FUNCTION users_count_change() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'active' THEN
+        UPDATE user_counts SET active_users = active_users - 1
+        WHERE account_id = OLD.account_id AND end_date = coalesce(OLD.end_date, DATE '9999-12-31');
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.status = 'active' THEN
+        INSERT INTO user_counts (account_id, end_date, active_users)
+        VALUES (NEW.account_id, coalesce(NEW.end_date, DATE '9999-12-31'), 1)
+        ON CONFLICT (account_id, end_date) DO UPDATE SET active_users = user_counts.active_users + 1;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;

@@ -29,3 +29,25 @@ CREATE TABLE api_idempotency_keys (
     PRIMARY KEY (token_id, idempotency_key)
 );
 CREATE INDEX api_idempotency_keys_age ON api_idempotency_keys (created_at);
+
+-- A bulk write of users (the API's users sync, 100,000 in one request)
+-- recounts its account's user_counts once at the end instead of row by
+-- row: one row updated 100,000 times in one transaction is quadratic in
+-- PostgreSQL. The writer sets portal.bulk_users for its transaction only.
+CREATE OR REPLACE FUNCTION users_count_change() RETURNS trigger AS $$
+BEGIN
+    IF current_setting('portal.bulk_users', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'active' THEN
+        UPDATE user_counts SET active_users = active_users - 1
+        WHERE account_id = OLD.account_id AND end_date = coalesce(OLD.end_date, DATE '9999-12-31');
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.status = 'active' THEN
+        INSERT INTO user_counts (account_id, end_date, active_users)
+        VALUES (NEW.account_id, coalesce(NEW.end_date, DATE '9999-12-31'), 1)
+        ON CONFLICT (account_id, end_date) DO UPDATE SET active_users = user_counts.active_users + 1;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
