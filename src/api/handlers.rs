@@ -41,7 +41,7 @@ fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> HttpResponse {
 fn paging(q: &Params) -> Result<(i64, i64), ApiError> {
     let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
         match q.get(name).map(|s| s.trim()) {
-            None | Some("") => Ok(default),
+            None => Ok(default),
             Some(text) => text
                 .parse::<i64>()
                 .ok()
@@ -55,10 +55,10 @@ fn paging(q: &Params) -> Result<(i64, i64), ApiError> {
     ))
 }
 
-/// A day of the query: `None` when absent.
+/// A day of the query: `None` when absent (an empty one is refused).
 fn day_param(q: &Params, name: &str) -> Result<Option<NaiveDate>, ApiError> {
     match q.get(name).map(|s| s.trim()) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(text) => validation::parse_date(text)
             .map(Some)
             .map_err(|e| ApiError::field(name, e)),
@@ -132,7 +132,7 @@ async fn figures(state: &AppState, account: Account) -> Result<AccountBody, ApiE
 
 #[utoipa::path(get, path = "/api/v1/account", tag = "account",
     description = "The figures of the token's own account (account tokens).",
-    responses((status = 200, body = AccountBody), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = AccountBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn own_account(
     who: Bearer,
@@ -145,7 +145,7 @@ pub async fn own_account(
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "vendor",
     description = "Every account the vendor token reaches, by id.",
     params(("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
-    responses((status = 200, body = AccountList), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = AccountList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn accounts(
     who: Bearer,
@@ -194,7 +194,7 @@ fn path_id(raw: &str) -> Result<i64, ApiError> {
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "vendor",
     description = "One account's figures; another account than the token's is answered as an unknown one.",
     params(("id" = i64, Path)),
-    responses((status = 200, body = AccountBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = AccountBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn account(
     who: Bearer,
@@ -216,10 +216,10 @@ pub async fn account(
 #[utoipa::path(get, path = "/api/v1/users", tag = "account",
     description = "The account's users, each with the reason it is or is not counted today.",
     params(
-        ("filter" = Option<String>, Query, description = "counted, passive, ended, ending-soon or future-start"),
+        ("filter" = Option<FilterJson>, Query),
         ("q" = Option<String>, Query, description = "matches the name or the employee number"),
         ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
-    responses((status = 200, body = UserList), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = UserList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn users(
     who: Bearer,
@@ -229,10 +229,10 @@ pub async fn users(
     let account = who.own_account()?.clone();
     let (page, per_page) = paging(&q)?;
     let filter = match q.get("filter").map(|s| s.trim()) {
-        None | Some("") => UserFilter::All,
-        Some(text) if text != "all" => UserFilter::parse(text)
+        None => UserFilter::All,
+        Some(text) => UserFilter::parse(text)
+            .filter(|f| *f != UserFilter::All)
             .ok_or_else(|| ApiError::field("filter", FieldError::Required))?,
-        Some(_) => UserFilter::All,
     };
     let text = q.get("q").cloned().unwrap_or_default();
     let today = account.today(state.clock.now());
@@ -263,7 +263,7 @@ pub async fn users(
 #[utoipa::path(get, path = "/api/v1/reports/active-users", tag = "account",
     description = "The active-user report of a day (default today): for today or a later day the counted users; for a day before today the count its snapshot recorded.",
     params(("on" = Option<String>, Query, format = Date)),
-    responses((status = 200, body = ReportBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = ReportBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn report(
     who: Bearer,
@@ -308,7 +308,7 @@ pub async fn report(
 #[utoipa::path(get, path = "/api/v1/reports/history", tag = "account",
     description = "The recorded snapshots from `from` to `to`, both included (default: the last 90 days).",
     params(("from" = Option<String>, Query, format = Date), ("to" = Option<String>, Query, format = Date)),
-    responses((status = 200, body = HistoryBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = HistoryBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn history(
     who: Bearer,
@@ -439,8 +439,8 @@ async fn order_body(state: &AppState, order: LicenseOrder) -> Result<OrderBody, 
     responses(
         (status = 201, body = OrderBody, headers(("Location" = String))),
         (status = 200, body = OrderBody, description = "the order this key already made"),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn place_order(
     who: Bearer,
@@ -494,9 +494,9 @@ pub async fn place_order(
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "account",
     description = "Orders, newest first: an account token's own account's; a decide token's every account's (or its one account's).",
-    params(("status" = Option<String>, Query, description = "pending, approved, rejected or cancelled"),
+    params(("status" = Option<OrderStatusJson>, Query),
         ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
-    responses((status = 200, body = OrderList), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = OrderList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn orders(
     who: Bearer,
@@ -506,7 +506,7 @@ pub async fn orders(
     who.need(Need::ReadOrders)?;
     let (page, per_page) = paging(&q)?;
     let status = match q.get("status").map(|s| s.trim()) {
-        None | Some("") => None,
+        None => None,
         Some(text) => Some(
             OrderStatus::parse(text)
                 .ok_or_else(|| ApiError::field("status", FieldError::Required))?,
@@ -556,7 +556,7 @@ async fn reachable_order(
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "account",
     params(("id" = i64, Path)),
-    responses((status = 200, body = OrderBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn order(
     who: Bearer,
@@ -571,7 +571,7 @@ pub async fn order(
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "account",
     description = "Cancel a pending order of the account (scope order).",
     params(("id" = i64, Path)),
-    responses((status = 200, body = OrderBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn cancel(
     who: Bearer,
@@ -643,7 +643,7 @@ async fn decide(
     description = "Approve a pending order (scope decide): the licenses rise by its quantity, exactly once.",
     params(("id" = i64, Path)),
     request_body(content = Option<NoteRequest>, content_type = "application/json"),
-    responses((status = 200, body = OrderBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn approve(
     who: Bearer,
@@ -659,7 +659,7 @@ pub async fn approve(
     description = "Reject a pending order with a note (scope decide).",
     params(("id" = i64, Path)),
     request_body(content = NoteRequest, content_type = "application/json"),
-    responses((status = 200, body = OrderBody), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn reject(
     who: Bearer,
@@ -675,7 +675,7 @@ pub async fn reject(
     description = "Every user of the account, as the WFM product knows them (scope sync): upsert by employee number with the rules of the CSV import, all or none; users not named are left as they are. The first bad user is named by its index (from 0) and field.",
     params(("id" = i64, Path)),
     request_body(content = SyncRequest, content_type = "application/json"),
-    responses((status = 200, body = SyncResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = SyncResult), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn sync_users(
     who: Bearer,

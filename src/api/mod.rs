@@ -128,7 +128,7 @@ async fn openapi_json() -> HttpResponse {
         handlers::reject,
         handlers::sync_users,
     ),
-    components(schemas(problem::Problem, problem::FieldProblem)),
+    components(schemas(problem::Problem, problem::FieldProblem, types::FilterJson, types::OrderStatusJson)),
     modifiers(&Bearer),
     tags(
         (name = "account", description = "Account tokens (scopes read and order): one account."),

@@ -94,6 +94,17 @@ impl UserBody {
     }
 }
 
+/// Which users a list shows (without it, all of them).
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FilterJson {
+    Counted,
+    Passive,
+    Ended,
+    EndingSoon,
+    FutureStart,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct UserList {
     pub users: Vec<UserBody>,
