@@ -30,12 +30,20 @@ fn add_days(day: NaiveDate, n: i64) -> NaiveDate {
 }
 
 /// A new API token of scope `order` for the demo's first contact, made at
-/// each start with `--demo` (a token is shown only once, when made).
+/// each start with `--demo` (a token is shown only once, when made); it
+/// lasts 30 days, and the one printed at the start before is revoked.
 pub fn api_token(conn: &mut DbConnection) -> anyhow::Result<String> {
     let contact = Login::find_by_email(conn, SIGNINS[1].1)?
         .ok_or_else(|| anyhow::anyhow!("the demo contact is missing"))?;
+    // The one printed before stops working: one demo token lives at a time.
+    let account = contact.account_id.unwrap_or(0);
+    for earlier in crate::models::api_token::ApiToken::for_account(conn, account)? {
+        if earlier.name == "demo" && earlier.revoked_at.is_none() {
+            ops::revoke_api_token(conn, Some(contact.id), earlier.id, Some(account))?;
+        }
+    }
     let input =
-        ops::TokenInput::parse("demo", "order", contact.account_id, "", false).map_err(field)?;
+        ops::TokenInput::parse("demo", "order", contact.account_id, "30", false).map_err(field)?;
     Ok(ops::create_api_token(conn, Some(contact.id), &input)?.1)
 }
 

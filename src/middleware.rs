@@ -165,8 +165,8 @@ fn secure_headers(headers: &mut HeaderMap, cacheable: bool, https: bool) {
 }
 
 /// The span of every request, for the log: method, route pattern (never the
-/// raw path, which may hold a one-time link's token), the socket's peer and
-/// the status. Replaces tracing-actix-web's default, which records the path
+/// raw path, which may hold a one-time link's token), the socket's peer, the
+/// client (behind a trusted proxy, the address it names) and the status. Replaces tracing-actix-web's default, which records the path
 /// and a client address read from headers a client can forge.
 pub struct RequestSpan;
 
@@ -197,6 +197,11 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         let pattern = request.match_pattern();
         let route = pattern.clone().unwrap_or_else(|| "-".into());
         let id = request_id(request);
+        let client = request
+            .app_data::<web::Data<AppState>>()
+            .map(|s| crate::throttle::client_addr(request.request(), &s.settings.trusted_proxies))
+            .map(crate::throttle::Client)
+            .unwrap_or(crate::throttle::Client(None));
         request.extensions_mut().insert(RequestId(id.clone()));
         request
             .extensions_mut()
@@ -207,6 +212,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             method = %request.method(),
             route = %route,
             peer = %crate::auth::peer_of(request.peer_addr()),
+            client = %client,
             status = tracing::field::Empty,
         )
     }
@@ -220,5 +226,8 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             Err(e) => e.as_response_error().status_code().as_u16(),
         };
         span.record("status", status);
+        // One line a request (an access log), in its span: request id,
+        // route pattern, client and status.
+        tracing::info!(parent: &span, status, "answered");
     }
 }

@@ -292,6 +292,7 @@ pub fn import_users(
 ) -> Result<ImportOutcome, OpError> {
     let rows = parse_users_csv(data).map_err(OpError::Import)?;
     write_transaction(conn, |conn| {
+        Account::lock_users(conn, account_id)?;
         Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
         let mut outcome = ImportOutcome {
             inserted: 0,
@@ -644,6 +645,7 @@ pub fn change_user(
     end_date: Option<chrono::NaiveDate>,
 ) -> Result<User, OpError> {
     write_transaction(conn, |conn| {
+        Account::lock_users(conn, account_id)?;
         let user = User::find_in_account(conn, account_id, user_id)?.ok_or(OpError::NotFound)?;
         if matches!(end_date, Some(end) if end < user.start_date) {
             return Err(OpError::Invalid {
@@ -924,7 +926,15 @@ pub fn sync_users(
     rows: &[ImportRow],
 ) -> Result<SyncOutcome, OpError> {
     use std::collections::HashMap;
+    if rows.is_empty() {
+        return Err(OpError::Sync {
+            index: 0,
+            field: "users",
+            problem: crate::domain::import::Problem::NoUsers,
+        });
+    }
     write_transaction(conn, |conn| {
+        Account::lock_users(conn, account_id)?;
         Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
         let existing: HashMap<String, crate::models::user::SyncRow> =
             User::all_for_sync(conn, account_id)?

@@ -82,6 +82,17 @@ pub async fn middleware(
         tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, no token");
         return refuse(req, ApiError::Unauthorized);
     };
+    // Guessing tokens is braked like guessing passwords: per address, and
+    // a text that is no token of ours costs no database connection.
+    let client = crate::throttle::client_addr(req.request(), &state.settings.trusted_proxies);
+    if let Some(wait) = client.and_then(|a| state.throttle.retry_after(a)) {
+        return refuse(req, ApiError::TooManyRequests(wait.as_secs().max(1)));
+    }
+    if !crate::models::api_token::plausible(&secret) {
+        state.throttle.failed_from(crate::throttle::Client(client));
+        tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, not a token");
+        return refuse(req, ApiError::Unauthorized);
+    }
     let now = state.clock.now().naive_utc();
     let found = state
         .db(move |conn| {
@@ -105,6 +116,7 @@ pub async fn middleware(
     let caller = match found {
         Ok(Some(caller)) => caller,
         Ok(None) => {
+            state.throttle.failed_from(crate::throttle::Client(client));
             tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, unknown, revoked or expired token");
             return refuse(req, ApiError::Unauthorized);
         }

@@ -341,6 +341,32 @@ pub async fn history(
     ))
 }
 
+/// The body, up to `limit` bytes (413 over it, without reading it all).
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge);
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest("the body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// 415 unless the request says its body is JSON.
 fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     let content_type = req
@@ -517,11 +543,12 @@ pub async fn orders(
         .db(move |conn| {
             let (orders, total) =
                 LicenseOrder::page_any(conn, account, status, (page - 1) * per_page, per_page)?;
-            let mut rows = Vec::with_capacity(orders.len());
-            for (order, by) in orders {
-                let before = AuditEvent::licenses_when_ordered(conn, order.account_id, order.id)?;
-                rows.push(OrderBody::of(&order, by, before));
-            }
+            let placed: Vec<&LicenseOrder> = orders.iter().map(|(o, _)| o).collect();
+            let before = AuditEvent::licenses_when_ordered_many(conn, &placed)?;
+            let rows = orders
+                .iter()
+                .map(|(order, by)| OrderBody::of(order, by.clone(), before.get(&order.id).copied()))
+                .collect();
             Ok((rows, total))
         })
         .await?;
@@ -682,17 +709,23 @@ pub async fn sync_users(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Scope, reach and content type before a byte of the body is read.
     who.need(Need::Sync)?;
     let id = path_id(&path)?;
     if !who.reaches(id) {
         return Err(ApiError::NotFound);
     }
-    // The content type first, then the body, read once into typed users.
     require_json(&req)?;
-    let sent: LooseSync = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::BadRequest("the body must be {\"users\": [...]}"))?;
+    let body = read_body(&req, payload, super::SYNC_LIMIT).await?;
+    let sent: LooseSync = serde_json::from_slice(&body).map_err(|e| {
+        if e.to_string().starts_with(TOO_MANY_USERS) {
+            ApiError::BadRequest("a sync names at most 200,000 users")
+        } else {
+            ApiError::BadRequest("the body must be {\"users\": [...]}")
+        }
+    })?;
     drop(body);
     let mut checker = Checker::default();
     let mut rows = Vec::with_capacity(sent.users.len());

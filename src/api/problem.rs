@@ -86,6 +86,8 @@ pub enum ApiError {
     Conflict,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("body too large")]
+    TooLarge,
     #[error("bad values")]
     Unprocessable(Vec<BadField>),
     /// This token sent too many requests: wait this many seconds.
@@ -119,6 +121,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

@@ -244,6 +244,7 @@ pub struct SyncUser {
 /// written or none.
 #[derive(Serialize, ToSchema)]
 pub struct SyncRequest {
+    #[schema(min_items = 1, max_items = 200000)]
     pub users: Vec<SyncUser>,
 }
 
@@ -342,7 +343,40 @@ pub struct LooseUser {
     pub end_date: Loose,
 }
 
+/// The most users one sync may name (the 32 MiB body holds about 200,000
+/// real ones; `{}` a user would otherwise make millions).
+pub const MAX_SYNC_USERS: usize = 200_000;
+
+/// What a refused sync body said, for the problem's detail.
+pub const TOO_MANY_USERS: &str = "too many users";
+
 #[derive(Deserialize)]
 pub struct LooseSync {
+    #[serde(deserialize_with = "capped_users")]
     pub users: Vec<LooseUser>,
+}
+
+/// `users`, stopped at the first user over `MAX_SYNC_USERS`.
+fn capped_users<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LooseUser>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<LooseUser>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of users")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(user) = seq.next_element::<LooseUser>()? {
+                if users.len() == MAX_SYNC_USERS {
+                    return Err(serde::de::Error::custom(TOO_MANY_USERS));
+                }
+                users.push(user);
+            }
+            Ok(users)
+        }
+    }
+    d.deserialize_seq(V)
 }

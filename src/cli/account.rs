@@ -32,7 +32,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
                 .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
             let mut conn = super::connect_migrated(url)?;
             let account = ops::create_account(&mut conn, None, &input)?;
-            println!("{}", account.id);
+            crate::cli::output::result(account.id);
             Ok(())
         }
     }

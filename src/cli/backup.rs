@@ -34,9 +34,9 @@ pub fn run(url: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
         .bind::<Text, _>(&target)
         .execute(c)
         .with_context(|| format!("cannot write the backup to {}", file.display()))?;
-    eprintln!(
+    crate::cli::output::note(format!(
         "backup written to {} (a consistent copy; restore by stopping the portal and putting it in the database's place)",
         file.display()
-    );
+    ));
     Ok(())
 }

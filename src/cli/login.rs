@@ -63,7 +63,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let hash = crate::password::Hasher::for_command().hash_blocking(&password)?;
             let mut conn = super::connect_migrated(url)?;
             let login = ops::create_login(&mut conn, None, &input, &hash)?;
-            eprintln!("login {} created ({})", login.email, login.role);
+            crate::cli::output::note(format!("login {} created ({})", login.email, login.role));
             Ok(())
         }
         Command::Invite(NewLogin {
@@ -77,11 +77,11 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let mut conn = super::connect_migrated(url)?;
             let ctx = crate::mail::MailContext::from_env();
             let (login, link) = ops::invite_login(&mut conn, &ctx, None, &input)?;
-            eprintln!(
+            crate::cli::output::note(format!(
                 "login {} ({}) invited; the invitation mail is queued and the running server sends it",
                 login.email, login.role
-            );
-            println!("{link}");
+            ));
+            crate::cli::output::result(&link);
             Ok(())
         }
         Command::ResetTwoStep { email } => {
@@ -89,7 +89,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let login = crate::models::Login::find_by_email(&mut conn, &email)?
                 .ok_or_else(|| anyhow::anyhow!("no login with the email {email:?}"))?;
             ops::reset_two_step(&mut conn, None, login.id)?;
-            eprintln!("login {} has two-step off and no session; it enrols again at its next sign-in where its role must", login.email);
+            crate::cli::output::note(format!("login {} has two-step off and no session; it enrols again at its next sign-in where its role must", login.email));
             Ok(())
         }
         Command::Disable { email } => set_disabled(url, &email, true),
@@ -102,7 +102,7 @@ fn set_disabled(url: &DatabaseUrl, email: &str, disabled: bool) -> anyhow::Resul
     let login = crate::models::Login::find_by_email(&mut conn, email)?
         .ok_or_else(|| anyhow::anyhow!("no login with the email {email:?}"))?;
     ops::set_login_disabled(&mut conn, None, login.id, disabled)?;
-    eprintln!(
+    crate::cli::output::note(format!(
         "login {} {}",
         login.email,
         if disabled {
@@ -110,7 +110,7 @@ fn set_disabled(url: &DatabaseUrl, email: &str, disabled: bool) -> anyhow::Resul
         } else {
             "enabled"
         }
-    );
+    ));
     Ok(())
 }
 

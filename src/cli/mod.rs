@@ -4,6 +4,7 @@ pub mod account;
 pub mod backup;
 pub mod login;
 pub mod migrate;
+pub mod output;
 pub mod serve;
 pub mod token;
 pub mod users;
@@ -25,6 +26,11 @@ pub struct Cli {
         global = false
     )]
     pub database: String,
+
+    /// How every line is written: `text`, or `json` (one JSON object a line,
+    /// on both streams).
+    #[arg(long, env = "PORTAL_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: output::LogFormat,
 
     #[command(subcommand)]
     pub command: Option<Command>,

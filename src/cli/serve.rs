@@ -149,24 +149,24 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
         if opts.demo {
             let mut conn = pool.get().context("cannot reach the database")?;
             let signins = crate::demo::load(&mut conn, &state.mail_ctx())?;
-            println!("Demo data is loaded. Sign in at http://{} with:", display_addr(&settings.bind, app.port()));
+            crate::cli::output::show(format!("Demo data is loaded. Sign in at http://{} with:", display_addr(&settings.bind, app.port())));
             for (role, email, password) in &signins {
-                println!("  {role:<8} {email:<28} {password}");
+                crate::cli::output::show(format!("  {role:<8} {email:<28} {password}"));
             }
             if let Some(secret) = Login::find_by_email(&mut conn, signins[0].1)?
                 .and_then(|l| l.totp_secret)
             {
-                println!(
+                crate::cli::output::show(format!(
                     "The staff login asks for a second step. Its two-step secret is {secret}:\n  \
                      add it to an authenticator app, or get a code with: oathtool --totp -b {secret}"
-                );
+                ));
             }
-            println!("Mails land in {}/ (see the README's Mail section).", settings.mail.dir);
+            crate::cli::output::show(format!("Mails land in {}/ (see the README's Mail section).", settings.mail.dir));
             let token = crate::demo::api_token(&mut conn)?;
-            println!(
+            crate::cli::output::show(format!(
                 "A new API token of {} (scope order), for the JSON API (see the README's API section):\n  {token}",
                 crate::demo::SIGNINS[1].1
-            );
+            ));
         } else {
             let mut conn = pool.get().context("cannot reach the database")?;
             if Login::count(&mut conn)? == 0 {
@@ -175,11 +175,11 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
                      echo 'a password of 12+ chars' | license-portal --database {} login create --email you@example.com --role staff",
                     url.redacted()
                 );
-                eprintln!(
+                crate::cli::output::note(format!(
                     "No login exists yet. Create the first staff login with:\n  \
                      echo 'a password of 12+ chars' | license-portal --database {} login create --email you@example.com --role staff",
                     url.redacted()
-                );
+                ));
             }
         }
         maintenance::start(
@@ -190,14 +190,14 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
             state.mail_wake.clone(),
         );
         tracing::info!("{}", app.mail_transport());
-        eprintln!("{}", app.mail_transport());
+        crate::cli::output::note(app.mail_transport());
         tracing::info!(
             backend = url.backend(),
             database = %url.redacted(),
             "listening on http://{}",
             display_addr(&settings.bind, app.port())
         );
-        eprintln!("license-portal listening on http://{}", display_addr(&settings.bind, app.port()));
+        crate::cli::output::note(format!("license-portal listening on http://{}", display_addr(&settings.bind, app.port())));
         app.run_until_stopped().await?;
         tracing::info!("stopped");
         Ok(())

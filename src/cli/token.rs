@@ -42,7 +42,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let mut conn = super::connect_migrated(url)?;
             match ops::create_api_token(&mut conn, None, &input) {
                 Ok((_, secret)) => {
-                    println!("{secret}");
+                    crate::cli::output::result(&secret);
                     Ok(())
                 }
                 Err(OpError::UnknownAccount) => Err(anyhow::anyhow!(

@@ -28,10 +28,10 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let outcome =
                 ops::import_users(&mut conn, &MailContext::from_env(), None, account, &data)
                     .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e))?;
-            eprintln!(
+            crate::cli::output::note(format!(
                 "{} user(s) added, {} updated in account {}",
                 outcome.inserted, outcome.updated, account
-            );
+            ));
             Ok(())
         }
     }

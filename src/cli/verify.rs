@@ -138,12 +138,12 @@ pub fn run(url: &DatabaseUrl) -> anyhow::Result<bool> {
     let mut conn = crate::db::connect(url)?;
     let found = disagreements(&mut conn)?;
     for line in &found {
-        println!("{line}");
+        crate::cli::output::show(line);
     }
     if found.is_empty() {
-        eprintln!("verify: the database agrees with itself");
+        crate::cli::output::note("verify: the database agrees with itself");
     } else {
-        eprintln!("verify: {} disagreement(s)", found.len());
+        crate::cli::output::note(format!("verify: {} disagreement(s)", found.len()));
     }
     Ok(found.is_empty())
 }

@@ -56,6 +56,8 @@ pub enum Problem {
     NoRows,
     /// A value that is not text (in the API's JSON: a number, say).
     NotText,
+    /// The API's sync names no user.
+    NoUsers,
 }
 
 /// The first bad place in the file.
@@ -92,6 +94,7 @@ impl Problem {
             }
             Problem::NoRows => "the file has no rows".into(),
             Problem::NotText => "must be a string (end_date may be null)".into(),
+            Problem::NoUsers => "names no user; send every user of the account".into(),
         }
     }
 }

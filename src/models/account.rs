@@ -54,6 +54,23 @@ impl Account {
         counting::today_in(self.tz(), now)
     }
 
+    /// Inside a write transaction: hold the account's row until it commits,
+    /// so that every change of its users runs one at a time (PostgreSQL's
+    /// `FOR UPDATE`; SQLite's write transaction holds the whole database
+    /// already). The users sync rewrites the account's `user_counts` and
+    /// must not interleave with the triggers of another writer.
+    pub fn lock_users(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        if let DbConnection::Postgres(c) = conn {
+            accounts::table
+                .find(id)
+                .select(accounts::id)
+                .for_update()
+                .first::<i64>(c)
+                .optional()?;
+        }
+        Ok(())
+    }
+
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Account>> {
         accounts::table
             .find(id)

@@ -361,6 +361,42 @@ impl AuditEvent {
 
     /// The licenses the account owned when it placed the order, as its
     /// `order_placed` event recorded them.
+    /// `licenses_when_ordered` of many orders, reading each account's
+    /// `order_placed` events from the earliest of the orders on, once.
+    pub fn licenses_when_ordered_many(
+        conn: &mut DbConnection,
+        orders: &[&super::LicenseOrder],
+    ) -> QueryResult<std::collections::HashMap<i64, i64>> {
+        let mut out = std::collections::HashMap::new();
+        let Some(earliest) = orders.iter().map(|o| o.ordered_at).min() else {
+            return Ok(out);
+        };
+        let mut accounts: Vec<i64> = orders.iter().map(|o| o.account_id).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let wanted: std::collections::HashSet<i64> = orders.iter().map(|o| o.id).collect();
+        let details: Vec<String> = audit_events::table
+            .filter(audit_events::account_id.eq_any(accounts))
+            .filter(audit_events::kind.eq("order_placed"))
+            .filter(audit_events::at.ge(earliest - chrono::Duration::minutes(1)))
+            .select(audit_events::details)
+            .load(conn)?;
+        for d in details {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&d) else {
+                continue;
+            };
+            if let (Some(order), Some(owned)) = (
+                v.get("order_id").and_then(|x| x.as_i64()),
+                v.get("licenses_owned").and_then(|x| x.as_i64()),
+            ) {
+                if wanted.contains(&order) {
+                    out.insert(order, owned);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub fn licenses_when_ordered(
         conn: &mut DbConnection,
         account_id: i64,

@@ -304,7 +304,8 @@ impl User {
     }
 
     /// Write a sync's new and changed users of one account, inside the
-    /// caller's transaction. On PostgreSQL the per-row count triggers stand
+    /// caller's transaction, which holds the account's users
+    /// (`Account::lock_users`). On PostgreSQL the per-row count triggers stand
     /// aside and the account's `user_counts` are recounted once at the end.
     pub fn write_sync(
         conn: &mut DbConnection,
@@ -352,13 +353,14 @@ impl User {
                         "UPDATE users SET name = v.name, status = v.status, start_date = v.start_date, end_date = v.end_date \
                          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[]) \
                            AS v(id, name, status, start_date, end_date) \
-                         WHERE users.id = v.id",
+                         WHERE users.id = v.id AND users.account_id = $6",
                     )
                     .bind::<Array<BigInt>, _>(updates.iter().map(|(id, _)| *id).collect::<Vec<_>>())
                     .bind::<Array<Text>, _>(updates.iter().map(|(_, u)| u.name).collect::<Vec<_>>())
                     .bind::<Array<Text>, _>(updates.iter().map(|(_, u)| u.status.as_str()).collect::<Vec<_>>())
                     .bind::<Array<Date>, _>(updates.iter().map(|(_, u)| u.start_date).collect::<Vec<_>>())
                     .bind::<Array<Nullable<Date>>, _>(updates.iter().map(|(_, u)| u.end_date).collect::<Vec<_>>())
+                    .bind::<BigInt, _>(account_id)
                     .execute(c)?;
                 }
                 // The same sums the triggers keep (see migrations/*_user_counts).

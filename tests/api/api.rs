@@ -1112,3 +1112,95 @@ async fn only_staff_with_two_step_on_make_vendor_tokens() {
     assert_eq!(count_of(&list, "tr.token"), 0);
     let _ = w;
 }
+
+#[tokio::test]
+async fn a_sync_without_the_scope_is_refused_before_its_body_is_read_and_bounds_hold() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let t = tokens(&app, &w);
+    let path = format!("/api/v1/accounts/{}/users", w.a.id);
+    // A read token announcing 30 MiB is refused at once, its body unsent.
+    let raw = app
+        .raw_head_only(
+            "PUT",
+            &path,
+            &[
+                ("Authorization", &format!("Bearer {}", t.read)),
+                ("Content-Type", "application/json"),
+                ("Content-Length", &(30 * 1024 * 1024).to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(raw.status, 403);
+    // Over 32 MiB is 413 before it is read, for a token that may sync.
+    let raw = app
+        .raw_head_only(
+            "PUT",
+            &path,
+            &[
+                ("Authorization", &format!("Bearer {}", t.sync)),
+                ("Content-Type", "application/json"),
+                ("Content-Length", &(33 * 1024 * 1024).to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(raw.status, 413);
+    assert_eq!(raw.header("content-type"), Some("application/problem+json"));
+    // No users, or more than 200,000, are refused.
+    let empty = call(
+        &app,
+        &client(),
+        "PUT",
+        &path,
+        Some(&t.sync),
+        &[],
+        Some(r#"{"users": []}"#),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.body["errors"][0]["field"], "users");
+    let many = format!("{{\"users\": [{}{{}}]}}", "{},".repeat(200_000));
+    let too_many = call(
+        &app,
+        &client(),
+        "PUT",
+        &path,
+        Some(&t.sync),
+        &[],
+        Some(&many),
+    )
+    .await;
+    assert_eq!(
+        too_many.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        too_many.body
+    );
+    assert_eq!(
+        with_conn(&app, |c| User::count_counted(c, w.a.id, app.today())).expect("count"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn guessing_tokens_brakes_the_address_like_guessing_passwords() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let t = tokens(&app, &w);
+    for i in 0..license_portal::throttle::LIMIT {
+        let guess = format!("lp_{:0>40}", i);
+        let answer = get(&app, "/api/v1/account", &guess).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let raw = app
+        .raw_get(
+            "/api/v1/account",
+            &[("Authorization", &format!("Bearer {}", t.read))],
+        )
+        .await;
+    assert_eq!(
+        raw.status, 429,
+        "the address is braked, whatever it sends now"
+    );
+    assert!(raw.header("retry-after").is_some());
+}

@@ -449,6 +449,34 @@ impl TestApp {
         RawResponse::parse(&answer)
     }
 
+    /// Send only a request's head (its announced body never follows) and
+    /// read the answer: what the server says before it reads a body.
+    pub async fn raw_head_only(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> RawResponse {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://").to_string();
+        let mut stream = tokio::net::TcpStream::connect(&host)
+            .await
+            .expect("connect");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = vec![0u8; 64 * 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+            .await
+            .expect("an answer before the body is sent")
+            .expect("read");
+        RawResponse::parse(&answer[..n])
+    }
+
     /// Open a link's form and set the password through it; returns the
     /// answer of the POST.
     pub async fn set_password_through(&self, c: &Client, link: &str, password: &str) -> Response {

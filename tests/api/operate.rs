@@ -321,3 +321,176 @@ async fn every_response_has_a_request_id_and_only_a_trusted_proxy_chooses_it() {
         Some("from-the-proxy-42")
     );
 }
+
+/// Every line of both streams of a run, each parsed as JSON.
+fn json_lines(what: &str, bytes: &[u8]) -> Vec<serde_json::Value> {
+    text(bytes)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{what}: not one JSON object ({e}): {line:?}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_request_id() {
+    let app = spawn_app().await;
+    app.world();
+    // The command line: its result and its messages.
+    let out = portal(
+        &app,
+        &[
+            "--log-format",
+            "json",
+            "account",
+            "create",
+            "--name",
+            "J",
+            "--licenses",
+            "1",
+        ],
+    );
+    assert!(out.status.success());
+    let stdout = json_lines("stdout", &out.stdout);
+    assert_eq!(stdout.len(), 1);
+    assert!(stdout[0]["result"]
+        .as_str()
+        .is_some_and(|id| id.parse::<i64>().is_ok()));
+    json_lines("stderr", &out.stderr);
+    let refused = portal(
+        &app,
+        &[
+            "--log-format",
+            "json",
+            "account",
+            "create",
+            "--name",
+            "",
+            "--licenses",
+            "1",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let lines = json_lines("stderr of a refusal", &refused.stderr);
+    assert!(lines.iter().any(
+        |l| l["level"] == "ERROR" && l["message"].as_str().is_some_and(|m| m.contains("name"))
+    ));
+    let usage = portal(&app, &["--log-format", "json", "account", "frobnicate"]);
+    assert_eq!(usage.status.code(), Some(2));
+    json_lines("stderr of a usage error", &usage.stderr);
+
+    // The server: a sign-in, a failed one and a page, then its log.
+    let port = crate::helpers::free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_license-portal"))
+        .arg("--database")
+        .arg(app.db.cli_url())
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--two-step",
+            "off",
+        ])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info")
+        .env("PORTAL_MAIL_DIR", &app.mail_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let c = crate::helpers::client();
+    for _ in 0..100 {
+        if c.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login form");
+    let html = login.text().await.expect("page");
+    let csrf = crate::helpers::hidden_value(&html, "csrf_token").expect("csrf");
+    let wrong = "not the password at all";
+    let failed = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", "contact@alpha.example"),
+            ("password", wrong),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .expect("sign-in");
+    let failed_id = failed.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    let html = failed.text().await.expect("page");
+    let csrf = crate::helpers::hidden_value(&html, "csrf_token").expect("csrf");
+    let signed = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", "contact@alpha.example"),
+            ("password", crate::helpers::PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let ok_id = signed.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    let session = cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split('=').nth(1))
+        .expect("value")
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = server.kill();
+    let out = server.wait_with_output().expect("output");
+    let stdout = json_lines("server stdout", &out.stdout);
+    let lines = json_lines("server stderr", &out.stderr);
+    assert!(!stdout.is_empty() || !lines.is_empty());
+    let about = |id: &str, needle: &str| {
+        lines.iter().any(|l| {
+            l["span"]["request_id"] == id
+                && l["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(needle))
+        })
+    };
+    assert!(
+        about(&failed_id, "sign-in failed"),
+        "the failed sign-in's line carries its request id"
+    );
+    assert!(
+        about(&ok_id, "sign-in succeeded"),
+        "the sign-in's line carries its request id"
+    );
+    let all = text(&out.stderr) + &text(&out.stdout);
+    for secret in [
+        wrong,
+        crate::helpers::PASSWORD,
+        session.as_str(),
+        csrf.as_str(),
+    ] {
+        assert!(
+            !all.contains(secret),
+            "a secret reached the log: {secret:?}"
+        );
+    }
+}
