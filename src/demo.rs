@@ -280,6 +280,15 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     .map_err(field)?;
     ops::invite_login(conn, ctx, Some(staff.id), &invited)?;
     crate::mail::notify::over_licenses(conn, ctx, nordic.id)?;
+    // The users' history begins now.
+    for account in [&nordic, &fjord] {
+        crate::models::user_version::UserVersion::open_missing(
+            conn,
+            account.id,
+            ctx.now.naive_utc(),
+            &crate::models::user_version::ChangedBy::System("demo".into()),
+        )?;
+    }
 
     // Recorded history for the charts: the last 60 days.
     for (account, base) in [(&nordic, 17i64), (&fjord, 26i64)] {

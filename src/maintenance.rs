@@ -13,6 +13,7 @@ use crate::mail::worker::Wake;
 use crate::mail::{notify, MailContext, MailError};
 use crate::models::idempotency_key::IdempotencyKey;
 use crate::models::snapshot::Snapshot;
+use crate::models::user_version::UserVersion;
 use crate::models::{Account, User};
 use crate::state::Clock;
 
@@ -68,7 +69,10 @@ pub fn check_licenses(conn: &mut DbConnection, ctx: &MailContext) -> Result<(), 
     Ok(())
 }
 
-/// Record today's figures for one account unless that day has a row.
+/// Record today's figures for one account unless that day has a row. The
+/// first recording of a day also rewrites the day before with its
+/// end-of-day count from the users' history (SPEC 11), so every finished
+/// day's snapshot agrees with its report.
 pub fn record_snapshot(
     conn: &mut DbConnection,
     account: &Account,
@@ -79,7 +83,7 @@ pub fn record_snapshot(
         return Ok(false);
     }
     let active_users = User::count_counted(conn, account.id, day)?;
-    Snapshot::record(
+    let written = Snapshot::record(
         conn,
         &Snapshot {
             account_id: account.id,
@@ -87,7 +91,17 @@ pub fn record_snapshot(
             active_users,
             licenses: account.licenses,
         },
-    )
+    )?;
+    if written {
+        if let Some(yesterday) = day.pred_opt() {
+            let end = crate::domain::counting::end_of_day(account.tz(), yesterday).naive_utc();
+            if let Some(counted) = UserVersion::counted_at_end_of(conn, account.id, yesterday, end)?
+            {
+                Snapshot::set_count(conn, account.id, yesterday, counted.len() as i64)?;
+            }
+        }
+    }
+    Ok(written)
 }
 
 /// Record today's snapshot of every account that lacks one; how many were written.

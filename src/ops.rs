@@ -18,6 +18,7 @@ use crate::models::login::NewLogin;
 use crate::models::login_token::{LoginToken, Purpose};
 use crate::models::session::SessionRow;
 use crate::models::user::NewUser;
+use crate::models::user_version::{ChangedBy, UserVersion};
 use crate::models::{now_utc, Account, AuditEvent, LicenseOrder, Login, User};
 
 /// Why an operation was refused.
@@ -288,6 +289,7 @@ pub fn import_users(
     ctx: &MailContext,
     by: Option<i64>,
     account_id: i64,
+    file: &str,
     data: &[u8],
 ) -> Result<ImportOutcome, OpError> {
     let rows = parse_users_csv(data).map_err(OpError::Import)?;
@@ -298,9 +300,21 @@ pub fn import_users(
             inserted: 0,
             updated: 0,
         };
+        let mut updated = Vec::new();
         for row in &rows {
-            upsert_user(conn, account_id, row, &mut outcome)?;
+            if let Some(id) = upsert_user(conn, account_id, row, &mut outcome)? {
+                updated.push(id);
+            }
         }
+        let email = match by {
+            Some(id) => Login::find(conn, id)?.map(|l| l.email),
+            None => None,
+        };
+        let who = ChangedBy::Import {
+            file: file.to_string(),
+            by: email,
+        };
+        UserVersion::changed(conn, account_id, &updated, ctx.now.naive_utc(), &who)?;
         AuditEvent::users_imported(by, account_id, outcome.inserted, outcome.updated)
             .insert(conn)?;
         notify::over_licenses(conn, ctx, account_id)?;
@@ -308,12 +322,14 @@ pub fn import_users(
     })
 }
 
+/// Insert or update one user; the id of an updated one (its history then
+/// gets a new version).
 fn upsert_user(
     conn: &mut DbConnection,
     account_id: i64,
     row: &ImportRow,
     outcome: &mut ImportOutcome,
-) -> Result<(), OpError> {
+) -> Result<Option<i64>, OpError> {
     match User::find_by_number(conn, account_id, &row.employee_number)? {
         Some(existing) => {
             User::update_fields(
@@ -325,6 +341,7 @@ fn upsert_user(
                 row.end_date,
             )?;
             outcome.updated += 1;
+            Ok(Some(existing.id))
         }
         None => {
             User::insert(
@@ -339,9 +356,9 @@ fn upsert_user(
                 },
             )?;
             outcome.inserted += 1;
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 /// Place an order from a submitted form. The same form token returns the
@@ -654,6 +671,13 @@ pub fn change_user(
             });
         }
         User::set_status_and_end(conn, user.id, status, end_date)?;
+        UserVersion::changed(
+            conn,
+            account_id,
+            &[user.id],
+            ctx.now.naive_utc(),
+            &ChangedBy::Login(by.email.clone()),
+        )?;
         AuditEvent::user_changed(
             by.id,
             account_id,
@@ -972,6 +996,12 @@ pub fn sync_users(
         outcome.updated = updates.len();
         let updates: Vec<(i64, &NewUser<'_>)> = updates.iter().map(|(id, u)| (*id, u)).collect();
         User::write_sync(conn, account_id, &inserts, &updates)?;
+        let changed: Vec<i64> = updates.iter().map(|(id, _)| *id).collect();
+        let who = ChangedBy::Token {
+            prefix: token.prefix.clone(),
+            name: token.name.clone(),
+        };
+        UserVersion::changed(conn, account_id, &changed, ctx.now.naive_utc(), &who)?;
         AuditEvent::users_synced(
             token.created_by,
             account_id,

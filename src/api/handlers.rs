@@ -18,6 +18,7 @@ use crate::models::account::AccountUsage;
 use crate::models::license_order::login_email;
 use crate::models::snapshot::Snapshot;
 use crate::models::user::UserFilter;
+use crate::models::user_version::UserVersion;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
 use crate::ops::{self, OpError};
 use crate::state::AppState;
@@ -261,7 +262,7 @@ pub async fn users(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/active-users", tag = "account",
-    description = "The active-user report of a day (default today): for today or a later day the counted users; for a day before today the count its snapshot recorded.",
+    description = "The active-user report of a day (default today): the counted users, for a day before today as they stood at the end of that day (from the users' history); before any history, the count its snapshot recorded and no list.",
     params(("on" = Option<String>, Query, format = Date)),
     responses((status = 200, body = ReportBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -279,8 +280,18 @@ pub async fn report(
         .db(move |conn| {
             crate::maintenance::record_snapshot(conn, &acct, now)?;
             if on < today {
-                Ok(Snapshot::find(conn, acct.id, on)?
-                    .map(|s| (s.active_users, s.licenses, Vec::new())))
+                // As the day stood at its end, from history; before any
+                // history, the count its snapshot recorded.
+                let end = crate::domain::counting::end_of_day(acct.tz(), on).naive_utc();
+                let snapshot = Snapshot::find(conn, acct.id, on)?;
+                match UserVersion::counted_at_end_of(conn, acct.id, on, end)? {
+                    Some(mut users) => {
+                        users.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
+                        let licenses = snapshot.map(|s| s.licenses).unwrap_or(acct.licenses);
+                        Ok(Some((users.len() as i64, licenses, users)))
+                    }
+                    None => Ok(snapshot.map(|s| (s.active_users, s.licenses, Vec::new()))),
+                }
             } else {
                 let users = User::counted_on(conn, acct.id, on)?;
                 Ok(Some((users.len() as i64, acct.licenses, users)))

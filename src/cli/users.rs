@@ -25,9 +25,18 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let data =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut conn = super::connect_migrated(url)?;
-            let outcome =
-                ops::import_users(&mut conn, &MailContext::from_env(), None, account, &data)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e))?;
+            let outcome = ops::import_users(
+                &mut conn,
+                &MailContext::from_env(),
+                None,
+                account,
+                &file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                &data,
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e))?;
             crate::cli::output::note(format!(
                 "{} user(s) added, {} updated in account {}",
                 outcome.inserted, outcome.updated, account

@@ -129,6 +129,13 @@ pub fn disagreements(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
             "snapshots: account {account} has {n} rows for {day}"
         ));
     }
+    // The users' history against the users: one current version each,
+    // equal to the row.
+    for (id, number) in crate::models::user_version::UserVersion::disagreements(conn)? {
+        found.push(format!(
+            "user_versions: user {id} ({number}) has no current version equal to its row"
+        ));
+    }
     Ok(found)
 }
 

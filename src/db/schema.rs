@@ -170,6 +170,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_versions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        account_id -> BigInt,
+        employee_number -> Text,
+        name -> Text,
+        status -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        valid_from -> Timestamp,
+        valid_to -> Nullable<Timestamp>,
+        changed_by -> Text,
+    }
+}
+
 diesel::joinable!(login_tokens -> logins (login_id));
 diesel::joinable!(recovery_codes -> logins (login_id));
 diesel::joinable!(logins -> accounts (account_id));
@@ -193,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     api_tokens,
     api_idempotency_keys,
+    user_versions,
 );

@@ -79,6 +79,25 @@ pub fn today_in(time_zone: Tz, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&time_zone).date_naive()
 }
 
+/// The end of `day` in the time zone, as a UTC instant: the next day's
+/// first local moment (where a change at that instant already belongs to
+/// the next day). A midnight that a clock change skips is taken an hour on.
+pub fn end_of_day(time_zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let next = day.succ_opt().unwrap_or(day);
+    let midnight = next.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match time_zone.from_local_datetime(&midnight) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.with_timezone(&Utc)
+        }
+        chrono::LocalResult::None => time_zone
+            .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&midnight)),
+    }
+}
+
 /// Parse an IANA time zone name; the default is Europe/Stockholm.
 pub fn parse_time_zone(name: &str) -> Option<Tz> {
     name.trim().parse::<Tz>().ok()
@@ -162,6 +181,15 @@ pub fn suggested_quantity(owned: i64, counted: i64, pending_quantity: i64) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_ends_at_the_next_local_midnight_in_utc() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).expect("date");
+        let at = |tz: Tz| end_of_day(tz, day).naive_utc().to_string();
+        assert_eq!(at(chrono_tz::Europe::Stockholm), "2026-11-03 23:00:00");
+        assert_eq!(at(chrono_tz::Pacific::Auckland), "2026-11-03 11:00:00");
+        assert_eq!(at(chrono_tz::America::Los_Angeles), "2026-11-04 08:00:00");
+    }
     use chrono::TimeZone;
 
     fn d(s: &str) -> NaiveDate {

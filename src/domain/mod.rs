@@ -2,6 +2,7 @@
 //! validation of what people type. Unit tests reach them without a database.
 
 pub mod counting;
+pub mod history;
 pub mod import;
 pub mod mail;
 pub mod orders;

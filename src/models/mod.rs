@@ -14,6 +14,7 @@ pub mod session;
 pub mod setting;
 pub mod snapshot;
 pub mod user;
+pub mod user_version;
 
 pub use account::Account;
 pub use audit_event::AuditEvent;

@@ -33,6 +33,18 @@ impl Snapshot {
         Ok(written == 1)
     }
 
+    /// Rewrite a recorded day's count (its end-of-day figure from history).
+    pub fn set_count(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+        active_users: i64,
+    ) -> QueryResult<usize> {
+        diesel::update(active_user_snapshots::table.find((account_id, day)))
+            .set(active_user_snapshots::active_users.eq(active_users))
+            .execute(conn)
+    }
+
     pub fn find(
         conn: &mut DbConnection,
         account_id: i64,

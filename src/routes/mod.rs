@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_tokens;
 pub mod health;
+pub mod history;
 pub mod links;
 pub mod me;
 pub mod pages;
@@ -144,7 +145,12 @@ fn account(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/orders/{id}").route(web::get().to(account::order)))
         .service(web::resource("/orders/{id}/cancel").route(web::post().to(account::cancel)))
         .service(web::resource("/users").route(web::get().to(users::list)))
-        .service(web::resource("/users/{id}").route(web::post().to(users::change)))
+        .service(
+            web::resource("/users/{id}")
+                .route(web::get().to(history::user_page))
+                .route(web::post().to(users::change)),
+        )
+        .service(web::resource("/reports/changes").route(web::get().to(history::changes)))
         .service(web::resource("/reports/active-users").route(web::get().to(reports::active_users)))
         .service(
             web::resource("/reports/active-users.csv")

@@ -9,12 +9,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::auth::Customer;
+use crate::domain::counting::end_of_day;
 use crate::domain::import::COLUMNS;
 use crate::domain::report::{self, Chart, HORIZON_DAYS};
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::maintenance;
 use crate::models::snapshot::Snapshot;
+use crate::models::user_version::UserVersion;
 use crate::models::{Account, User};
 use crate::routes::pages::{ok, render, Chrome, MessagePage, Pager};
 use crate::routes::users::UserLine;
@@ -86,11 +88,24 @@ pub async fn active_users(
         .db(move |conn| {
             // Viewing a report records today's snapshot when it is missing.
             maintenance::record_snapshot(conn, &acct, now)?;
+            let end = end_of_day(acct.tz(), on).naive_utc();
             let (count, users) = if past {
-                (
-                    Snapshot::find(conn, acct.id, on)?.map(|s| s.active_users),
-                    Vec::new(),
-                )
+                match UserVersion::counted_at_end_of(conn, acct.id, on, end)? {
+                    Some(all) => {
+                        let total = all.len() as i64;
+                        let rows = all
+                            .into_iter()
+                            .skip(Pager::offset(page) as usize)
+                            .take(Pager::SIZE as usize)
+                            .collect();
+                        (Some(total), rows)
+                    }
+                    // Before any recorded history: the snapshot's count.
+                    None => (
+                        Snapshot::find(conn, acct.id, on)?.map(|s| s.active_users),
+                        Vec::new(),
+                    ),
+                }
             } else {
                 let (users, total) = User::page(
                     conn,
@@ -133,7 +148,10 @@ pub async fn active_users(
         c: Chrome::signed_in(&who, "reports", "/account/reports/active-users"),
         on: on.to_string(),
         count: data.count,
-        from_snapshot: past && data.count.is_some(),
+        from_snapshot: past
+            && data.count.is_some()
+            && data.users.is_empty()
+            && data.count != Some(0),
         no_record,
         rows: data
             .users
@@ -168,8 +186,15 @@ pub async fn active_users_csv(
     let account = who.account().clone();
     let today = account.today(state.clock.now());
     let on = day_of(q.on.as_deref(), today)?;
-    if on < today {
-        // Only the count of a past day is kept: there is no list to give.
+    let end = end_of_day(account.tz(), on).naive_utc();
+    let past = on < today;
+    let id = account.id;
+    let covered = past
+        && state
+            .db(move |conn| Ok(UserVersion::covers(conn, id, end)?))
+            .await?;
+    if past && !covered {
+        // Before any recorded history only the count is kept: no list.
         let t = who.lang.msgs();
         let page = MessagePage {
             c: Chrome::signed_in(&who, "reports", "/account/reports/active-users"),
@@ -209,13 +234,34 @@ pub async fn active_users_csv(
                 let after = cur.after.clone();
                 let rows = state
                     .db(move |conn| {
-                        Ok(User::counted_after(
+                        if !past {
+                            let rows = User::counted_after(
+                                conn,
+                                account_id,
+                                on,
+                                after.as_deref(),
+                                CSV_CHUNK,
+                            )?;
+                            let last = rows.last().map(|u| u.employee_number.clone());
+                            return Ok((rows.len() as i64, last, rows));
+                        }
+                        // A past day from history: the versions valid at its
+                        // end, a chunk at a time, under that day's rule; the
+                        // cursor moves past the uncounted too.
+                        let versions = UserVersion::valid_before_after(
                             conn,
                             account_id,
-                            on,
+                            end,
                             after.as_deref(),
                             CSV_CHUNK,
-                        )?)
+                        )?;
+                        let last = versions.last().map(|v| v.employee_number.clone());
+                        let rows = versions
+                            .iter()
+                            .filter(|v| v.reason(on).is_counted())
+                            .map(UserVersion::as_user)
+                            .collect();
+                        Ok((versions.len() as i64, last, rows))
                     })
                     .await;
                 let rows = match rows {
@@ -228,10 +274,11 @@ pub async fn active_users_csv(
                         ));
                     }
                 };
-                if (rows.len() as i64) < CSV_CHUNK {
+                let (fetched, last, rows) = rows;
+                if fetched < CSV_CHUNK {
                     cur.done = true;
                 }
-                cur.after = rows.last().map(|u| u.employee_number.clone());
+                cur.after = last;
                 if let Err(e) = write_rows(&mut out, &rows) {
                     tracing::error!(error = %e, "CSV encoding failed");
                     return Some((Err(actix_web::error::ErrorInternalServerError("csv")), cur));

@@ -423,11 +423,29 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account/users",
         "/account/reports/active-users",
         "/account/api-tokens",
+        "/account/reports/changes",
         "/me",
         "/me/two-step",
     ] {
         pages.push(("contact", path.into()));
     }
+    let first_user = crate::helpers::with_conn(&app, |c| {
+        license_portal::models::User::page(
+            c,
+            account,
+            license_portal::models::user::UserFilter::All,
+            app.today(),
+            "",
+            0,
+            1,
+        )
+    })
+    .expect("users")
+    .0
+    .first()
+    .map(|u| u.id)
+    .expect("a user");
+    pages.push(("contact", format!("/account/users/{first_user}")));
     let mut problems = Vec::new();
     for (_, path) in &pages[1..] {
         b.go(&app, path).await;

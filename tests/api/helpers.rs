@@ -328,6 +328,13 @@ impl TestApp {
             },
         )
         .expect("user");
+        license_portal::models::user_version::UserVersion::open_missing(
+            &mut self.conn(),
+            account_id,
+            self.state.clock.now().naive_utc(),
+            &license_portal::models::user_version::ChangedBy::System("fixture".into()),
+        )
+        .expect("version");
         User::find_by_number(&mut self.conn(), account_id, number)
             .expect("query")
             .expect("user exists")
@@ -517,6 +524,11 @@ impl TestApp {
         self.create_login("staff@vendor.example", "staff", None);
         World { a, b }
     }
+}
+
+/// A contact of an account, with `PASSWORD`.
+pub fn create_contact(app: &TestApp, email: &str, account_id: i64) -> Login {
+    app.create_login(email, "contact", Some(account_id))
 }
 
 pub struct World {

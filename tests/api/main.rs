@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod csrf;
 mod foundation;
+mod history;
 mod layout;
 mod mail;
 mod operate;

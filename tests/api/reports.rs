@@ -500,6 +500,7 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
         &app.mail_ctx(),
         None,
         w.a.id,
+        "users.csv",
         csv.as_bytes(),
     )
     .expect("import");
@@ -684,6 +685,7 @@ async fn the_csv_of_a_past_day_is_refused_and_search_knows_swedish_letters() {
         &app.mail_ctx(),
         None,
         w.a.id,
+        "users.csv",
         csv.as_bytes(),
     )
     .expect("import");

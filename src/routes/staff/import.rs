@@ -38,7 +38,10 @@ pub async fn import_users(
         Some(file) => {
             let by = who.login.id;
             match state
-                .op(move |conn, ctx| ops::import_users(conn, ctx, Some(by), id, &file.data))
+                .op(move |conn, ctx| {
+                    let name = file.filename.as_deref().unwrap_or("upload.csv");
+                    ops::import_users(conn, ctx, Some(by), id, name, &file.data)
+                })
                 .await?
             {
                 Ok(_) => {
