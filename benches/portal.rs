@@ -23,6 +23,8 @@ const BIG_USERS: usize = 100_000;
 const SMALL_ACCOUNTS: usize = 1_000;
 const SMALL_USERS: usize = 1_000;
 const PASSWORD: &str = "benchmark password";
+const HISTORY_USERS: usize = 20_000;
+const HISTORY_CHANGES: usize = 5_000;
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -125,6 +127,57 @@ fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
     })
     .expect("seed");
     big.id
+}
+
+/// History (issue 14): the big account's users get their first version 20
+/// days ago; an account of 20,000 users (with its contact) gets its first
+/// versions then too, and 5,000 changes since, 100 at a time every 6 hours.
+/// Returns the 20,000-user account's id.
+fn seed_history(conn: &mut DbConnection, big: i64, today: NaiveDate, hash: &str) -> i64 {
+    use license_portal::models::user_version::{ChangedBy, UserVersion};
+    let start = Utc::now().naive_utc() - chrono::Duration::days(20);
+    let by = ChangedBy::System("benchmark".into());
+    let small = ops::create_account(
+        conn,
+        None,
+        &AccountInput::parse("History AB", "20000", "Europe/Stockholm").expect("input"),
+    )
+    .expect("account");
+    ops::create_login(
+        conn,
+        None,
+        &LoginInput::parse(
+            "contact@history.example",
+            "",
+            "contact",
+            Some(small.id),
+            Some(PASSWORD),
+        )
+        .expect("input"),
+        hash,
+    )
+    .expect("login");
+    db::write_transaction(conn, |conn| {
+        insert_rows(conn, rows(small.id, HISTORY_USERS, today));
+        UserVersion::open_missing(conn, big, start, &by)?;
+        UserVersion::open_missing(conn, small.id, start, &by)?;
+        let ids: Vec<i64> = users::table
+            .filter(users::account_id.eq(small.id))
+            .order(users::id)
+            .select(users::id)
+            .limit(HISTORY_CHANGES as i64)
+            .load(conn)?;
+        for (batch, chunk) in ids.chunks(100).enumerate() {
+            let at = start + chrono::Duration::hours(6 * (batch as i64 + 1));
+            diesel::update(users::table.filter(users::id.eq_any(chunk)))
+                .set(users::status.eq("passive"))
+                .execute(conn)?;
+            UserVersion::changed(conn, small.id, chunk, at, &by)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .expect("history");
+    small.id
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -234,6 +287,13 @@ async fn main() {
         let mut conn = state.pool.get().expect("conn");
         seed(&mut conn, today)
     };
+    {
+        let mut conn = state.pool.get().expect("conn");
+        let hash = license_portal::password::Hasher::for_command()
+            .hash_blocking(PASSWORD)
+            .expect("hash");
+        seed_history(&mut conn, big, today, &hash);
+    }
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     let mut conn = state.pool.get().expect("conn");
     if let DbConnection::Postgres(c) = &mut *conn {
@@ -296,6 +356,48 @@ async fn main() {
         "one line per counted user plus the header"
     );
 
+    // 3b. A past day from history: the report page of the 20,000-user
+    // account three days ago, and the CSV of yesterday for the big one.
+    let history = session_cookie(&base, "contact@history.example").await;
+    let three_days_ago = today - chrono::Duration::days(3);
+    let mut times = Vec::new();
+    let mut past_count = None;
+    for _ in 0..11 {
+        let t = Instant::now();
+        let res = get(
+            &format!("/account/reports/active-users?on={three_days_ago}"),
+            &history,
+        )
+        .await
+        .expect("past report");
+        assert!(res.status().is_success(), "past report: {}", res.status());
+        let html = res.text().await.expect("body");
+        times.push(t.elapsed());
+        past_count = html
+            .split("id=\"report-active-users\" data-value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_string);
+    }
+    let past_report_time = median(times);
+    let yesterday = today - chrono::Duration::days(1);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = status_kib("VmRSS:");
+    let t = Instant::now();
+    let mut res = get(
+        &format!("/account/reports/active-users.csv?on={yesterday}"),
+        &contact,
+    )
+    .await
+    .expect("past csv");
+    assert!(res.status().is_success(), "past csv: {}", res.status());
+    let mut past_lines = 0usize;
+    while let Some(chunk) = res.chunk().await.expect("chunk") {
+        past_lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let past_csv_time = t.elapsed();
+    let past_csv_kib = status_kib("VmHWM:").saturating_sub(rss_before);
+
     // 4. The staff accounts list (1,001 accounts).
     let mut times = Vec::new();
     for _ in 0..7 {
@@ -335,6 +437,20 @@ async fn main() {
     println!(
         "| staff accounts list, 1,001 accounts | {} | < 100 ms |",
         ms(staff_time)
+    );
+    println!(
+        "| past day's report page, 20,000 users with 5,000 changes ({} counted) | {} | < 200 ms |",
+        past_count.unwrap_or_default(),
+        ms(past_report_time)
+    );
+    println!(
+        "| past day's CSV from history, {} rows of 100,000 users | {} | < 2 s |",
+        past_lines.saturating_sub(1),
+        ms(past_csv_time)
+    );
+    println!(
+        "| past day's CSV extra peak memory | {:.1} MB | bounded |",
+        past_csv_kib as f64 / 1024.0
     );
     match (account_rps, health_rps) {
         (Some(a), Some(h)) => println!("| /account vs /healthz requests/s | {a:.0} vs {h:.0} ({:.0} %) | >= 15 % |", 100.0 * a / h),

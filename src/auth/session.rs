@@ -47,26 +47,6 @@ pub struct Identity {
     pub counted: i64,
 }
 
-/// Read who a login is. `None` when the login is gone.
-pub fn load_identity(
-    conn: &mut DbConnection,
-    login_id: i64,
-    now: DateTime<Utc>,
-) -> diesel::QueryResult<Option<Identity>> {
-    let Some((login, account)) = Login::find_with_account(conn, login_id)? else {
-        return Ok(None);
-    };
-    let counted = match &account {
-        Some(a) => User::count_counted(conn, a.id, a.today(now))?,
-        None => 0,
-    };
-    Ok(Some(Identity {
-        login,
-        account,
-        counted,
-    }))
-}
-
 /// What the `state` column keeps: small, and nothing about the login.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct State {
@@ -345,7 +325,8 @@ fn load(
     today_at: DateTime<Utc>,
 ) -> diesel::QueryResult<Option<Loaded>> {
     let now = now_utc();
-    let Some(row) = SessionRow::find(conn, id)? else {
+    let utc_day = today_at.date_naive();
+    let Some((row, login, account, counts)) = SessionRow::find_signed_in(conn, id, utc_day)? else {
         return Ok(None);
     };
     if row.last_seen_at <= timeouts.idle_cutoff(now)
@@ -354,7 +335,7 @@ fn load(
         SessionRow::delete(conn, id)?;
         return Ok(None);
     }
-    let Some(login_id) = row.login_id else {
+    if row.login_id.is_none() {
         if now - row.last_seen_at >= timeouts.touch_interval() {
             SessionRow::touch(conn, id, now)?;
         }
@@ -363,14 +344,37 @@ fn load(
             identity: None,
             ended: false,
         }));
-    };
+    }
     // A half-signed-in session names its login in the column too, so that
     // what ends the login's sessions ends it; it is not signed in.
     let half = serde_json::from_str::<State>(&row.state)
         .ok()
         .and_then(|s| s.half)
         .is_some();
-    match load_identity(conn, login_id, today_at)? {
+    // The counts came with the row for the days that may be the account's
+    // today; only an impossible one is asked again.
+    let identity = match login {
+        Some(login) => {
+            let counted = match &account {
+                Some(a) => {
+                    let today = a.today(today_at);
+                    let offset = (today - utc_day).num_days() + 1;
+                    match usize::try_from(offset).ok().and_then(|i| counts.get(i)) {
+                        Some(n) => *n,
+                        None => User::count_counted(conn, a.id, today)?,
+                    }
+                }
+                None => 0,
+            };
+            Some(Identity {
+                login,
+                account,
+                counted,
+            })
+        }
+        None => None,
+    };
+    match identity {
         Some(identity) if !identity.login.disabled => {
             if now - row.last_seen_at >= timeouts.touch_interval() {
                 SessionRow::touch(conn, id, now)?;

@@ -130,6 +130,38 @@ impl LicenseOrder {
         Ok((rows.len() as i64, rows.iter().sum()))
     }
 
+    /// The overview's orders in one statement: the pending ones (how many,
+    /// what they ask for in all) and the five newest. (A literal LIMIT:
+    /// SQLite prepares a statement with a bound one again at every run.)
+    pub fn overview(
+        conn: &mut DbConnection,
+        account_id: i64,
+    ) -> QueryResult<((i64, i64), Vec<LicenseOrder>)> {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{BigInt, Bool};
+        let rows: Vec<LicenseOrder> = crate::on_backend!(conn, |c| license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .filter(
+                sql::<Bool>(
+                    "(license_orders.status = 'pending' OR license_orders.id IN \
+                     (SELECT newest.id FROM license_orders newest WHERE newest.account_id = ",
+                )
+                .bind::<BigInt, _>(account_id)
+                .sql(" ORDER BY newest.id DESC LIMIT 5))")
+            )
+            .order(license_orders::id.desc())
+            .select(LicenseOrder::as_select())
+            .load(c))?;
+        let pending: Vec<i64> = rows
+            .iter()
+            .filter(|o| o.status == OrderStatus::Pending)
+            .map(|o| o.quantity)
+            .collect();
+        // Newest first: the five newest of these are the five newest of all.
+        let newest = rows.into_iter().take(5).collect();
+        Ok(((pending.len() as i64, pending.iter().sum()), newest))
+    }
+
     /// What pending orders ask for, per account that has any.
     pub fn pending_by_account(
         conn: &mut DbConnection,

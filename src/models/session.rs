@@ -29,7 +29,73 @@ pub struct NewSessionRow<'a> {
     pub last_seen_at: NaiveDateTime,
 }
 
+/// A session row with the login it names and that login's account, and
+/// the users counted on the account for the three days that may be its
+/// "today" (the UTC date less one, the UTC date, and one more: every time
+/// zone's date is one of them).
+pub type SignedInRow = (
+    SessionRow,
+    Option<crate::models::Login>,
+    Option<crate::models::Account>,
+    [i64; 3],
+);
+
+/// What the statement of `find_signed_in` reads, before its counts are
+/// put in an array.
+type LoadedRow = (
+    SessionRow,
+    Option<crate::models::Login>,
+    Option<crate::models::Account>,
+    i64,
+    i64,
+    i64,
+);
+
 impl SessionRow {
+    /// The row, its login, the login's account and its counts, in one
+    /// statement: what every signed-in request reads (SPEC 3 keeps the
+    /// session in the database, read on every request).
+    pub fn find_signed_in(
+        conn: &mut DbConnection,
+        id: &str,
+        utc_day: chrono::NaiveDate,
+    ) -> QueryResult<Option<SignedInRow>> {
+        use crate::db::schema::{accounts, logins};
+        use diesel::dsl::sql;
+        use diesel::sql_types::{BigInt, Date};
+        let days = [
+            utc_day.pred_opt().unwrap_or(utc_day),
+            utc_day,
+            utc_day.succ_opt().unwrap_or(utc_day),
+        ];
+        // The SQL form of `User::count_counted` (see `user_counts`).
+        let counted = |day: chrono::NaiveDate| {
+            sql::<BigInt>(
+                "(SELECT COALESCE(SUM(user_counts.active_users), 0) FROM user_counts \
+                 WHERE user_counts.account_id = accounts.id AND user_counts.end_date >= ",
+            )
+            .bind::<Date, _>(day)
+            .sql(")")
+        };
+        // A primary-key lookup: at most one row, so no LIMIT is needed.
+        let mut rows: Vec<LoadedRow> = crate::on_backend!(conn, |c| sessions::table
+            .left_join(logins::table.on(logins::id.nullable().eq(sessions::login_id)))
+            .left_join(accounts::table.on(accounts::id.nullable().eq(logins::account_id)))
+            .filter(sessions::id.eq(id))
+            .select((
+                SessionRow::as_select(),
+                Option::<crate::models::Login>::as_select(),
+                Option::<crate::models::Account>::as_select(),
+                counted(days[0]),
+                counted(days[1]),
+                counted(days[2]),
+            ))
+            .load(c))?;
+        Ok(rows
+            .pop()
+            .map(|(row, login, account, a, b, c)| (row, login, account, [a, b, c])))
+    }
+
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SessionRow>> {
         // A primary-key lookup: at most one row, so no LIMIT is needed.
         let mut rows = crate::on_backend!(conn, |c| sessions::table

@@ -87,12 +87,7 @@ pub async fn overview(who: Customer, state: web::Data<AppState>) -> Result<HttpR
     let account = who.account().clone();
     let account_id = account.id;
     let (pending, orders) = state
-        .db(move |conn| {
-            Ok((
-                LicenseOrder::pending_quantity(conn, account_id)?,
-                LicenseOrder::for_account(conn, account_id, 5)?,
-            ))
-        })
+        .db(move |conn| Ok(LicenseOrder::overview(conn, account_id)?))
         .await?;
     let latest = orders
         .iter()

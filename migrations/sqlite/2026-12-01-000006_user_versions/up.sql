@@ -21,6 +21,8 @@ CREATE TABLE user_versions (
 -- valid_to null or after T.
 CREATE INDEX user_versions_at ON user_versions (account_id, valid_from, valid_to);
 CREATE INDEX user_versions_user ON user_versions (user_id, valid_from);
+-- A past day's CSV walks them by employee number, a chunk at a time.
+CREATE INDEX user_versions_number ON user_versions (account_id, employee_number, valid_from);
 -- One current version a user.
 CREATE UNIQUE INDEX user_versions_current ON user_versions (user_id) WHERE valid_to IS NULL;
 
