@@ -326,7 +326,8 @@ fn load(
 ) -> diesel::QueryResult<Option<Loaded>> {
     let now = now_utc();
     let utc_day = today_at.date_naive();
-    let Some((row, login, account, counts)) = SessionRow::find_signed_in(conn, id, utc_day)? else {
+    let Some((row, login, account, counted_utc)) = SessionRow::find_signed_in(conn, id, utc_day)?
+    else {
         return Ok(None);
     };
     if row.last_seen_at <= timeouts.idle_cutoff(now)
@@ -351,17 +352,17 @@ fn load(
         .ok()
         .and_then(|s| s.half)
         .is_some();
-    // The counts came with the row for the days that may be the account's
-    // today; only an impossible one is asked again.
+    // The count came with the row for the UTC date; an account whose
+    // today is another date is counted again.
     let identity = match login {
         Some(login) => {
             let counted = match &account {
                 Some(a) => {
                     let today = a.today(today_at);
-                    let offset = (today - utc_day).num_days() + 1;
-                    match usize::try_from(offset).ok().and_then(|i| counts.get(i)) {
-                        Some(n) => *n,
-                        None => User::count_counted(conn, a.id, today)?,
+                    if today == utc_day {
+                        counted_utc
+                    } else {
+                        User::count_counted(conn, a.id, today)?
                     }
                 }
                 None => 0,

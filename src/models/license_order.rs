@@ -131,23 +131,24 @@ impl LicenseOrder {
     }
 
     /// The overview's orders in one statement: the pending ones (how many,
-    /// what they ask for in all) and the five newest. (A literal LIMIT:
-    /// SQLite prepares a statement with a bound one again at every run.)
+    /// what they ask for in all) and the five newest. All in the diesel DSL,
+    /// so the statement is prepared once per connection.
     pub fn overview(
         conn: &mut DbConnection,
         account_id: i64,
     ) -> QueryResult<((i64, i64), Vec<LicenseOrder>)> {
-        use diesel::dsl::sql;
-        use diesel::sql_types::{BigInt, Bool};
+        diesel::alias!(license_orders as newest: NewestOrders);
+        let newest_ids = newest
+            .filter(newest.field(license_orders::account_id).eq(account_id))
+            .order(newest.field(license_orders::id).desc())
+            .select(newest.field(license_orders::id))
+            .limit(5);
         let rows: Vec<LicenseOrder> = crate::on_backend!(conn, |c| license_orders::table
             .filter(license_orders::account_id.eq(account_id))
             .filter(
-                sql::<Bool>(
-                    "(license_orders.status = 'pending' OR license_orders.id IN \
-                     (SELECT newest.id FROM license_orders newest WHERE newest.account_id = ",
-                )
-                .bind::<BigInt, _>(account_id)
-                .sql(" ORDER BY newest.id DESC LIMIT 5))")
+                license_orders::status
+                    .eq(OrderStatus::Pending.as_str())
+                    .or(license_orders::id.eq_any(newest_ids))
             )
             .order(license_orders::id.desc())
             .select(LicenseOrder::as_select())
@@ -158,8 +159,8 @@ impl LicenseOrder {
             .map(|o| o.quantity)
             .collect();
         // Newest first: the five newest of these are the five newest of all.
-        let newest = rows.into_iter().take(5).collect();
-        Ok(((pending.len() as i64, pending.iter().sum()), newest))
+        let latest: Vec<LicenseOrder> = rows.into_iter().take(5).collect();
+        Ok(((pending.len() as i64, pending.iter().sum()), latest))
     }
 
     /// What pending orders ask for, per account that has any.

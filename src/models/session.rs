@@ -29,26 +29,22 @@ pub struct NewSessionRow<'a> {
     pub last_seen_at: NaiveDateTime,
 }
 
-/// A session row with the login it names and that login's account, and
-/// the users counted on the account for the three days that may be its
-/// "today" (the UTC date less one, the UTC date, and one more: every time
-/// zone's date is one of them).
+/// A session row with the login it names, that login's account, and the
+/// users counted on the account on the UTC date (most often the account's
+/// "today" too; the caller asks again when it is not).
 pub type SignedInRow = (
     SessionRow,
     Option<crate::models::Login>,
     Option<crate::models::Account>,
-    [i64; 3],
+    i64,
 );
 
-/// What the statement of `find_signed_in` reads, before its counts are
-/// put in an array.
+/// What the statement of `find_signed_in` reads.
 type LoadedRow = (
     SessionRow,
     Option<crate::models::Login>,
     Option<crate::models::Account>,
-    i64,
-    i64,
-    i64,
+    Option<i64>,
 );
 
 impl SessionRow {
@@ -60,23 +56,15 @@ impl SessionRow {
         id: &str,
         utc_day: chrono::NaiveDate,
     ) -> QueryResult<Option<SignedInRow>> {
-        use crate::db::schema::{accounts, logins};
-        use diesel::dsl::sql;
-        use diesel::sql_types::{BigInt, Date};
-        let days = [
-            utc_day.pred_opt().unwrap_or(utc_day),
-            utc_day,
-            utc_day.succ_opt().unwrap_or(utc_day),
-        ];
-        // The SQL form of `User::count_counted` (see `user_counts`).
-        let counted = |day: chrono::NaiveDate| {
-            sql::<BigInt>(
-                "(SELECT COALESCE(SUM(user_counts.active_users), 0) FROM user_counts \
-                 WHERE user_counts.account_id = accounts.id AND user_counts.end_date >= ",
-            )
-            .bind::<Date, _>(day)
-            .sql(")")
-        };
+        use crate::db::schema::{accounts, logins, user_counts};
+        // The SQL form of `User::count_counted` (see `user_counts`), as a
+        // subquery of the diesel DSL: a literal would keep the statement
+        // out of the prepared-statement cache, planned again every request.
+        let counted = user_counts::table
+            .filter(user_counts::account_id.eq(accounts::id))
+            .filter(user_counts::end_date.ge(utc_day))
+            .select(diesel::dsl::sum(user_counts::active_users))
+            .single_value();
         // A primary-key lookup: at most one row, so no LIMIT is needed.
         let mut rows: Vec<LoadedRow> = crate::on_backend!(conn, |c| sessions::table
             .left_join(logins::table.on(logins::id.nullable().eq(sessions::login_id)))
@@ -86,14 +74,12 @@ impl SessionRow {
                 SessionRow::as_select(),
                 Option::<crate::models::Login>::as_select(),
                 Option::<crate::models::Account>::as_select(),
-                counted(days[0]),
-                counted(days[1]),
-                counted(days[2]),
+                counted,
             ))
             .load(c))?;
         Ok(rows
             .pop()
-            .map(|(row, login, account, a, b, c)| (row, login, account, [a, b, c])))
+            .map(|(row, login, account, n)| (row, login, account, n.unwrap_or(0))))
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SessionRow>> {

@@ -80,7 +80,7 @@ async fn csv_numbers(app: &TestApp, c: &reqwest::Client, day: &str) -> (StatusCo
 /// A timeline in Europe/Stockholm (UTC+1 in November), with "today" the
 /// 10th: added by import on the 1st; U1 set passive at 23:30 local on the
 /// 3rd; U2 given an end date (the 6th) at 00:30 local on the 4th; U4 added
-/// by the API's sync on the 5th.
+/// by the API's sync on the 5th; U3 set passive by the sync on the 8th.
 async fn timeline() -> (TestApp, Account, reqwest::Client, String) {
     let app = spawn_app_at(utc("2026-11-10 11:00")).await;
     let a = account(&app, "Timeline AB", "Europe/Stockholm");
@@ -140,6 +140,23 @@ async fn timeline() -> (TestApp, Account, reqwest::Client, String) {
         &rows,
     )
     .expect("sync");
+    // The API's sync changes U3 on the 8th: set passive.
+    let rows = vec![ImportRow {
+        line: 0,
+        employee_number: "U3".into(),
+        name: "Ursula".into(),
+        status: UserStatus::Passive,
+        start_date: d("2026-01-01"),
+        end_date: None,
+    }];
+    ops::sync_users(
+        &mut app.conn(),
+        &at(&app, "2026-11-08 10:00"),
+        &token,
+        a.id,
+        &rows,
+    )
+    .expect("sync");
     let c = app.client_for("contact@timeline.example").await;
     (app, a, c, token.prefix)
 }
@@ -147,7 +164,7 @@ async fn timeline() -> (TestApp, Account, reqwest::Client, String) {
 #[tokio::test]
 async fn each_past_day_lists_exactly_the_users_counted_at_its_end_and_the_csv_and_api_agree() {
     let (app, _a, c, _) = timeline().await;
-    let expect: [(&str, &[&str]); 7] = [
+    let expect: [(&str, &[&str]); 9] = [
         ("2026-11-01", &["U1", "U2", "U3"]),
         ("2026-11-02", &["U1", "U2", "U3"]),
         // 23:30 local on the 3rd: U1 is passive at the end of the 3rd.
@@ -158,6 +175,9 @@ async fn each_past_day_lists_exactly_the_users_counted_at_its_end_and_the_csv_an
         // The end date itself is the last counted day.
         ("2026-11-06", &["U2", "U3", "U4"]),
         ("2026-11-07", &["U3", "U4"]),
+        ("2026-11-08", &["U4"]),
+        // Yesterday, the last finished day.
+        ("2026-11-09", &["U4"]),
     ];
     let read = {
         let contact = with_conn(&app, |c| {
@@ -281,6 +301,13 @@ async fn a_users_history_page_shows_each_change_when_and_by_whom() {
     let u4 = user_id(&app, a.id, "U4");
     let (_, html) = app.get_html(&c, &format!("/account/users/{u4}")).await;
     assert!(html.contains(&prefix), "the API token is named");
+    let u3 = user_id(&app, a.id, "U3");
+    let (_, html) = app.get_html(&c, &format!("/account/users/{u3}")).await;
+    assert_eq!(
+        count_of(&html, "#history tr.version"),
+        2,
+        "changed by the API"
+    );
     // Another account's user is not found, as an unknown id.
     let other = account(&app, "Other AB", "Europe/Stockholm");
     app.add_users(other.id, &[(crate::helpers::UserState::Counted, 1)]);
@@ -389,7 +416,7 @@ async fn the_first_snapshot_of_a_day_rewrites_the_day_before_from_history() {
     })
     .expect("q")
     .expect("row");
-    assert_eq!(row.active_users, 2, "U3 and U4 at the end of the 9th");
+    assert_eq!(row.active_users, 1, "U4 alone at the end of the 9th");
 }
 
 #[tokio::test]

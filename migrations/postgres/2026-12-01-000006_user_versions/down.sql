@@ -1,1 +1,2 @@
 DROP TABLE user_versions;
+DROP INDEX IF EXISTS user_counts_sums;
