@@ -172,7 +172,7 @@ fn seed_history(conn: &mut DbConnection, big: i64, today: NaiveDate, hash: &str)
             diesel::update(users::table.filter(users::id.eq_any(chunk)))
                 .set(users::status.eq("passive"))
                 .execute(conn)?;
-            UserVersion::changed(conn, small.id, chunk, at, &by)?;
+            UserVersion::changed(conn, small.id, chunk, at, &by, false)?;
         }
         Ok::<_, diesel::result::Error>(())
     })

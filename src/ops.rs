@@ -314,7 +314,7 @@ pub fn import_users(
             file: file.to_string(),
             by: email,
         };
-        UserVersion::changed(conn, account_id, &updated, ctx.now.naive_utc(), &who)?;
+        UserVersion::changed(conn, account_id, &updated, ctx.now.naive_utc(), &who, true)?;
         AuditEvent::users_imported(by, account_id, outcome.inserted, outcome.updated)
             .insert(conn)?;
         notify::over_licenses(conn, ctx, account_id)?;
@@ -331,6 +331,16 @@ fn upsert_user(
     outcome: &mut ImportOutcome,
 ) -> Result<Option<i64>, OpError> {
     match User::find_by_number(conn, account_id, &row.employee_number)? {
+        // The same as it is: counted as before, but no new version.
+        Some(existing)
+            if existing.name == row.name
+                && existing.status == row.status
+                && existing.start_date == row.start_date
+                && existing.end_date == row.end_date =>
+        {
+            outcome.updated += 1;
+            Ok(None)
+        }
         Some(existing) => {
             User::update_fields(
                 conn,
@@ -677,6 +687,7 @@ pub fn change_user(
             &[user.id],
             ctx.now.naive_utc(),
             &ChangedBy::Login(by.email.clone()),
+            false,
         )?;
         AuditEvent::user_changed(
             by.id,
@@ -1001,7 +1012,7 @@ pub fn sync_users(
             prefix: token.prefix.clone(),
             name: token.name.clone(),
         };
-        UserVersion::changed(conn, account_id, &changed, ctx.now.naive_utc(), &who)?;
+        UserVersion::changed(conn, account_id, &changed, ctx.now.naive_utc(), &who, true)?;
         AuditEvent::users_synced(
             token.created_by,
             account_id,

@@ -139,21 +139,13 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, ConnectError> {
         }
         DatabaseUrl::Postgres(url) => {
             let with_timeout = with_connect_timeout(url);
-            let mut conn = PgConnection::establish(&with_timeout).map_err(|e| {
+            let conn = PgConnection::establish(&with_timeout).map_err(|e| {
                 ConnectError(format!(
                     "cannot connect to PostgreSQL at {}: {}",
                     redact_password(url),
                     e.to_string().trim()
                 ))
             })?;
-            // The statements of every request are prepared once per
-            // connection; PostgreSQL would still plan each execution again
-            // while it judges a custom plan cheaper, and the planning cost
-            // more than the query. Their plans do not depend on the values.
-            conn.batch_execute("SET plan_cache_mode = force_generic_plan")
-                .map_err(|e| {
-                    ConnectError(format!("cannot configure the PostgreSQL session: {e}"))
-                })?;
             Ok(DbConnection::Postgres(conn))
         }
     }

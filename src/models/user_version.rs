@@ -124,16 +124,78 @@ impl UserVersion {
         }
     }
 
-    /// A user's change: close its version and open one from its row now.
+    /// Users' changes: close their versions and open new ones from their
+    /// rows now; with `new_users`, also open the first version of every
+    /// user of the account that has none (an import, a sync). `at` is the
+    /// portal's clock, but never before the versions it closes began (a
+    /// writer that took its time before waiting for the account's lock, or
+    /// a clock behind another instance's), so versions never overlap.
     pub fn changed(
         conn: &mut DbConnection,
         account_id: i64,
         user_ids: &[i64],
         at: NaiveDateTime,
         by: &ChangedBy,
+        new_users: bool,
     ) -> QueryResult<()> {
+        let mut at = at;
+        for chunk in user_ids.chunks(CHUNK) {
+            let latest: Option<NaiveDateTime> = user_versions::table
+                .filter(user_versions::user_id.eq_any(chunk))
+                .filter(user_versions::valid_to.is_null())
+                .select(diesel::dsl::max(user_versions::valid_from))
+                .first(conn)?;
+            if let Some(latest) = latest {
+                at = at.max(latest);
+            }
+        }
+        if new_users {
+            let latest: Option<NaiveDateTime> = user_versions::table
+                .filter(user_versions::account_id.eq(account_id))
+                .select(diesel::dsl::max(user_versions::valid_from))
+                .first(conn)?;
+            if let Some(latest) = latest {
+                at = at.max(latest);
+            }
+        }
         UserVersion::close(conn, user_ids, at)?;
-        UserVersion::open_missing(conn, account_id, at, by)?;
+        if new_users {
+            UserVersion::open_missing(conn, account_id, at, by)?;
+        } else {
+            UserVersion::open_for(conn, user_ids, at, by)?;
+        }
+        Ok(())
+    }
+
+    /// Open a version of each of these users from its row now.
+    fn open_for(
+        conn: &mut DbConnection,
+        user_ids: &[i64],
+        at: NaiveDateTime,
+        by: &ChangedBy,
+    ) -> QueryResult<()> {
+        let by = by.stored();
+        for chunk in user_ids.chunks(CHUNK) {
+            let rows: Vec<crate::models::User> = users::table
+                .filter(users::id.eq_any(chunk))
+                .select(crate::models::User::as_select())
+                .load(conn)?;
+            for u in rows {
+                diesel::insert_into(user_versions::table)
+                    .values((
+                        user_versions::user_id.eq(u.id),
+                        user_versions::account_id.eq(u.account_id),
+                        user_versions::employee_number.eq(&u.employee_number),
+                        user_versions::name.eq(&u.name),
+                        user_versions::status.eq(u.status.as_str()),
+                        user_versions::start_date.eq(u.start_date),
+                        user_versions::end_date.eq(u.end_date),
+                        user_versions::valid_from.eq(at),
+                        user_versions::changed_by.eq(&by),
+                    ))
+                    .execute(conn)?;
+            }
+        }
         Ok(())
     }
 

@@ -458,3 +458,61 @@ async fn verify_names_a_user_whose_history_disagrees_with_it() {
         "verify changed nothing"
     );
 }
+
+#[tokio::test]
+async fn a_change_stamped_before_the_current_version_began_never_overlaps_it() {
+    // A writer that read the clock, then waited for the account's lock
+    // behind a later one (or an instance whose clock is behind).
+    let (app, a, _c, _) = timeline().await;
+    let contact = with_conn(&app, |c| {
+        Login::find_by_email(c, "contact@timeline.example")
+    })
+    .expect("q")
+    .expect("login");
+    let u2 = user_id(&app, a.id, "U2");
+    ops::change_user(
+        &mut app.conn(),
+        &at(&app, "2026-11-02 00:00"),
+        &contact,
+        a.id,
+        u2,
+        UserStatus::Passive,
+        None,
+    )
+    .expect("a late writer is not refused");
+    let versions = with_conn(&app, |c| {
+        license_portal::models::user_version::UserVersion::of_user(c, u2)
+    })
+    .expect("versions");
+    assert_eq!(versions.len(), 3);
+    for pair in versions.windows(2) {
+        assert_eq!(
+            pair[0].valid_to,
+            Some(pair[1].valid_from),
+            "no gap, no overlap"
+        );
+    }
+    assert_eq!(versions[2].valid_from, utc("2026-11-03 23:30").naive_utc());
+    // An import that changes nothing writes no version.
+    let csv = "employee_number,name,status,start_date,end_date\nU1,Ulla,passive,2026-01-01,\n";
+    let before = with_conn(&app, |c| {
+        license_portal::models::user_version::UserVersion::of_user(c, user_id(&app, a.id, "U1"))
+    })
+    .expect("versions")
+    .len();
+    ops::import_users(
+        &mut app.conn(),
+        &at(&app, "2026-11-09 09:00"),
+        None,
+        a.id,
+        "same.csv",
+        csv.as_bytes(),
+    )
+    .expect("import");
+    let after = with_conn(&app, |c| {
+        license_portal::models::user_version::UserVersion::of_user(c, user_id(&app, a.id, "U1"))
+    })
+    .expect("versions")
+    .len();
+    assert_eq!(before, after);
+}

@@ -30,6 +30,3 @@ INSERT INTO user_versions (user_id, account_id, employee_number, name, status, s
 SELECT id, account_id, employee_number, name, status, start_date, end_date, (now() AT TIME ZONE 'UTC'), NULL, 'history began'
 FROM users;
 
--- The count of every signed-in request sums an account's user_counts from
--- a day on: an index-only scan with the counts in the index.
-CREATE INDEX user_counts_sums ON user_counts (account_id, end_date) INCLUDE (active_users);
