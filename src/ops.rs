@@ -301,11 +301,14 @@ pub fn import_users(
             updated: 0,
         };
         let mut updated = Vec::new();
-        for row in &rows {
-            if let Some(id) = upsert_user(conn, account_id, row, &mut outcome)? {
-                updated.push(id);
+        User::in_bulk(conn, account_id, |conn| {
+            for row in &rows {
+                if let Some(id) = upsert_user(conn, account_id, row, &mut outcome)? {
+                    updated.push(id);
+                }
             }
-        }
+            Ok::<_, OpError>(())
+        })?;
         let email = match by {
             Some(id) => Login::find(conn, id)?.map(|l| l.email),
             None => None,
@@ -1006,7 +1009,9 @@ pub fn sync_users(
         outcome.created = inserts.len();
         outcome.updated = updates.len();
         let updates: Vec<(i64, &NewUser<'_>)> = updates.iter().map(|(id, u)| (*id, u)).collect();
-        User::write_sync(conn, account_id, &inserts, &updates)?;
+        User::in_bulk(conn, account_id, |conn| {
+            User::write_sync(conn, account_id, &inserts, &updates)
+        })?;
         let changed: Vec<i64> = updates.iter().map(|(id, _)| *id).collect();
         let who = ChangedBy::Token {
             prefix: token.prefix.clone(),

@@ -303,10 +303,8 @@ impl User {
             .load::<SyncRow>(c))
     }
 
-    /// Write a sync's new and changed users of one account, inside the
-    /// caller's transaction, which holds the account's users
-    /// (`Account::lock_users`). On PostgreSQL the per-row count triggers stand
-    /// aside and the account's `user_counts` are recounted once at the end.
+    /// Write a sync's new and changed users of one account, inside
+    /// `User::in_bulk`.
     pub fn write_sync(
         conn: &mut DbConnection,
         account_id: i64,
@@ -333,8 +331,6 @@ impl User {
                 }
             }
             DbConnection::Postgres(c) => {
-                diesel::sql_query("SELECT set_config('portal.bulk_users', 'on', true)")
-                    .execute(c)?;
                 if !inserts.is_empty() {
                     diesel::sql_query(
                         "INSERT INTO users (account_id, employee_number, name, status, start_date, end_date) \
@@ -363,23 +359,47 @@ impl User {
                     .bind::<BigInt, _>(account_id)
                     .execute(c)?;
                 }
-                // The same sums the triggers keep (see migrations/*_user_counts).
-                diesel::sql_query("DELETE FROM user_counts WHERE account_id = $1")
-                    .bind::<BigInt, _>(account_id)
-                    .execute(c)?;
-                diesel::sql_query(
-                    "INSERT INTO user_counts (account_id, end_date, active_users) \
-                     SELECT account_id, coalesce(end_date, DATE '9999-12-31'), count(*) FROM users \
-                     WHERE account_id = $1 AND status = 'active' \
-                     GROUP BY account_id, coalesce(end_date, DATE '9999-12-31')",
-                )
-                .bind::<BigInt, _>(account_id)
-                .execute(c)?;
-                diesel::sql_query("SELECT set_config('portal.bulk_users', 'off', true)")
-                    .execute(c)?;
             }
         }
         Ok(())
+    }
+}
+
+impl User {
+    /// Run `f`, a bulk write of one account's users inside the caller's
+    /// transaction (which holds them: `Account::lock_users`). On PostgreSQL
+    /// the per-row count triggers stand aside (`portal.bulk_users`, for this
+    /// transaction only) and the account's `user_counts` are recounted once
+    /// at the end: one counter row updated 100,000 times in one transaction
+    /// is quadratic there. SQLite's triggers are cheap, and keep counting.
+    pub fn in_bulk<T, E: From<diesel::result::Error>>(
+        conn: &mut DbConnection,
+        account_id: i64,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        use diesel::sql_types::BigInt;
+        let DbConnection::Postgres(c) = conn else {
+            return f(conn);
+        };
+        diesel::sql_query("SELECT set_config('portal.bulk_users', 'on', true)").execute(c)?;
+        let out = f(conn)?;
+        let DbConnection::Postgres(c) = conn else {
+            return Ok(out);
+        };
+        // The same sums the triggers keep (see migrations/*_user_counts).
+        diesel::sql_query("DELETE FROM user_counts WHERE account_id = $1")
+            .bind::<BigInt, _>(account_id)
+            .execute(c)?;
+        diesel::sql_query(
+            "INSERT INTO user_counts (account_id, end_date, active_users) \
+             SELECT account_id, coalesce(end_date, DATE '9999-12-31'), count(*) FROM users \
+             WHERE account_id = $1 AND status = 'active' \
+             GROUP BY account_id, coalesce(end_date, DATE '9999-12-31')",
+        )
+        .bind::<BigInt, _>(account_id)
+        .execute(c)?;
+        diesel::sql_query("SELECT set_config('portal.bulk_users', 'off', true)").execute(c)?;
+        Ok(out)
     }
 }
 

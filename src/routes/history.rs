@@ -76,7 +76,8 @@ pub async fn user_page(
     let (user, versions) = state
         .db(move |conn| {
             let user = User::find_in_account(conn, account_id, id)?.ok_or(AppError::NotFound)?;
-            Ok((user, UserVersion::of_user(conn, id)?))
+            let versions = UserVersion::of_user(conn, &user)?;
+            Ok((user, versions))
         })
         .await?;
     let today = account.today(state.clock.now());

@@ -481,7 +481,8 @@ async fn a_change_stamped_before_the_current_version_began_never_overlaps_it() {
     )
     .expect("a late writer is not refused");
     let versions = with_conn(&app, |c| {
-        license_portal::models::user_version::UserVersion::of_user(c, u2)
+        let user = User::find_in_account(c, a.id, u2)?.expect("user");
+        license_portal::models::user_version::UserVersion::of_user(c, &user)
     })
     .expect("versions");
     assert_eq!(versions.len(), 3);
@@ -496,7 +497,8 @@ async fn a_change_stamped_before_the_current_version_began_never_overlaps_it() {
     // An import that changes nothing writes no version.
     let csv = "employee_number,name,status,start_date,end_date\nU1,Ulla,passive,2026-01-01,\n";
     let before = with_conn(&app, |c| {
-        license_portal::models::user_version::UserVersion::of_user(c, user_id(&app, a.id, "U1"))
+        let user = User::find_by_number(c, a.id, "U1")?.expect("user");
+        license_portal::models::user_version::UserVersion::of_user(c, &user)
     })
     .expect("versions")
     .len();
@@ -510,7 +512,8 @@ async fn a_change_stamped_before_the_current_version_began_never_overlaps_it() {
     )
     .expect("import");
     let after = with_conn(&app, |c| {
-        license_portal::models::user_version::UserVersion::of_user(c, user_id(&app, a.id, "U1"))
+        let user = User::find_by_number(c, a.id, "U1")?.expect("user");
+        license_portal::models::user_version::UserVersion::of_user(c, &user)
     })
     .expect("versions")
     .len();

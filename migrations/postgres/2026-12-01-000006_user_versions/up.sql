@@ -17,11 +17,10 @@ CREATE TABLE user_versions (
     changed_by TEXT NOT NULL,
     CHECK (valid_to IS NULL OR valid_to >= valid_from)
 );
--- The versions valid at time T for account A: valid_from < T, then
--- valid_to null or after T.
-CREATE INDEX user_versions_at ON user_versions (account_id, valid_from, valid_to);
-CREATE INDEX user_versions_user ON user_versions (user_id, valid_from);
--- A past day's CSV walks them by employee number, a chunk at a time.
+-- The versions of an account (those valid at time T: valid_from < T, then
+-- valid_to null or after T), by employee number for a past day's CSV a
+-- chunk at a time, and a user's versions for its page. One index for all:
+-- a sync writes 100,000 versions at once, and each index costs.
 CREATE INDEX user_versions_number ON user_versions (account_id, employee_number, valid_from);
 -- One current version a user.
 CREATE UNIQUE INDEX user_versions_current ON user_versions (user_id) WHERE valid_to IS NULL;
