@@ -94,32 +94,6 @@ impl LicenseOrder {
         LicenseOrder::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
     }
 
-    /// The account's orders, newest first.
-    pub fn for_account(
-        conn: &mut DbConnection,
-        account_id: i64,
-        limit: i64,
-    ) -> QueryResult<Vec<LicenseOrder>> {
-        // Read rows one by one and stop at `limit`, rather than binding a
-        // LIMIT that SQLite would make it prepare the statement again.
-        let newest_first = license_orders::table
-            .filter(license_orders::account_id.eq(account_id))
-            .order(license_orders::id.desc());
-        match conn {
-            DbConnection::Sqlite(c) => newest_first
-                .select(LicenseOrder::as_select())
-                .load_iter::<LicenseOrder, diesel::connection::DefaultLoadingMode>(c)?
-                .take(usize::try_from(limit).unwrap_or(0))
-                .collect(),
-            // PostgreSQL plans a bound LIMIT once, and would send every row
-            // before the iterator could stop.
-            DbConnection::Postgres(c) => newest_first
-                .select(LicenseOrder::as_select())
-                .limit(limit)
-                .load(c),
-        }
-    }
-
     /// What the account's pending orders ask for in all.
     pub fn pending_quantity(conn: &mut DbConnection, account_id: i64) -> QueryResult<(i64, i64)> {
         let rows: Vec<i64> = crate::on_backend!(conn, |c| license_orders::table

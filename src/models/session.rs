@@ -82,15 +82,6 @@ impl SessionRow {
             .map(|(row, login, account, n)| (row, login, account, n.unwrap_or(0))))
     }
 
-    pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SessionRow>> {
-        // A primary-key lookup: at most one row, so no LIMIT is needed.
-        let mut rows = crate::on_backend!(conn, |c| sessions::table
-            .find(id)
-            .select(SessionRow::as_select())
-            .load(c))?;
-        Ok(rows.pop())
-    }
-
     pub fn insert(conn: &mut DbConnection, new: &NewSessionRow<'_>) -> QueryResult<usize> {
         diesel::insert_into(sessions::table)
             .values(new)
