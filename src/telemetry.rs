@@ -46,9 +46,29 @@ fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Start recording (at server start).
+/// How often the recorder is drained (see `init`).
+const UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Start recording (at server start), and the recorder's upkeep: a
+/// recorder installed without the crate's HTTP listener keeps every
+/// histogram sample until it is drained, so a portal nobody scrapes grew
+/// by every request it answered (and its answers slowed as it grew).
 pub fn init() {
-    let _ = handle();
+    static UPKEEP_STARTED: OnceLock<()> = OnceLock::new();
+    let Some(handle) = handle() else {
+        return;
+    };
+    UPKEEP_STARTED.get_or_init(|| {
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(UPKEEP);
+                handle.run_upkeep();
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "metrics: no upkeep thread");
+        }
+    });
 }
 
 /// Count a failed sign-in (a wrong password, an unknown email, a wrong
