@@ -72,6 +72,8 @@ impl Application {
         let mail_wake = Wake::default();
         let token_limit = crate::throttle::TokenLimit::new(settings.api_rate_limit);
         let worker = Worker::start(pool.clone(), worker_settings.clone(), mail_wake.clone());
+        let db_gate =
+            crate::state::DbGate::new(settings.pool.max_size, settings.pool.connection_timeout);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -84,6 +86,7 @@ impl Application {
             throttle: Default::default(),
             token_limit,
             db_waiting: Default::default(),
+            db_gate,
         });
         crate::telemetry::init();
         let app_state = state.clone();

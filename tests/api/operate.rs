@@ -494,3 +494,25 @@ async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_r
         );
     }
 }
+
+/// With one pooled connection, thirty-two requests at once all wait their
+/// turn in the queue before the pool (`state::DbGate`) and are answered;
+/// none is refused and none holds a thread while it waits.
+#[tokio::test]
+async fn requests_beyond_the_pool_wait_their_turn() {
+    let app = crate::helpers::spawn_app_with(|s| s.pool.max_size = 1).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(UserState::Counted, 3)]);
+    let contact = app.client_for("contact@alpha.example").await;
+    let many = (0..32).map(|_| app.get(&contact, "/account"));
+    let answers = futures_util::future::join_all(many).await;
+    for res in answers {
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.expect("body");
+        assert_eq!(crate::helpers::data_value(&html, "active-users"), Some(3));
+    }
+    let health = (0..32).map(|_| app.get(&contact, "/healthz"));
+    for res in futures_util::future::join_all(health).await {
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}
