@@ -30,7 +30,7 @@ use crate::config::Timeouts;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::models::session::{NewSessionRow, SessionRow};
+use crate::models::session::{NewSessionRow, SessionHead, SessionRow, SignedInRow};
 use crate::models::{now_utc, Account, Login, User};
 use crate::state::AppState;
 
@@ -310,10 +310,54 @@ fn cookie(state: &AppState, value: String) -> Cookie<'static> {
 
 /// What one load found.
 struct Loaded {
-    row: SessionRow,
+    row: SessionHead,
+    /// The row's state, as read.
+    state: State,
     identity: Option<Identity>,
     /// The row named a login that is gone or disabled: it was deleted.
     ended: bool,
+    /// What the page's preload read, in the same call.
+    preloaded: Option<Preloaded>,
+}
+
+/// What a page reads in the session's own statement, so that the page
+/// costs one statement and one trip to the pool, not two (`Preloads` names
+/// the pages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preload {
+    /// The account's pending orders and its five newest (the overview).
+    Orders,
+}
+
+/// The pages whose reads come with the session: a GET of exactly one of
+/// these paths. The URL tree (`routes::config`) gives them as app data.
+#[derive(Clone, Copy, Debug)]
+pub struct Preloads(pub &'static [(&'static str, Preload)]);
+
+impl Preloads {
+    fn of(req: &ServiceRequest) -> Option<Preload> {
+        let Preloads(pages) = req.app_data::<Preloads>()?;
+        pages
+            .iter()
+            .find(|(path, _)| *path == req.path())
+            .map(|(_, preload)| *preload)
+    }
+}
+
+/// What the preload read, left in the request for its handler. It is read
+/// only for a signed-in customer, and only of their own account.
+pub enum Preloaded {
+    /// Newest first.
+    Orders(Vec<crate::models::LicenseOrder>),
+}
+
+impl Preloaded {
+    /// The orders the request's preload read, if it read them.
+    pub fn take_orders(req: &HttpRequest) -> Option<Vec<crate::models::LicenseOrder>> {
+        match req.extensions_mut().remove::<Preloaded>()? {
+            Preloaded::Orders(orders) => Some(orders),
+        }
+    }
 }
 
 /// Read the row, refresh its idle deadline when due, and read the login it
@@ -323,10 +367,18 @@ fn load(
     id: &str,
     timeouts: Timeouts,
     today_at: DateTime<Utc>,
+    preload: Option<Preload>,
 ) -> diesel::QueryResult<Option<Loaded>> {
     let now = now_utc();
     let utc_day = today_at.date_naive();
-    let Some((row, login, account, counted_utc)) = SessionRow::find_signed_in(conn, id, utc_day)?
+    let with_orders = preload == Some(Preload::Orders);
+    let Some(SignedInRow {
+        row,
+        login,
+        account,
+        counted_utc,
+        orders,
+    }) = SessionRow::find_signed_in(conn, id, utc_day, with_orders)?
     else {
         return Ok(None);
     };
@@ -336,22 +388,22 @@ fn load(
         SessionRow::delete(conn, id)?;
         return Ok(None);
     }
+    let state: State = serde_json::from_str(&row.state).unwrap_or_default();
     if row.login_id.is_none() {
         if now - row.last_seen_at >= timeouts.touch_interval() {
-            SessionRow::touch(conn, id, now)?;
+            SessionRow::touch(conn, id, now, now - timeouts.touch_interval())?;
         }
         return Ok(Some(Loaded {
             row,
+            state,
             identity: None,
             ended: false,
+            preloaded: None,
         }));
     }
     // A half-signed-in session names its login in the column too, so that
     // what ends the login's sessions ends it; it is not signed in.
-    let half = serde_json::from_str::<State>(&row.state)
-        .ok()
-        .and_then(|s| s.half)
-        .is_some();
+    let half = state.half.is_some();
     // The count came with the row for the UTC date; an account whose
     // today is another date is counted again.
     let identity = match login {
@@ -378,20 +430,33 @@ fn load(
     match identity {
         Some(identity) if !identity.login.disabled => {
             if now - row.last_seen_at >= timeouts.touch_interval() {
-                SessionRow::touch(conn, id, now)?;
+                SessionRow::touch(conn, id, now, now - timeouts.touch_interval())?;
             }
+            let identity = (!half).then_some(identity);
+            // Orders only for a customer's signed-in session: the statement
+            // joined them through the login's own account.
+            let preloaded = match &identity {
+                Some(i) if with_orders && i.login.role.reads_account() && i.account.is_some() => {
+                    Some(Preloaded::Orders(orders))
+                }
+                _ => None,
+            };
             Ok(Some(Loaded {
                 row,
-                identity: (!half).then_some(identity),
+                state,
+                identity,
                 ended: false,
+                preloaded,
             }))
         }
         _ => {
             SessionRow::delete(conn, id)?;
             Ok(Some(Loaded {
                 row,
+                state,
                 identity: None,
                 ended: true,
+                preloaded: None,
             }))
         }
     }
@@ -423,34 +488,41 @@ pub async fn middleware(
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
     );
+    let preload = safe_method.then(|| Preloads::of(&req)).flatten();
     let loaded = match key {
         Some(key) => {
             let id = row_id(&key);
+            let lookup = id.clone();
             let timeouts = state.timeouts;
             let today_at = state.clock.now();
             state
-                .db(move |conn| Ok(load(conn, &id, timeouts, today_at)?))
+                .db(move |conn| Ok(load(conn, &lookup, timeouts, today_at, preload)?))
                 .await?
+                .map(|loaded| (id, loaded))
         }
         None => None,
     };
-    let (inner, identity) = match loaded {
-        Some(Loaded {
-            row,
-            identity,
-            ended: false,
-        }) => {
-            let saved: State = serde_json::from_str(&row.state).unwrap_or_default();
+    let (inner, identity, preloaded) = match loaded {
+        Some((
+            id,
+            Loaded {
+                state: saved,
+                identity,
+                ended: false,
+                preloaded,
+                ..
+            },
+        )) => {
             let inner = Inner {
-                row_id: Some(row.id),
+                row_id: Some(id),
                 login_id: identity.as_ref().map(|i| i.login.id),
                 user_agent: user_agent.clone(),
                 state: saved,
                 change: Change::None,
             };
-            (inner, identity)
+            (inner, identity, preloaded)
         }
-        Some(Loaded { row, .. }) => {
+        Some((_, Loaded { row, .. })) => {
             tracing::warn!(
                 login_id = ?row.login_id,
                 peer = %super::peer_of(req.peer_addr()),
@@ -459,15 +531,18 @@ pub async fn middleware(
             );
             // Its row is already deleted: the request goes on as one
             // without a session (a token it is given starts a new one).
-            (empty(user_agent.clone()), None)
+            (empty(user_agent.clone()), None, None)
         }
-        None => (empty(user_agent.clone()), None),
+        None => (empty(user_agent.clone()), None, None),
     };
     let loaded_row = inner.row_id.clone();
     let session = Session::new(inner);
     req.extensions_mut().insert(session.clone());
     if let Some(identity) = identity {
         req.extensions_mut().insert(Rc::new(identity));
+    }
+    if let Some(preloaded) = preloaded {
+        req.extensions_mut().insert(preloaded);
     }
     let mut res = next.call(req).await?.map_into_boxed_body();
     let (change, row, login_id, ua, json) = {

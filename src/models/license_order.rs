@@ -127,6 +127,13 @@ impl LicenseOrder {
             .order(license_orders::id.desc())
             .select(LicenseOrder::as_select())
             .load(c))?;
+        Ok(LicenseOrder::overview_of(rows))
+    }
+
+    /// The overview's figures of an account's pending and five newest
+    /// orders, newest first (as `overview` and the session's statement read
+    /// them): how many are pending, what they ask for, and the five newest.
+    pub fn overview_of(rows: Vec<LicenseOrder>) -> ((i64, i64), Vec<LicenseOrder>) {
         let pending: Vec<i64> = rows
             .iter()
             .filter(|o| o.status == OrderStatus::Pending)
@@ -134,7 +141,7 @@ impl LicenseOrder {
             .collect();
         // Newest first: the five newest of these are the five newest of all.
         let latest: Vec<LicenseOrder> = rows.into_iter().take(5).collect();
-        Ok(((pending.len() as i64, pending.iter().sum()), latest))
+        ((pending.len() as i64, pending.iter().sum()), latest)
     }
 
     /// What pending orders ask for, per account that has any.

@@ -18,6 +18,16 @@ pub struct SessionRow {
     pub last_seen_at: NaiveDateTime,
 }
 
+/// What a request reads of its own session row (it knows the id).
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionHead {
+    pub login_id: Option<i64>,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = sessions)]
 pub struct NewSessionRow<'a> {
@@ -29,57 +39,119 @@ pub struct NewSessionRow<'a> {
     pub last_seen_at: NaiveDateTime,
 }
 
-/// A session row with the login it names, that login's account, and the
-/// users counted on the account on the UTC date (most often the account's
-/// "today" too; the caller asks again when it is not).
-pub type SignedInRow = (
-    SessionRow,
-    Option<crate::models::Login>,
-    Option<crate::models::Account>,
-    i64,
-);
+/// A session row with the login it names, that login's account, the users
+/// counted on the account on the UTC date (most often the account's "today"
+/// too; the caller asks again when it is not), and, when asked for, the
+/// account's pending orders and its five newest.
+pub struct SignedInRow {
+    pub row: SessionHead,
+    pub login: Option<crate::models::Login>,
+    pub account: Option<crate::models::Account>,
+    pub counted_utc: i64,
+    /// Newest first; empty unless asked for.
+    pub orders: Vec<crate::models::LicenseOrder>,
+}
 
-/// What the statement of `find_signed_in` reads.
+/// What the statement of `find_signed_in` reads: one row per order it
+/// joined, or one row without an order.
 type LoadedRow = (
-    SessionRow,
+    SessionHead,
     Option<crate::models::Login>,
     Option<crate::models::Account>,
     Option<i64>,
+    Option<crate::models::LicenseOrder>,
 );
 
 impl SessionRow {
-    /// The row, its login, the login's account and its counts, in one
-    /// statement: what every signed-in request reads (SPEC 3 keeps the
-    /// session in the database, read on every request).
+    /// The row, its login, the login's account and its counts, and when
+    /// `with_orders` the account's open and newest orders, in one statement:
+    /// what every signed-in request reads (SPEC 3 keeps the session in the
+    /// database, read on every request), and what the overview shows
+    /// besides, so that the page asked most often costs one statement.
     pub fn find_signed_in(
         conn: &mut DbConnection,
         id: &str,
         utc_day: chrono::NaiveDate,
+        with_orders: bool,
     ) -> QueryResult<Option<SignedInRow>> {
-        use crate::db::schema::{accounts, logins, user_counts};
+        use crate::db::schema::{accounts, license_orders, logins, user_counts};
+        use crate::domain::orders::OrderStatus;
+        use diesel::sql_types::Bool;
+        // The account of the session's login, as a subquery bound to the
+        // session's id alone: PostgreSQL runs the subqueries that use it
+        // once per statement, not once per row.
+        diesel::alias!(sessions as this_session: ThisSession, logins as its_login: ItsLogin);
+        let account_id = || {
+            this_session
+                .inner_join(
+                    its_login.on(its_login
+                        .field(logins::id)
+                        .nullable()
+                        .eq(this_session.field(sessions::login_id))),
+                )
+                .filter(this_session.field(sessions::id).eq(id))
+                .select(its_login.field(logins::account_id))
+                .single_value()
+        };
         // The SQL form of `User::count_counted` (see `user_counts`), as a
         // subquery of the diesel DSL: a literal would keep the statement
         // out of the prepared-statement cache, planned again every request.
         let counted = user_counts::table
-            .filter(user_counts::account_id.eq(accounts::id))
+            .filter(user_counts::account_id.nullable().eq(account_id()))
             .filter(user_counts::end_date.ge(utc_day))
             .select(diesel::dsl::sum(user_counts::active_users))
             .single_value();
-        // A primary-key lookup: at most one row, so no LIMIT is needed.
-        let mut rows: Vec<LoadedRow> = crate::on_backend!(conn, |c| sessions::table
+        // The overview's orders (`LicenseOrder::overview`): the pending ones
+        // and the five newest, of the login's own account only.
+        diesel::alias!(license_orders as newest: NewestOrders);
+        let newest_ids = newest
+            .filter(
+                newest
+                    .field(license_orders::account_id)
+                    .nullable()
+                    .eq(account_id()),
+            )
+            .order(newest.field(license_orders::id).desc())
+            .select(newest.field(license_orders::id))
+            .limit(5);
+        let orders_on = license_orders::account_id
+            .nullable()
+            .eq(accounts::id.nullable())
+            .and(with_orders.into_sql::<Bool>())
+            .and(
+                license_orders::status
+                    .eq(OrderStatus::Pending.as_str())
+                    .or(license_orders::id.eq_any(newest_ids)),
+            );
+        let rows: Vec<LoadedRow> = crate::on_backend!(conn, |c| sessions::table
             .left_join(logins::table.on(logins::id.nullable().eq(sessions::login_id)))
             .left_join(accounts::table.on(accounts::id.nullable().eq(logins::account_id)))
+            .left_join(license_orders::table.on(orders_on))
             .filter(sessions::id.eq(id))
             .select((
-                SessionRow::as_select(),
+                SessionHead::as_select(),
                 Option::<crate::models::Login>::as_select(),
                 Option::<crate::models::Account>::as_select(),
                 counted,
+                Option::<crate::models::LicenseOrder>::as_select(),
             ))
             .load(c))?;
-        Ok(rows
-            .pop()
-            .map(|(row, login, account, n)| (row, login, account, n.unwrap_or(0))))
+        let mut rows = rows.into_iter();
+        let Some((row, login, account, counted_utc, first)) = rows.next() else {
+            return Ok(None);
+        };
+        // Newest first, sorted here: a sort in the statement is one more
+        // step for PostgreSQL on every request.
+        let mut orders: Vec<crate::models::LicenseOrder> =
+            first.into_iter().chain(rows.filter_map(|r| r.4)).collect();
+        orders.sort_unstable_by_key(|o| std::cmp::Reverse(o.id));
+        Ok(Some(SignedInRow {
+            row,
+            login,
+            account,
+            counted_utc: counted_utc.unwrap_or(0),
+            orders,
+        }))
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewSessionRow<'_>) -> QueryResult<usize> {
@@ -105,10 +177,31 @@ impl SessionRow {
             .execute(conn)
     }
 
-    pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(sessions::table.find(id))
-            .set(sessions::last_seen_at.eq(now))
-            .execute(conn)
+    /// Push the idle deadline forward, unless a request of the same session
+    /// just did (`seen_before`: the last time that still calls for it).
+    /// Every request of a busy session finds it due at the same moment:
+    /// the condition makes one of them write, and on PostgreSQL the write
+    /// does not wait for the disk (a deadline lost in a crash only ends the
+    /// session a minute early), so the others wait for no flush.
+    pub fn touch(
+        conn: &mut DbConnection,
+        id: &str,
+        now: NaiveDateTime,
+        seen_before: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let update = diesel::update(
+            sessions::table
+                .filter(sessions::id.eq(id))
+                .filter(sessions::last_seen_at.lt(seen_before)),
+        )
+        .set(sessions::last_seen_at.eq(now));
+        match conn {
+            DbConnection::Sqlite(c) => update.execute(c),
+            DbConnection::Postgres(c) => c.transaction(|c| {
+                diesel::sql_query("SET LOCAL synchronous_commit TO off").execute(c)?;
+                update.execute(c)
+            }),
+        }
     }
 
     pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {

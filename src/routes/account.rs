@@ -2,10 +2,11 @@
 //! orders. Every query is scoped to the signed-in login's account.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::session::Preloaded;
 use crate::auth::{form_token, Contact, Customer, SignedIn};
 use crate::domain::counting::{free_licenses, suggested_quantity};
 use crate::domain::validation;
@@ -83,12 +84,22 @@ pub struct OverviewPage {
     pub may_order: bool,
 }
 
-pub async fn overview(who: Customer, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn overview(
+    req: HttpRequest,
+    who: Customer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let account = who.account().clone();
     let account_id = account.id;
-    let (pending, orders) = state
-        .db(move |conn| Ok(LicenseOrder::overview(conn, account_id)?))
-        .await?;
+    // Read in the session's statement (`session::Preloads`), or here.
+    let (pending, orders) = match Preloaded::take_orders(&req) {
+        Some(orders) => LicenseOrder::overview_of(orders),
+        None => {
+            state
+                .db(move |conn| Ok(LicenseOrder::overview(conn, account_id)?))
+                .await?
+        }
+    };
     let latest = orders
         .iter()
         .map(|o| order_line(o, &who, String::new(), String::new()))

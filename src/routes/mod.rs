@@ -39,6 +39,9 @@ use crate::models::login_token::Purpose;
 /// The CSRF guard decides on the method, never on the path: whatever
 /// spelling of a path the router takes, it went through a guarded scope.
 pub fn config(cfg: &mut web::ServiceConfig) {
+    // The page asked most often reads its orders in the session's own
+    // statement (see `session::Preload`).
+    cfg.app_data(session::Preloads(&[("/account", session::Preload::Orders)]));
     cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/static/{file}").route(web::get().to(static_file)))
         .service(web::resource("/metrics").route(web::get().to(crate::telemetry::metrics_page)))

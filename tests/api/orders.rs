@@ -738,3 +738,84 @@ async fn long_lists_are_paged_fifty_at_a_time() {
         StatusCode::BAD_REQUEST
     );
 }
+
+/// The overview's orders come with the session, in one statement
+/// (`routes::preload_for`): a pending order older than the five newest is
+/// still counted, the five newest are shown whatever their status, and
+/// another account's orders are in neither.
+#[tokio::test]
+async fn the_overview_counts_every_pending_order_and_lists_the_five_newest_of_its_own_account() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let find = |email: &str| {
+        license_portal::models::Login::find_by_email(&mut app.conn(), email)
+            .expect("q")
+            .expect("login")
+    };
+    let (alpha, beta) = (find("contact@alpha.example"), find("contact@beta.example"));
+    let place = |by: &license_portal::models::Login, account: i64, quantity: i64, token: &str| {
+        license_portal::ops::place_order(
+            &mut app.conn(),
+            &app.mail_ctx(),
+            by,
+            account,
+            quantity,
+            None,
+            token,
+        )
+        .expect("order")
+    };
+    let oldest = place(&alpha, w.a.id, 4, "overview-oldest");
+    let mut cancelled = Vec::new();
+    for i in 0..6 {
+        let o = place(&alpha, w.a.id, 1, &format!("overview-{i}"));
+        license_portal::ops::cancel_order(
+            &mut app.conn(),
+            &app.mail_ctx(),
+            &alpha,
+            None,
+            w.a.id,
+            o.id,
+        )
+        .expect("cancel");
+        cancelled.push(o.id);
+    }
+    // Beta's orders, newer than all of Alpha's.
+    place(&beta, w.b.id, 9, "overview-beta-1");
+    place(&beta, w.b.id, 9, "overview-beta-2");
+
+    for email in ["contact@alpha.example", "viewer@alpha.example"] {
+        let c = app.client_for(email).await;
+        let (status, html) = app.get_html(&c, "/account").await;
+        assert_eq!(status, StatusCode::OK, "{email}");
+        assert_eq!(data_value(&html, "pending-orders"), Some(1), "{email}");
+        assert!(
+            text_of(&html, "#pending-orders")
+                .unwrap_or_default()
+                .contains('4'),
+            "{email}: the pending quantity"
+        );
+        let shown: Vec<String> = scraper::Html::parse_document(&html)
+            .select(&crate::helpers::sel("table tbody tr td a"))
+            .map(|a| a.text().collect::<String>())
+            .collect();
+        let newest: Vec<String> = cancelled
+            .iter()
+            .rev()
+            .take(5)
+            .map(|id| format!("#{id}"))
+            .collect();
+        assert_eq!(shown, newest, "{email}: the five newest, newest first");
+        assert!(!shown.contains(&format!("#{}", oldest.id)));
+    }
+    let c = app.client_for("contact@beta.example").await;
+    let (_, html) = app.get_html(&c, "/account").await;
+    assert_eq!(data_value(&html, "pending-orders"), Some(2));
+    assert_eq!(count_of(&html, "table tbody tr"), 2);
+    // Staff have no account: the page refuses them, as before.
+    let staff = app.client_for("staff@vendor.example").await;
+    assert_eq!(
+        app.get(&staff, "/account").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
