@@ -62,6 +62,22 @@ pub struct AppState {
     pub db_gate: DbGate,
 }
 
+/// One request waiting for a connection, for `db_waiting`.
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The queue in front of the pool. A request waits here, in the order it
 /// came and without a thread, until a connection is free; only then does it
 /// take a blocking thread. Without it every waiting request held a thread
@@ -101,20 +117,14 @@ impl AppState {
         F: FnOnce(&mut PooledConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        use std::sync::atomic::Ordering;
         let pool = self.pool.clone();
-        let waiting = self.db_waiting.clone();
-        waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = match self.db_gate.enter().await {
-            Ok(permit) => permit,
-            Err(e) => {
-                waiting.fetch_sub(1, Ordering::Relaxed);
-                return Err(e);
-            }
-        };
+        // Counted from here until the pool hands a connection over, also
+        // when the request is dropped while it waits in line.
+        let waiting = Waiting::new(&self.db_waiting);
+        let permit = self.db_gate.enter().await?;
         actix_web::web::block(move || {
             let conn = pool.get();
-            waiting.fetch_sub(1, Ordering::Relaxed);
+            drop(waiting);
             let result = f(&mut conn?);
             drop(permit);
             result

@@ -184,6 +184,11 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Connections the pool holds beyond `max_size`, for the mail worker and
+/// maintenance, which take theirs without waiting in the requests' line
+/// (`state::DbGate` lets in `max_size` requests at once).
+pub const BACKGROUND_CONNECTIONS: u32 = 2;
+
 /// Settings of the pool.
 #[derive(Clone, Debug)]
 pub struct PoolOptions {
@@ -193,7 +198,7 @@ pub struct PoolOptions {
 }
 
 impl Default for PoolOptions {
-    /// Two connections per core, at least 4. Requests wait for a connection
+    /// Two connections per core, at least 4 and at most 16. Requests wait for a connection
     /// in line (`state::DbGate`), so more connections than the cores can
     /// serve (with PostgreSQL on the same host) only add threads that
     /// compete for them: on two cores a pool of 10 gave `/account` the same
@@ -203,7 +208,7 @@ impl Default for PoolOptions {
             max_size: std::thread::available_parallelism()
                 .map(|n| 2 * n.get() as u32)
                 .unwrap_or(4)
-                .max(4),
+                .clamp(4, 16),
             connection_timeout: Duration::from_secs(3),
         }
     }
@@ -229,7 +234,7 @@ pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, Conn
 /// request per pooled connection. A SQLite file never drops its connection.
 pub fn build_pool_unchecked(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
     r2d2::Pool::builder()
-        .max_size(options.max_size)
+        .max_size(options.max_size + BACKGROUND_CONNECTIONS)
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
         .test_on_check_out(false)

@@ -180,27 +180,39 @@ impl SessionRow {
     /// Push the idle deadline forward, unless a request of the same session
     /// just did (`seen_before`: the last time that still calls for it).
     /// Every request of a busy session finds it due at the same moment:
-    /// the condition makes one of them write, and on PostgreSQL the write
-    /// does not wait for the disk (a deadline lost in a crash only ends the
-    /// session a minute early), so the others wait for no flush.
+    /// the condition makes one of them write, and on PostgreSQL, outside a
+    /// transaction, the write does not wait for the disk (a deadline lost
+    /// in a crash only ends the session a minute early), so the others wait
+    /// for no flush.
     pub fn touch(
         conn: &mut DbConnection,
         id: &str,
         now: NaiveDateTime,
         seen_before: NaiveDateTime,
     ) -> QueryResult<usize> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
         let update = diesel::update(
             sessions::table
                 .filter(sessions::id.eq(id))
-                .filter(sessions::last_seen_at.lt(seen_before)),
+                .filter(sessions::last_seen_at.le(seen_before)),
         )
         .set(sessions::last_seen_at.eq(now));
         match conn {
             DbConnection::Sqlite(c) => update.execute(c),
-            DbConnection::Postgres(c) => c.transaction(|c| {
-                diesel::sql_query("SET LOCAL synchronous_commit TO off").execute(c)?;
-                update.execute(c)
-            }),
+            DbConnection::Postgres(c) => {
+                let depth = <AnsiTransactionManager as TransactionManager<
+                    diesel::PgConnection,
+                >>::transaction_manager_status_mut(c)
+                .transaction_depth()?;
+                if depth.is_some() {
+                    // SET LOCAL would last to the outer commit: not here.
+                    return update.execute(c);
+                }
+                c.transaction(|c| {
+                    diesel::sql_query("SET LOCAL synchronous_commit TO off").execute(c)?;
+                    update.execute(c)
+                })
+            }
         }
     }
 

@@ -740,7 +740,7 @@ async fn long_lists_are_paged_fifty_at_a_time() {
 }
 
 /// The overview's orders come with the session, in one statement
-/// (`routes::preload_for`): a pending order older than the five newest is
+/// (`session::Preloads`, given by `routes::config`): a pending order older than the five newest is
 /// still counted, the five newest are shown whatever their status, and
 /// another account's orders are in neither.
 #[tokio::test]
