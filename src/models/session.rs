@@ -112,8 +112,7 @@ impl SessionRow {
                     .eq(account_id()),
             )
             .order(newest.field(license_orders::id).desc())
-            .select(newest.field(license_orders::id))
-            .limit(5);
+            .select(newest.field(license_orders::id));
         let orders_on = license_orders::account_id
             .nullable()
             .eq(accounts::id.nullable())
@@ -121,7 +120,7 @@ impl SessionRow {
             .and(
                 license_orders::status
                     .eq(OrderStatus::Pending.as_str())
-                    .or(license_orders::id.eq_any(newest_ids)),
+                    .or(crate::db::in_first_five(license_orders::id, newest_ids)),
             );
         let rows: Vec<LoadedRow> = crate::on_backend!(conn, |c| sessions::table
             .left_join(logins::table.on(logins::id.nullable().eq(sessions::login_id)))
