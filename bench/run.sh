@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Seed a large database and print the portal's speed and memory figures.
-# Loopback only. Set BENCH_DATABASE_URL=postgres://... to measure PostgreSQL.
+# Seed large databases and print the portal's speed and memory figures,
+# SQLite and PostgreSQL side by side (PostgreSQL in a fresh database on
+# BENCH_POSTGRES_URL, default the local `test`). Loopback only.
+# BENCH_DATABASE_URL=... measures that one database alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null 2>&1; then

@@ -14,9 +14,6 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use diesel::Connection;
-
 mod common;
 use common::{free_port, memory_kib, Server};
 
@@ -197,20 +194,6 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
     }
 }
 
-fn fresh_postgres() -> Option<String> {
-    let base = std::env::var("BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut conn = diesel::PgConnection::establish(&base).ok()?;
-    let name = format!("bench_api_{}", std::process::id());
-    // Each on its own: CREATE DATABASE cannot run inside a transaction.
-    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .ok()?;
-    conn.batch_execute(&format!("CREATE DATABASE {name}"))
-        .ok()?;
-    let (root, _) = base.rsplit_once('/')?;
-    Some(format!("{root}/{name}"))
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -219,7 +202,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = dir.path().join("api.db").to_string_lossy().into_owned();
     let mut all = vec![measure("SQLite", &sqlite, &rt)];
-    match fresh_postgres() {
+    match common::fresh_postgres("bench_api") {
         Some(url) => all.push(measure("PostgreSQL", &url, &rt)),
         None => eprintln!("PostgreSQL not reachable: its figures are skipped"),
     }

@@ -1,10 +1,12 @@
-//! The portal's speed and memory figures (issue 5), measured on a seeded
-//! database: one account of 100,000 users and 1,000 accounts of 1,000
-//! users each. Run with `bench/run.sh` (or `cargo bench --bench portal`).
+//! The portal's speed and memory figures (issues 5 and 13), measured on a
+//! seeded database: one account of 100,000 users and 1,000 accounts of
+//! 1,000 users each. Run with `bench/run.sh` (or `cargo bench --bench
+//! portal`): SQLite and a fresh PostgreSQL database side by side, or the
+//! database of `BENCH_DATABASE_URL` alone.
 //!
 //! Prints: count time, report page time, CSV time and its extra peak memory,
-//! staff accounts list time, and `/account` beside `/healthz` requests per
-//! second (wrk, loopback only).
+//! staff accounts list time, past days from history, and `/account` beside
+//! `/healthz` requests per second with their p99 (wrk, loopback only).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,6 +20,10 @@ use license_portal::models::User;
 use license_portal::ops::{self, AccountInput, LoginInput};
 use license_portal::startup::Application;
 use license_portal::state::Clock;
+
+// Of the shared helpers this bench, in-process, needs only the database.
+#[allow(dead_code)]
+mod common;
 
 const BIG_USERS: usize = 100_000;
 const SMALL_ACCOUNTS: usize = 1_000;
@@ -281,13 +287,28 @@ fn wrk_ms(text: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|n| n * scale)
 }
 
-#[tokio::main]
-async fn main() {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => DatabaseUrl::parse(&u),
-        _ => DatabaseUrl::Sqlite(dir.path().join("bench.db").to_string_lossy().into_owned()),
-    };
+/// What one backend measured.
+struct Figures {
+    backend: DatabaseUrl,
+    counted: i64,
+    count_time: Duration,
+    report_time: Duration,
+    csv_rows: usize,
+    csv_bytes: usize,
+    csv_time: Duration,
+    csv_kib: u64,
+    staff_time: Duration,
+    past_count: String,
+    past_report_time: Duration,
+    past_rows: usize,
+    past_csv_time: Duration,
+    past_csv_kib: u64,
+    account: Option<(f64, f64)>,
+    health: Option<(f64, f64)>,
+}
+
+/// Seed a fresh database and measure it.
+async fn run(url: DatabaseUrl) -> Figures {
     println!(
         "license-portal benchmark on {} ({} users in all)",
         url.backend(),
@@ -438,56 +459,121 @@ async fn main() {
     let account_rps = wrk(&format!("{base}/account"), Some(&contact));
     let health_rps = wrk(&format!("{base}/healthz"), None);
 
-    println!();
-    println!("| figure | measured | target |");
-    println!("|---|---|---|");
-    println!(
-        "| count of the 100,000-user account ({counted} counted) | {} | < 10 ms |",
-        ms(count_time)
-    );
-    println!(
-        "| report page, 100,000-user account | {} | |",
-        ms(report_time)
-    );
-    println!(
-        "| CSV of {} rows ({:.1} MB) | {} | < 1 s |",
-        lines - 1,
-        bytes as f64 / 1e6,
-        ms(csv_time)
-    );
-    println!(
-        "| CSV extra peak memory (server and reader in one process) | {:.1} MB | < 50 MB |",
-        peak_extra_kib as f64 / 1024.0
-    );
-    println!(
-        "| staff accounts list, 1,001 accounts | {} | < 100 ms |",
-        ms(staff_time)
-    );
-    println!(
-        "| past day's report page, 20,000 users with 5,000 changes ({} counted) | {} | < 200 ms |",
-        past_count.unwrap_or_default(),
-        ms(past_report_time)
-    );
-    println!(
-        "| past day's CSV from history, {} rows of 100,000 users | {} | < 2 s |",
-        past_lines.saturating_sub(1),
-        ms(past_csv_time)
-    );
-    println!(
-        "| past day's CSV extra peak memory | {:.1} MB | bounded |",
-        past_csv_kib as f64 / 1024.0
-    );
-    // The targets: SQLite's of issue 5, PostgreSQL's of issue 13.
-    let (share, p99_target) = match url {
-        DatabaseUrl::Sqlite(_) => (15, ""),
-        DatabaseUrl::Postgres(_) => (60, "< 25 ms"),
-    };
-    match (account_rps, health_rps) {
-        (Some((a, a99)), Some((h, h99))) => {
-            println!("| /account vs /healthz requests/s (wrk -t2 -c32) | {a:.0} vs {h:.0} ({:.0} %) | >= {share} % |", 100.0 * a / h);
-            println!("| /account p99 (/healthz p99) | {a99:.1} ms ({h99:.1} ms) | {p99_target} |");
-        }
-        _ => println!("| /account vs /healthz requests/s | SKIPPED: wrk is not installed (bench/run.sh installs it) | >= {share} % |"),
-    }
     handle.stop(true).await;
+    Figures {
+        backend: url,
+        counted,
+        count_time,
+        report_time,
+        csv_rows: lines - 1,
+        csv_bytes: bytes,
+        csv_time,
+        csv_kib: peak_extra_kib,
+        staff_time,
+        past_count: past_count.unwrap_or_default(),
+        past_report_time,
+        past_rows: past_lines.saturating_sub(1),
+        past_csv_time,
+        past_csv_kib,
+        account: account_rps,
+        health: health_rps,
+    }
+}
+
+/// SQLite and PostgreSQL side by side (`BENCH_DATABASE_URL` measures that
+/// one database alone).
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("dir");
+    let urls = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => vec![DatabaseUrl::parse(&u)],
+        _ => {
+            let sqlite =
+                DatabaseUrl::Sqlite(dir.path().join("bench.db").to_string_lossy().into_owned());
+            let mut urls = vec![sqlite];
+            match common::fresh_postgres("bench_portal") {
+                Some(pg) => urls.push(DatabaseUrl::parse(&pg)),
+                None => eprintln!("PostgreSQL not reachable: its figures are skipped"),
+            }
+            urls
+        }
+    };
+    let mut all = Vec::new();
+    for url in urls {
+        all.push(run(url).await);
+    }
+    print_table(&all);
+}
+
+fn print_table(all: &[Figures]) {
+    let cells = |f: &dyn Fn(&Figures) -> String| all.iter().map(f).collect::<Vec<_>>().join(" | ");
+    let row = |figure: String, f: &dyn Fn(&Figures) -> String, target: &str| {
+        println!("| {figure} | {} | {target} |", cells(f));
+    };
+    println!();
+    println!(
+        "| figure | {} | target |",
+        cells(&|f| f.backend.backend().to_string())
+    );
+    println!("|---|{}|---|", vec!["---"; all.len()].join("|"));
+    let counted = all.first().map(|f| f.counted).unwrap_or(0);
+    row(
+        format!("count of the 100,000-user account ({counted} counted)"),
+        &|f| ms(f.count_time),
+        "< 10 ms",
+    );
+    row(
+        "report page, 100,000-user account".into(),
+        &|f| ms(f.report_time),
+        "",
+    );
+    let rows = all.first().map(|f| f.csv_rows).unwrap_or(0);
+    row(
+        format!("CSV of {rows} rows"),
+        &|f| format!("{} ({:.1} MB)", ms(f.csv_time), f.csv_bytes as f64 / 1e6),
+        "< 1 s",
+    );
+    row(
+        "CSV extra peak memory (server and reader in one process)".into(),
+        &|f| format!("{:.1} MB", f.csv_kib as f64 / 1024.0),
+        "< 50 MB",
+    );
+    row(
+        "staff accounts list, 1,001 accounts".into(),
+        &|f| ms(f.staff_time),
+        "< 100 ms",
+    );
+    row(
+        "past day's report page, 20,000 users with 5,000 changes".into(),
+        &|f| format!("{} ({} counted)", ms(f.past_report_time), f.past_count),
+        "< 200 ms",
+    );
+    row(
+        "past day's CSV from history, of 100,000 users".into(),
+        &|f| format!("{} ({} rows)", ms(f.past_csv_time), f.past_rows),
+        "< 2 s",
+    );
+    row(
+        "past day's CSV extra peak memory".into(),
+        &|f| format!("{:.1} MB", f.past_csv_kib as f64 / 1024.0),
+        "bounded",
+    );
+    let share = |f: &Figures| match (f.account, f.health) {
+        (Some((a, _)), Some((h, _))) => format!("{a:.0} vs {h:.0} ({:.0} %)", 100.0 * a / h),
+        _ => "SKIPPED: wrk is not installed (bench/run.sh installs it)".into(),
+    };
+    row(
+        "/account vs /healthz requests/s (wrk -t2 -c32)".into(),
+        &share,
+        "SQLite >= 15 %, PostgreSQL >= 60 % (issues 5 and 13)",
+    );
+    let p99 = |f: &Figures| match (f.account, f.health) {
+        (Some((_, a)), Some((_, h))) => format!("{a:.1} ms ({h:.1} ms)"),
+        _ => "-".into(),
+    };
+    row(
+        "/account p99 (/healthz p99)".into(),
+        &p99,
+        "PostgreSQL < 25 ms",
+    );
 }

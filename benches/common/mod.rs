@@ -1,5 +1,5 @@
-//! What the benchmarks that run the release binary in its own process
-//! share: its memory, a server that stops with its handle, a free port.
+//! What the benchmarks share: the memory of a process, a server that stops
+//! with its handle, a free port, a fresh PostgreSQL database.
 
 use std::process::Child;
 
@@ -33,4 +33,23 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// A fresh PostgreSQL database named `prefix_PID` on `BENCH_POSTGRES_URL`
+/// (default the local `test`), or none when PostgreSQL cannot be reached.
+#[allow(dead_code)] // the sign-in flood measures SQLite alone
+pub fn fresh_postgres(prefix: &str) -> Option<String> {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let base = std::env::var("BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut conn = diesel::PgConnection::establish(&base).ok()?;
+    let name = format!("{prefix}_{}", std::process::id());
+    // Each on its own: CREATE DATABASE cannot run inside a transaction.
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .ok()?;
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .ok()?;
+    let (root, _) = base.rsplit_once('/')?;
+    Some(format!("{root}/{name}"))
 }
