@@ -203,7 +203,10 @@ fn main() {
     let sqlite = dir.path().join("api.db").to_string_lossy().into_owned();
     let mut all = vec![measure("SQLite", &sqlite, &rt)];
     match common::fresh_postgres("bench_api") {
-        Some(url) => all.push(measure("PostgreSQL", &url, &rt)),
+        Some(url) => {
+            all.push(measure("PostgreSQL", &url, &rt));
+            common::drop_postgres(&url);
+        }
         None => eprintln!("PostgreSQL not reachable: its figures are skipped"),
     }
     println!("\nusers sync, {USERS} users in one request (targets: < 5 s, < 300 MB)");

@@ -498,11 +498,18 @@ async fn main() {
             urls
         }
     };
+    let made = std::env::var("BENCH_DATABASE_URL").map_or(true, |u| u.is_empty());
     let mut all = Vec::new();
     for url in urls {
         all.push(run(url).await);
     }
     print_table(&all);
+    // The PostgreSQL database this bench made (not one it was given).
+    for f in &all {
+        if let (true, DatabaseUrl::Postgres(url)) = (made, &f.backend) {
+            common::drop_postgres(url);
+        }
+    }
 }
 
 fn print_table(all: &[Figures]) {
