@@ -21,7 +21,7 @@ use license_portal::ops::{self, AccountInput, LoginInput};
 use license_portal::startup::Application;
 use license_portal::state::Clock;
 
-// Of the shared helpers this bench, in-process, needs only the database.
+// Of the shared helpers this bench, in-process, needs no server process.
 #[allow(dead_code)]
 mod common;
 
@@ -238,14 +238,9 @@ fn cookie_of(res: &reqwest::Response) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or("").to_string())
 }
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+/// This process's resident and peak resident memory, in KiB.
+fn own_memory_kib() -> (u64, u64) {
+    common::memory_kib(std::process::id())
 }
 
 /// Requests per second and the 99th percentile latency in milliseconds.
@@ -382,7 +377,7 @@ async fn run(url: DatabaseUrl) -> Figures {
 
     // 3. The CSV of 100,000 rows and the memory it takes.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let rss_before = status_kib("VmRSS:");
+    let (rss_before, _) = own_memory_kib();
     let t = Instant::now();
     let res = get("/account/reports/active-users.csv", &contact)
         .await
@@ -395,7 +390,7 @@ async fn run(url: DatabaseUrl) -> Figures {
         lines += chunk.iter().filter(|b| **b == b'\n').count();
     }
     let csv_time = t.elapsed();
-    let peak_extra_kib = status_kib("VmHWM:").saturating_sub(rss_before);
+    let peak_extra_kib = own_memory_kib().1.saturating_sub(rss_before);
     assert_eq!(
         lines as i64,
         counted + 1,
@@ -428,7 +423,7 @@ async fn run(url: DatabaseUrl) -> Figures {
     let past_report_time = median(times);
     let yesterday = today - chrono::Duration::days(1);
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let rss_before = status_kib("VmRSS:");
+    let (rss_before, _) = own_memory_kib();
     let t = Instant::now();
     let mut res = get(
         &format!("/account/reports/active-users.csv?on={yesterday}"),
@@ -442,7 +437,7 @@ async fn run(url: DatabaseUrl) -> Figures {
         past_lines += chunk.iter().filter(|b| **b == b'\n').count();
     }
     let past_csv_time = t.elapsed();
-    let past_csv_kib = status_kib("VmHWM:").saturating_sub(rss_before);
+    let past_csv_kib = own_memory_kib().1.saturating_sub(rss_before);
 
     // 4. The staff accounts list (1,001 accounts).
     let mut times = Vec::new();
