@@ -243,10 +243,18 @@ fn own_memory_kib() -> (u64, u64) {
     common::memory_kib(std::process::id())
 }
 
-/// Requests per second and the 99th percentile latency in milliseconds.
-fn wrk(url: &str, cookie: Option<&str>) -> Option<(f64, f64)> {
+/// One wrk run: requests per second, the 99th percentile latency in
+/// milliseconds, and how many requests it sent.
+#[derive(Clone, Copy)]
+struct WrkRun {
+    rps: f64,
+    p99: f64,
+    requests: f64,
+}
+
+fn wrk(url: &str, cookie: Option<&str>, seconds: u32) -> Option<WrkRun> {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", "-c32", "-d8s", "--latency"]);
+    cmd.args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"]);
     if let Some(c) = cookie {
         cmd.args(["-H", &format!("Cookie: {c}")]);
     }
@@ -265,7 +273,117 @@ fn wrk(url: &str, cookie: Option<&str>) -> Option<(f64, f64)> {
         .find(|l| l.trim_start().starts_with("99%"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(wrk_ms)?;
-    Some((rps, p99))
+    let requests = text
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())?;
+    Some(WrkRun { rps, p99, requests })
+}
+
+/// CPU time, in seconds, of this process (the portal runs in it; the
+/// bench's own threads are idle while wrk runs) and of the local
+/// PostgreSQL server's processes (0 when it runs elsewhere).
+fn cpu_seconds() -> (f64, f64) {
+    let ticks = |pid: &str| -> Option<(String, u64)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (head, rest) = stat.rsplit_once(')')?;
+        let comm = head.split_once('(')?.1.to_string();
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some((
+            comm,
+            f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
+        ))
+    };
+    // USER_HZ is 100 on every Linux this runs on.
+    let own = ticks("self").map_or(0, |(_, t)| t);
+    let postgres: u64 = std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+                .filter_map(|pid| ticks(&pid))
+                .filter(|(comm, _)| comm.starts_with("postgres"))
+                .map(|(_, t)| t)
+                .sum()
+        })
+        .unwrap_or(0);
+    (own as f64 / 100.0, postgres as f64 / 100.0)
+}
+
+/// `/account` and `/healthz` loaded in turns, so that a change of the
+/// machine's speed during the run (seen here: 20 % between runs a minute
+/// apart) falls on both alike; each figure is the median of the turns.
+const TURNS: usize = 5;
+const TURN_SECONDS: u32 = 4;
+
+/// What the turns of one path measured.
+#[derive(Default)]
+struct Load {
+    runs: Vec<WrkRun>,
+    /// CPU microseconds per request: the portal's, PostgreSQL's.
+    portal_us: f64,
+    postgres_us: f64,
+}
+
+impl Load {
+    fn turn(&mut self, url: &str, cookie: Option<&str>) -> Option<()> {
+        let (own0, pg0) = cpu_seconds();
+        let run = wrk(url, cookie, TURN_SECONDS)?;
+        let (own1, pg1) = cpu_seconds();
+        let n = self.runs.len() as f64;
+        let per = |d: f64| d * 1e6 / run.requests.max(1.0);
+        // A running mean over the turns.
+        self.portal_us = (self.portal_us * n + per(own1 - own0)) / (n + 1.0);
+        self.postgres_us = (self.postgres_us * n + per(pg1 - pg0)) / (n + 1.0);
+        self.runs.push(run);
+        Some(())
+    }
+
+    fn worst(&self, f: impl Fn(&WrkRun) -> f64) -> f64 {
+        self.runs.iter().map(f).fold(0.0, f64::max)
+    }
+
+    fn median(&self, f: impl Fn(&WrkRun) -> f64) -> f64 {
+        let mut v: Vec<f64> = self.runs.iter().map(f).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    }
+}
+
+/// `/account` beside `/healthz`: the turns, or None without wrk.
+struct Throughput {
+    account: Load,
+    health: Load,
+}
+
+impl Throughput {
+    fn measure(base: &str, cookie: &str) -> Option<Throughput> {
+        let mut t = Throughput {
+            account: Load::default(),
+            health: Load::default(),
+        };
+        for _ in 0..TURNS {
+            t.account.turn(&format!("{base}/account"), Some(cookie))?;
+            t.health.turn(&format!("{base}/healthz"), None)?;
+        }
+        Some(t)
+    }
+
+    /// Each turn's share, and their median.
+    fn shares(&self) -> (Vec<f64>, f64) {
+        let shares: Vec<f64> = self
+            .account
+            .runs
+            .iter()
+            .zip(&self.health.runs)
+            .map(|(a, h)| 100.0 * a.rps / h.rps)
+            .collect();
+        let mut sorted = shares.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        let median = sorted[sorted.len() / 2];
+        (shares, median)
+    }
 }
 
 /// A latency as wrk prints it ("812.00us", "3.05ms", "1.20s") in ms.
@@ -298,8 +416,7 @@ struct Figures {
     past_rows: usize,
     past_csv_time: Duration,
     past_csv_kib: u64,
-    account: Option<(f64, f64)>,
-    health: Option<(f64, f64)>,
+    throughput: Option<Throughput>,
 }
 
 /// Seed a fresh database and measure it.
@@ -451,8 +568,7 @@ async fn run(url: DatabaseUrl) -> Figures {
     let staff_time = median(times);
 
     // 5. Throughput, loopback only.
-    let account_rps = wrk(&format!("{base}/account"), Some(&contact));
-    let health_rps = wrk(&format!("{base}/healthz"), None);
+    let throughput = Throughput::measure(&base, &contact);
 
     handle.stop(true).await;
     Figures {
@@ -470,8 +586,7 @@ async fn run(url: DatabaseUrl) -> Figures {
         past_rows: past_lines.saturating_sub(1),
         past_csv_time,
         past_csv_kib,
-        account: account_rps,
-        health: health_rps,
+        throughput,
     }
 }
 
@@ -560,22 +675,50 @@ fn print_table(all: &[Figures]) {
         &|f| format!("{:.1} MB", f.past_csv_kib as f64 / 1024.0),
         "bounded",
     );
-    let share = |f: &Figures| match (f.account, f.health) {
-        (Some((a, _)), Some((h, _))) => format!("{a:.0} vs {h:.0} ({:.0} %)", 100.0 * a / h),
-        _ => "SKIPPED: wrk is not installed (bench/run.sh installs it)".into(),
+    let skipped = "SKIPPED: wrk is not installed (bench/run.sh installs it)";
+    let share = |f: &Figures| match &f.throughput {
+        Some(t) => {
+            let (shares, median) = t.shares();
+            let turns: Vec<String> = shares.iter().map(|s| format!("{s:.0}")).collect();
+            format!(
+                "{:.0} vs {:.0} ({median:.0} %; turns {} %)",
+                t.account.median(|r| r.rps),
+                t.health.median(|r| r.rps),
+                turns.join(", ")
+            )
+        }
+        None => skipped.into(),
     };
     row(
-        "/account vs /healthz requests/s (wrk -t2 -c32)".into(),
+        format!(
+            "/account vs /healthz requests/s (wrk -t2 -c32, median of {TURNS} turns of {TURN_SECONDS} s each)"
+        ),
         &share,
         "SQLite >= 15 %, PostgreSQL >= 60 % (issues 5 and 13)",
     );
-    let p99 = |f: &Figures| match (f.account, f.health) {
-        (Some((_, a)), Some((_, h))) => format!("{a:.1} ms ({h:.1} ms)"),
-        _ => "-".into(),
+    let p99 = |f: &Figures| match &f.throughput {
+        Some(t) => format!(
+            "{:.1} ms ({:.1} ms)",
+            t.account.worst(|r| r.p99),
+            t.health.worst(|r| r.p99)
+        ),
+        None => "-".into(),
     };
     row(
-        "/account p99 (/healthz p99)".into(),
+        "/account p99 (/healthz p99), the worst turn's".into(),
         &p99,
         "PostgreSQL < 25 ms",
     );
+    let cpu = |f: &Figures| match (&f.throughput, &f.backend) {
+        (Some(t), DatabaseUrl::Sqlite(_)) => format!(
+            "portal with SQLite in it {:.0} us ({:.0} us)",
+            t.account.portal_us, t.health.portal_us
+        ),
+        (Some(t), DatabaseUrl::Postgres(_)) => format!(
+            "portal {:.0} us ({:.0} us), PostgreSQL {:.0} us ({:.0} us)",
+            t.account.portal_us, t.health.portal_us, t.account.postgres_us, t.health.postgres_us
+        ),
+        (None, _) => "-".into(),
+    };
+    row("CPU per request of /account (of /healthz)".into(), &cpu, "");
 }
