@@ -89,6 +89,63 @@ impl Lang {
         }
     }
 
+    /// What is wrong with a field of an imported file or a synced user.
+    pub fn import_problem(self, problem: &crate::domain::import::Problem) -> String {
+        use crate::domain::import::{Problem::*, COLUMNS};
+        let header = COLUMNS.join(",");
+        match self {
+            Lang::En => match problem {
+                Unreadable(why) => format!("cannot be read as UTF-8 CSV ({why})"),
+                MissingColumn => format!("missing column; the header must be {header}"),
+                UnknownColumn => {
+                    format!("unknown or repeated column; the header must be {header}")
+                }
+                WrongCellCount => "the row does not have one cell for each column".into(),
+                Empty => "must not be empty".into(),
+                TooLong => "is too long".into(),
+                ControlCharacter => "contains a control character".into(),
+                UnknownStatus(s) => format!("unknown status {s:?}; allowed: active, passive"),
+                BadDate(s) => format!("{s:?} is not a date YYYY-MM-DD"),
+                EndBeforeStart => "the end date is before the start date".into(),
+                DuplicateEmployeeNumber(n) => {
+                    format!("employee number {n:?} appears twice in the file")
+                }
+                NoRows => "the file has no rows".into(),
+                NotText => "must be a string (end_date may be null)".into(),
+                NoUsers => "names no user; send every user of the account".into(),
+            },
+            Lang::Sv => match problem {
+                Unreadable(why) => format!("kan inte läsas som UTF-8-CSV ({why})"),
+                MissingColumn => format!("en kolumn saknas; rubrikraden ska vara {header}"),
+                UnknownColumn => {
+                    format!("okänd eller upprepad kolumn; rubrikraden ska vara {header}")
+                }
+                WrongCellCount => "raden har inte en cell för varje kolumn".into(),
+                Empty => "får inte vara tomt".into(),
+                TooLong => "är för långt".into(),
+                ControlCharacter => "innehåller ett styrtecken".into(),
+                UnknownStatus(s) => format!("okänd status {s:?}; tillåtna: active, passive"),
+                BadDate(s) => format!("{s:?} är inte ett datum ÅÅÅÅ-MM-DD"),
+                EndBeforeStart => "slutdatumet är före startdatumet".into(),
+                DuplicateEmployeeNumber(n) => {
+                    format!("anställningsnummer {n:?} förekommer två gånger i filen")
+                }
+                NoRows => "filen har inga rader".into(),
+                NotText => "måste vara en sträng (end_date får vara null)".into(),
+                NoUsers => "nämner ingen användare; skicka kontots alla användare".into(),
+            },
+        }
+    }
+
+    /// Where an imported file is wrong, and how.
+    pub fn import_error(self, e: &crate::domain::import::ImportError) -> String {
+        let what = self.import_problem(&e.problem);
+        match self {
+            Lang::En => format!("line {}, field {}: {what}", e.line, e.field),
+            Lang::Sv => format!("rad {}, fält {}: {what}", e.line, e.field),
+        }
+    }
+
     /// Why a user is or is not counted, as a reader sees it.
     pub fn reason(self, reason: crate::domain::counting::CountReason) -> String {
         use crate::domain::counting::CountReason::*;
@@ -1409,6 +1466,57 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language(Some("fr")), Lang::En);
         assert_eq!(Lang::from_accept_language(Some("sv;q=0")), Lang::En);
+    }
+
+    #[test]
+    fn every_import_problem_is_said_in_both_languages_and_differently() {
+        use crate::domain::import::{ImportError, Problem::*};
+        let all = [
+            Unreadable("x".into()),
+            MissingColumn,
+            UnknownColumn,
+            WrongCellCount,
+            Empty,
+            TooLong,
+            ControlCharacter,
+            UnknownStatus("sleeping".into()),
+            BadDate("2024-13-01".into()),
+            EndBeforeStart,
+            DuplicateEmployeeNumber("E1".into()),
+            NoRows,
+            NotText,
+            NoUsers,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for problem in &all {
+            let (en, sv) = (
+                Lang::En.import_problem(problem),
+                Lang::Sv.import_problem(problem),
+            );
+            assert!(
+                !en.trim().is_empty() && !sv.trim().is_empty(),
+                "{problem:?}"
+            );
+            assert_ne!(en, sv, "{problem:?} is not Swedish");
+            assert!(
+                seen.insert(sv.clone()),
+                "{problem:?} says what another says"
+            );
+            assert_eq!(problem.text(), en, "the command line speaks English");
+        }
+        let e = ImportError {
+            line: 4,
+            field: "status".into(),
+            problem: UnknownStatus("sleeping".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "line 4, field status: unknown status \"sleeping\"; allowed: active, passive"
+        );
+        assert_eq!(
+            Lang::Sv.import_error(&e),
+            "rad 4, fält status: okänd status \"sleeping\"; tillåtna: active, passive"
+        );
     }
 
     #[test]

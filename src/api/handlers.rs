@@ -83,7 +83,7 @@ fn op_error(e: OpError) -> ApiError {
         } => ApiError::Unprocessable(vec![BadField {
             index: Some(index),
             field: field.to_string(),
-            text: FieldText::Text(problem.text()),
+            text: FieldText::Import(problem),
         }]),
         other => ApiError::App(AppError::from(other)),
     }

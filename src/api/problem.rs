@@ -42,14 +42,15 @@ pub struct FieldProblem {
     pub message: String,
 }
 
-/// What went wrong with a field: a catalog message, or a text of its own
-/// (the import's rules speak English, as on the command line).
+/// What went wrong with a field, put in the reader's language when the
+/// problem is drawn.
 #[derive(Clone, Debug)]
 pub enum FieldText {
     Catalog(FieldError),
     NoRecord,
     KeyReused,
-    Text(String),
+    /// A synced user's field, by the rules of the CSV import.
+    Import(crate::domain::import::Problem),
 }
 
 /// A field at fault, before it is put in the reader's language.
@@ -195,7 +196,7 @@ fn problem(lang: Lang, status: StatusCode, parts: Option<&Parts>) -> Problem {
                             FieldText::Catalog(e) => t.field_error(*e).to_string(),
                             FieldText::NoRecord => t.report_no_record.to_string(),
                             FieldText::KeyReused => t.api_key_reused.to_string(),
-                            FieldText::Text(text) => text.clone(),
+                            FieldText::Import(problem) => lang.import_problem(problem),
                         },
                     })
                     .collect()

@@ -69,40 +69,16 @@ pub struct ImportError {
 }
 
 impl Problem {
-    /// What is wrong, in English (the command line's and the API's words).
+    /// What is wrong, in English (the command line's words); a page or the
+    /// API says it in its reader's language (`Lang::import_problem`).
     pub fn text(&self) -> String {
-        match self {
-            Problem::Unreadable(why) => format!("cannot be read as UTF-8 CSV ({why})"),
-            Problem::MissingColumn => {
-                format!("missing column; the header must be {}", COLUMNS.join(","))
-            }
-            Problem::UnknownColumn => format!(
-                "unknown or repeated column; the header must be {}",
-                COLUMNS.join(",")
-            ),
-            Problem::WrongCellCount => "the row does not have one cell for each column".into(),
-            Problem::Empty => "must not be empty".into(),
-            Problem::TooLong => "is too long".into(),
-            Problem::ControlCharacter => "contains a control character".into(),
-            Problem::UnknownStatus(s) => {
-                format!("unknown status {s:?}; allowed: active, passive")
-            }
-            Problem::BadDate(s) => format!("{s:?} is not a date YYYY-MM-DD"),
-            Problem::EndBeforeStart => "the end date is before the start date".into(),
-            Problem::DuplicateEmployeeNumber(n) => {
-                format!("employee number {n:?} appears twice in the file")
-            }
-            Problem::NoRows => "the file has no rows".into(),
-            Problem::NotText => "must be a string (end_date may be null)".into(),
-            Problem::NoUsers => "names no user; send every user of the account".into(),
-        }
+        crate::i18n::Lang::En.import_problem(self)
     }
 }
 
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = self.problem.text();
-        write!(f, "line {}, field {}: {}", self.line, self.field, what)
+        f.write_str(&crate::i18n::Lang::En.import_error(self))
     }
 }
 

@@ -533,6 +533,31 @@ async fn a_sync_writes_all_users_or_none_and_names_the_first_bad_ones_index_and_
         );
         assert_eq!(answer.body["errors"][0]["field"], field, "{body}");
     }
+    // The field's message is in the reader's language.
+    let bad = json!({"users": [sync_user("N1", "sleeping", "2024-01-01", None)]}).to_string();
+    for (accept, said) in [
+        (
+            "en",
+            "unknown status \"sleeping\"; allowed: active, passive",
+        ),
+        (
+            "sv-SE,sv;q=0.9",
+            "okänd status \"sleeping\"; tillåtna: active, passive",
+        ),
+    ] {
+        let answer = call(
+            &app,
+            &client(),
+            "PUT",
+            &path,
+            Some(&t.sync),
+            &[("accept-language", accept)],
+            Some(&bad),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.body["errors"][0]["message"], said, "{accept}");
+    }
     assert_eq!(
         crate::helpers::fingerprint(&app),
         before,

@@ -578,6 +578,28 @@ async fn staff_import_users_from_an_upload_with_the_command_lines_rules() {
     assert!(crate::helpers::text_of(&html, "#import-error")
         .expect("error")
         .contains("line 3, field start_date"));
+    // A Swedish-speaking staff member reads it in Swedish.
+    let sv = app.client_for("staff@vendor.example").await;
+    let res = app
+        .post(&sv, "/language", &[("lang", "sv"), ("back", "/")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let sv_token = app.csrf(&sv).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", sv_token)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("users.csv"),
+        );
+    let res = sv.post(&path).multipart(form).send().await.expect("POST");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("body");
+    let said = crate::helpers::text_of(&html, "#import-error").expect("error");
+    assert!(
+        said.contains("rad 3, fält start_date: \"2024-02-30\" är inte ett datum ÅÅÅÅ-MM-DD"),
+        "{said}"
+    );
+    assert!(!said.contains("line 3"), "{said}");
     assert_eq!(
         User::count_counted(&mut app.conn(), w.a.id, day("2026-01-01")).expect("count"),
         0

@@ -48,7 +48,7 @@ pub async fn import_users(
                     who.session.set_flash("users_imported");
                     return Ok(see_other(&format!("/staff/accounts/{id}")));
                 }
-                Err(OpError::Import(e)) => e.to_string(),
+                Err(OpError::Import(e)) => who.lang.import_error(&e),
                 Err(refused) => return Err(refused.into()),
             }
         }
