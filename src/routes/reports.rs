@@ -211,12 +211,14 @@ pub async fn active_users_csv(
         after: Option<String>,
         started: bool,
         done: bool,
+        rows: usize,
     }
     let stream = futures_util::stream::unfold(
         Cursor {
             after: None,
             started: false,
             done: false,
+            rows: 0,
         },
         move |mut cur| {
             let state = state.clone();
@@ -275,13 +277,15 @@ pub async fn active_users_csv(
                     }
                 };
                 let (fetched, last, rows) = rows;
-                if fetched < CSV_CHUNK {
-                    cur.done = true;
-                }
                 cur.after = last;
+                cur.rows += rows.len();
                 if let Err(e) = write_rows(&mut out, &rows) {
                     tracing::error!(error = %e, "CSV encoding failed");
                     return Some((Err(actix_web::error::ErrorInternalServerError("csv")), cur));
+                }
+                if fetched < CSV_CHUNK {
+                    cur.done = true;
+                    tracing::info!(rows = cur.rows, %on, "CSV sent");
                 }
                 Some((Ok::<Bytes, actix_web::Error>(Bytes::from(out)), cur))
             }

@@ -459,6 +459,20 @@ async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_r
         .and_then(|c| c.split('=').nth(1))
         .expect("value")
         .to_string();
+    // A streamed CSV: its last line is written after the handler returned,
+    // while the body is polled (tracing-actix-web enters the request's span
+    // for that too).
+    let csv = c
+        .get(format!("{base}/account/reports/active-users.csv"))
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv_id = csv.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    csv.bytes().await.expect("the whole CSV");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = server.kill();
     let out = server.wait_with_output().expect("output");
@@ -480,6 +494,10 @@ async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_r
     assert!(
         about(&ok_id, "sign-in succeeded"),
         "the sign-in's line carries its request id"
+    );
+    assert!(
+        about(&csv_id, "CSV sent"),
+        "the streamed CSV's last line carries its request id"
     );
     let all = text(&out.stderr) + &text(&out.stdout);
     for secret in [
