@@ -108,14 +108,15 @@ impl Lang {
                 BadDate(s) => format!("{s:?} is not a date YYYY-MM-DD"),
                 EndBeforeStart => "the end date is before the start date".into(),
                 DuplicateEmployeeNumber(n) => {
-                    format!("employee number {n:?} appears twice in the file")
+                    format!("employee number {n:?} appears more than once")
                 }
                 NoRows => "the file has no rows".into(),
                 NotText => "must be a string (end_date may be null)".into(),
                 NoUsers => "names no user; send every user of the account".into(),
             },
             Lang::Sv => match problem {
-                Unreadable(why) => format!("kan inte läsas som UTF-8-CSV ({why})"),
+                // The CSV reader's own diagnostic is in English: left out.
+                Unreadable(_) => "kan inte läsas som UTF-8-CSV".into(),
                 MissingColumn => format!("en kolumn saknas; rubrikraden ska vara {header}"),
                 UnknownColumn => {
                     format!("okänd eller upprepad kolumn; rubrikraden ska vara {header}")
@@ -124,25 +125,33 @@ impl Lang {
                 Empty => "får inte vara tomt".into(),
                 TooLong => "är för långt".into(),
                 ControlCharacter => "innehåller ett styrtecken".into(),
-                UnknownStatus(s) => format!("okänd status {s:?}; tillåtna: active, passive"),
-                BadDate(s) => format!("{s:?} är inte ett datum ÅÅÅÅ-MM-DD"),
+                UnknownStatus(s) => {
+                    format!("okänd status {s:?}; tillåtna värden: active, passive")
+                }
+                BadDate(s) => format!("{s:?} är inte ett datum på formen ÅÅÅÅ-MM-DD"),
                 EndBeforeStart => "slutdatumet är före startdatumet".into(),
                 DuplicateEmployeeNumber(n) => {
-                    format!("anställningsnummer {n:?} förekommer två gånger i filen")
+                    format!("anställningsnummer {n:?} förekommer mer än en gång")
                 }
                 NoRows => "filen har inga rader".into(),
-                NotText => "måste vara en sträng (end_date får vara null)".into(),
-                NoUsers => "nämner ingen användare; skicka kontots alla användare".into(),
+                NotText => "måste vara text (end_date får vara null)".into(),
+                NoUsers => "innehåller inga användare; skicka alla användare i kontot".into(),
             },
         }
     }
 
-    /// Where an imported file is wrong, and how.
+    /// Where an imported file is wrong, and how: a line and a column, or a
+    /// whole line (the parser's field names `row` and `header`).
     pub fn import_error(self, e: &crate::domain::import::ImportError) -> String {
         let what = self.import_problem(&e.problem);
-        match self {
-            Lang::En => format!("line {}, field {}: {what}", e.line, e.field),
-            Lang::Sv => format!("rad {}, fält {}: {what}", e.line, e.field),
+        let line = e.line;
+        match (self, e.field.as_str()) {
+            (Lang::En, "row") => format!("line {line}: {what}"),
+            (Lang::En, "header") => format!("line {line} (the header): {what}"),
+            (Lang::En, field) => format!("line {line}, field {field}: {what}"),
+            (Lang::Sv, "row") => format!("rad {line}: {what}"),
+            (Lang::Sv, "header") => format!("rad {line} (rubrikraden): {what}"),
+            (Lang::Sv, field) => format!("rad {line}, fält {field}: {what}"),
         }
     }
 
@@ -510,6 +519,14 @@ catalog! {
     import_hint,
     import_failed,
     import_missing_file,
+    api_bad_unreadable,
+    api_bad_not_json,
+    api_bad_not_object,
+    api_bad_no_key,
+    api_bad_key,
+    api_bad_too_many_users,
+    api_bad_not_user_list,
+    date_placeholder,
     show_report,
     users_imported,
     audit_cli,
@@ -1015,6 +1032,14 @@ pub static EN: Msgs = Msgs {
     import_hint: "Header: employee_number,name,status,start_date,end_date. All rows or none.",
     import_failed: "The file was not imported:",
     import_missing_file: "Choose a CSV file.",
+    api_bad_unreadable: "the body could not be read",
+    api_bad_not_json: "the body is not JSON",
+    api_bad_not_object: "the body must be a JSON object",
+    api_bad_no_key: "the Idempotency-Key header is required",
+    api_bad_key: "the Idempotency-Key must be 1 to 64 visible ASCII characters",
+    api_bad_too_many_users: "a sync names at most 200,000 users",
+    api_bad_not_user_list: "the body must be {\"users\": [...]}",
+    date_placeholder: "YYYY-MM-DD",
     show_report: "Show",
     users_imported: "The users are imported.",
     nav_outbox: "Mail",
@@ -1371,6 +1396,14 @@ pub static SV: Msgs = Msgs {
     import_hint: "Rubrik: employee_number,name,status,start_date,end_date. Alla rader eller ingen.",
     import_failed: "Filen importerades inte:",
     import_missing_file: "Välj en CSV-fil.",
+    api_bad_unreadable: "innehållet kunde inte läsas",
+    api_bad_not_json: "innehållet är inte JSON",
+    api_bad_not_object: "innehållet måste vara ett JSON-objekt",
+    api_bad_no_key: "huvudet Idempotency-Key krävs",
+    api_bad_key: "Idempotency-Key måste vara 1 till 64 synliga ASCII-tecken",
+    api_bad_too_many_users: "en synkronisering får innehålla högst 200 000 användare",
+    api_bad_not_user_list: "innehållet måste vara {\"users\": [...]}",
+    date_placeholder: "ÅÅÅÅ-MM-DD",
     show_report: "Visa",
     users_imported: "Användarna är importerade.",
     nav_outbox: "E-post",
@@ -1449,6 +1482,13 @@ pub static SV: Msgs = Msgs {
     two_step_disabled_flash: "Tvåstegsinloggning är avslagen.",
 };
 
+/// An import's first bad place as the command line says it (in English).
+impl std::fmt::Display for crate::domain::import::ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Lang::En.import_error(self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1502,8 +1542,13 @@ mod tests {
                 seen.insert(sv.clone()),
                 "{problem:?} says what another says"
             );
-            assert_eq!(problem.text(), en, "the command line speaks English");
         }
+        assert!(
+            !Lang::Sv
+                .import_problem(&Unreadable("CSV parse error: invalid utf-8".into()))
+                .contains("error"),
+            "the CSV reader's English stays out of the Swedish"
+        );
         let e = ImportError {
             line: 4,
             field: "status".into(),
@@ -1515,7 +1560,20 @@ mod tests {
         );
         assert_eq!(
             Lang::Sv.import_error(&e),
-            "rad 4, fält status: okänd status \"sleeping\"; tillåtna: active, passive"
+            "rad 4, fält status: okänd status \"sleeping\"; tillåtna värden: active, passive"
+        );
+        let whole = ImportError {
+            line: 3,
+            field: "row".into(),
+            problem: WrongCellCount,
+        };
+        assert_eq!(
+            whole.to_string(),
+            "line 3: the row does not have one cell for each column"
+        );
+        assert_eq!(
+            Lang::Sv.import_error(&whole),
+            "rad 3: raden har inte en cell för varje kolumn"
         );
     }
 

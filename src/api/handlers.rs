@@ -24,7 +24,7 @@ use crate::ops::{self, OpError};
 use crate::state::AppState;
 
 use super::auth::Bearer;
-use super::problem::{ApiError, BadField, FieldText, Problem};
+use super::problem::{ApiError, BadBody, BadField, FieldText, Problem};
 use super::types::*;
 
 /// The query of a request, as text: values are checked by the handler,
@@ -369,7 +369,7 @@ async fn read_body(
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadRequest("the body could not be read"))?;
+        let chunk = chunk.map_err(|_| ApiError::BadRequest(BadBody::Unreadable))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::TooLarge);
         }
@@ -402,9 +402,9 @@ fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
 fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Value, ApiError> {
     require_json(req)?;
     let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| ApiError::BadRequest("the body is not JSON"))?;
+        serde_json::from_slice(body).map_err(|_| ApiError::BadRequest(BadBody::NotJson))?;
     if !value.is_object() {
-        return Err(ApiError::BadRequest("the body must be a JSON object"));
+        return Err(ApiError::BadRequest(BadBody::NotObject));
     }
     Ok(value)
 }
@@ -446,14 +446,10 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     let key = req
         .headers()
         .get("idempotency-key")
-        .ok_or(ApiError::BadRequest(
-            "the Idempotency-Key header is required",
-        ))?
+        .ok_or(ApiError::BadRequest(BadBody::NoIdempotencyKey))?
         .as_bytes();
     if key.is_empty() || key.len() > 64 || !key.iter().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest(
-            "the Idempotency-Key must be 1 to 64 visible ASCII characters",
-        ));
+        return Err(ApiError::BadRequest(BadBody::BadIdempotencyKey));
     }
     Ok(String::from_utf8_lossy(key).into_owned())
 }
@@ -732,9 +728,9 @@ pub async fn sync_users(
     let body = read_body(&req, payload, super::SYNC_LIMIT).await?;
     let sent: LooseSync = serde_json::from_slice(&body).map_err(|e| {
         if e.to_string().starts_with(TOO_MANY_USERS) {
-            ApiError::BadRequest("a sync names at most 200,000 users")
+            ApiError::BadRequest(BadBody::TooManyUsers)
         } else {
-            ApiError::BadRequest("the body must be {\"users\": [...]}")
+            ApiError::BadRequest(BadBody::NotUserList)
         }
     })?;
     drop(body);

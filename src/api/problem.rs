@@ -75,8 +75,8 @@ impl BadField {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// Malformed JSON or query, a missing or malformed header.
-    #[error("malformed request: {0}")]
-    BadRequest(&'static str),
+    #[error("malformed request: {0:?}")]
+    BadRequest(BadBody),
     #[error("missing, unknown, revoked or expired token")]
     Unauthorized,
     #[error("the token's scope does not allow this")]
@@ -100,10 +100,41 @@ pub enum ApiError {
     App(#[from] crate::error::AppError),
 }
 
+/// What is malformed about a request answered 400; the problem's detail
+/// says it in the reader's language (`BadBody::text`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadBody {
+    /// The body could not be read to its end.
+    Unreadable,
+    NotJson,
+    NotObject,
+    NoIdempotencyKey,
+    BadIdempotencyKey,
+    /// A users sync of more users than `MAX_SYNC_USERS`.
+    TooManyUsers,
+    /// A users sync whose body is not `{"users": [...]}`.
+    NotUserList,
+}
+
+impl BadBody {
+    /// The catalog's words for it.
+    pub fn text(self, t: &crate::i18n::Msgs) -> &'static str {
+        match self {
+            BadBody::Unreadable => t.api_bad_unreadable,
+            BadBody::NotJson => t.api_bad_not_json,
+            BadBody::NotObject => t.api_bad_not_object,
+            BadBody::NoIdempotencyKey => t.api_bad_no_key,
+            BadBody::BadIdempotencyKey => t.api_bad_key,
+            BadBody::TooManyUsers => t.api_bad_too_many_users,
+            BadBody::NotUserList => t.api_bad_not_user_list,
+        }
+    }
+}
+
 /// What `frame` needs to draw the body of an error response.
 #[derive(Clone, Debug)]
 struct Parts {
-    detail: Option<&'static str>,
+    detail: Option<BadBody>,
     fields: Vec<BadField>,
 }
 
@@ -161,7 +192,7 @@ impl ResponseError for ApiError {
         let mut res = res.finish();
         res.extensions_mut().insert(Parts {
             detail: match self {
-                ApiError::BadRequest(what) => Some(what),
+                ApiError::BadRequest(what) => Some(*what),
                 _ => None,
             },
             fields: match self {
@@ -177,7 +208,7 @@ impl ResponseError for ApiError {
 fn problem(lang: Lang, status: StatusCode, parts: Option<&Parts>) -> Problem {
     let t = lang.msgs();
     let detail = match (status.as_u16(), parts.and_then(|p| p.detail)) {
-        (400, Some(what)) => format!("{} ({what})", t.api_error_text(400)),
+        (400, Some(what)) => format!("{} ({})", t.api_error_text(400), what.text(t)),
         (code, _) => t.api_error_text(code).to_string(),
     };
     Problem {

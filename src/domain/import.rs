@@ -3,7 +3,6 @@
 //! the first bad row named by line (the header is line 1) and field.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use chrono::NaiveDate;
 
@@ -68,20 +67,8 @@ pub struct ImportError {
     pub problem: Problem,
 }
 
-impl Problem {
-    /// What is wrong, in English (the command line's words); a page or the
-    /// API says it in its reader's language (`Lang::import_problem`).
-    pub fn text(&self) -> String {
-        crate::i18n::Lang::En.import_problem(self)
-    }
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::i18n::Lang::En.import_error(self))
-    }
-}
-
+// What is wrong is said by the message catalog (`Lang::import_problem`,
+// `Lang::import_error`); `Display`, the command line's English, is there too.
 impl std::error::Error for ImportError {}
 
 fn err(line: u64, field: &str, problem: Problem) -> ImportError {

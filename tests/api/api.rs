@@ -386,6 +386,30 @@ async fn the_same_key_and_body_give_the_same_order_another_body_422_and_no_key_4
     .await;
     assert_eq!(none.status, StatusCode::BAD_REQUEST);
     assert!(none.content_type.starts_with("application/problem+json"));
+    assert!(
+        none.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("the Idempotency-Key header is required")),
+        "{:?}",
+        none.body
+    );
+    // What is malformed is said in the reader's language too.
+    let swedish = call(
+        &app,
+        &client(),
+        "POST",
+        "/api/v1/orders",
+        Some(&t.order),
+        &[("accept-language", "sv")],
+        Some(r#"{"quantity": 5}"#),
+    )
+    .await;
+    assert_eq!(swedish.status, StatusCode::BAD_REQUEST);
+    let detail = swedish.body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("huvudet Idempotency-Key krävs") && !detail.contains("required"),
+        "{detail:?}"
+    );
     for bad_key in ["", &"k".repeat(65), "with space"] {
         let answer = order(&app, &t.order, bad_key, r#"{"quantity": 5}"#).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad_key:?}");
@@ -542,7 +566,7 @@ async fn a_sync_writes_all_users_or_none_and_names_the_first_bad_ones_index_and_
         ),
         (
             "sv-SE,sv;q=0.9",
-            "okänd status \"sleeping\"; tillåtna: active, passive",
+            "okänd status \"sleeping\"; tillåtna värden: active, passive",
         ),
     ] {
         let answer = call(

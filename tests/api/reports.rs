@@ -596,7 +596,9 @@ async fn staff_import_users_from_an_upload_with_the_command_lines_rules() {
     let html = res.text().await.expect("body");
     let said = crate::helpers::text_of(&html, "#import-error").expect("error");
     assert!(
-        said.contains("rad 3, fält start_date: \"2024-02-30\" är inte ett datum ÅÅÅÅ-MM-DD"),
+        said.contains(
+            "rad 3, fält start_date: \"2024-02-30\" är inte ett datum på formen ÅÅÅÅ-MM-DD"
+        ),
         "{said}"
     );
     assert!(!said.contains("line 3"), "{said}");

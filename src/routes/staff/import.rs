@@ -1,5 +1,6 @@
-//! The staff's CSV upload of an account's users: the same rules and
-//! messages as `license-portal users import`.
+//! The staff's CSV upload of an account's users: the same rules as
+//! `license-portal users import`, its messages in the staff member's
+//! language.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -13,8 +14,8 @@ use crate::state::AppState;
 
 use super::accounts::{account_page, AccountForms};
 
-/// `POST /staff/accounts/{id}/import`: a CSV upload with the same rules and
-/// messages as `license-portal users import`.
+/// `POST /staff/accounts/{id}/import`: a CSV upload with the same rules as
+/// `license-portal users import`.
 pub async fn import_users(
     who: Staff,
     state: web::Data<AppState>,
