@@ -281,108 +281,131 @@ fn wrk(url: &str, cookie: Option<&str>, seconds: u32) -> Option<WrkRun> {
     Some(WrkRun { rps, p99, requests })
 }
 
-/// CPU time, in seconds, of this process (the portal runs in it; the
-/// bench's own threads are idle while wrk runs) and of the local
-/// PostgreSQL server's processes (0 when it runs elsewhere).
-fn cpu_seconds() -> (f64, f64) {
-    let ticks = |pid: &str| -> Option<(String, u64)> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let (head, rest) = stat.rsplit_once(')')?;
-        let comm = head.split_once('(')?.1.to_string();
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        Some((
-            comm,
-            f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
-        ))
+/// CPU time, in seconds, of one process (USER_HZ is 100 on every Linux
+/// this runs on); None when it is not on this machine.
+fn cpu_seconds_of(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields follow the
+    // last ')'.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// The server processes of the portal's own PostgreSQL connections (its
+/// pool's, which stay open through a run), when that server is local.
+fn backend_pids(state: &license_portal::state::AppState) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Backend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let Ok(mut conn) = state.pool.get() else {
+        return Vec::new();
     };
-    // USER_HZ is 100 on every Linux this runs on.
-    let own = ticks("self").map_or(0, |(_, t)| t);
-    let postgres: u64 = std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
-                .filter_map(|pid| ticks(&pid))
-                .filter(|(comm, _)| comm.starts_with("postgres"))
-                .map(|(_, t)| t)
-                .sum()
-        })
-        .unwrap_or(0);
-    (own as f64 / 100.0, postgres as f64 / 100.0)
+    let DbConnection::Postgres(c) = &mut *conn else {
+        return Vec::new();
+    };
+    diesel::sql_query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .load::<Backend>(c)
+    .map(|rows| rows.into_iter().map(|b| b.pid.to_string()).collect())
+    .unwrap_or_default()
 }
 
 /// `/account` and `/healthz` loaded in turns, so that a change of the
 /// machine's speed during the run (seen here: 20 % between runs a minute
-/// apart) falls on both alike; each figure is the median of the turns.
+/// apart) falls on both alike. The share and the CPU figures are the
+/// medians of the turns, the p99 the worst turn's.
 const TURNS: usize = 5;
 const TURN_SECONDS: u32 = 4;
+
+/// One turn: wrk's figures and the CPU microseconds per request of the
+/// portal (this process) and of its PostgreSQL connections (None on
+/// SQLite or a server elsewhere).
+struct Turn {
+    run: WrkRun,
+    portal_us: f64,
+    postgres_us: Option<f64>,
+}
 
 /// What the turns of one path measured.
 #[derive(Default)]
 struct Load {
-    runs: Vec<WrkRun>,
-    /// CPU microseconds per request: the portal's, PostgreSQL's.
-    portal_us: f64,
-    postgres_us: f64,
+    turns: Vec<Turn>,
 }
 
 impl Load {
-    fn turn(&mut self, url: &str, cookie: Option<&str>) -> Option<()> {
-        let (own0, pg0) = cpu_seconds();
+    fn turn(&mut self, url: &str, cookie: Option<&str>, backends: &[String]) -> Option<()> {
+        let postgres = || -> Option<f64> {
+            let each: Vec<f64> = backends.iter().filter_map(|p| cpu_seconds_of(p)).collect();
+            (!each.is_empty()).then(|| each.iter().sum())
+        };
+        let (own0, pg0) = (cpu_seconds_of("self")?, postgres());
         let run = wrk(url, cookie, TURN_SECONDS)?;
-        let (own1, pg1) = cpu_seconds();
-        let n = self.runs.len() as f64;
+        let (own1, pg1) = (cpu_seconds_of("self")?, postgres());
         let per = |d: f64| d * 1e6 / run.requests.max(1.0);
-        // A running mean over the turns.
-        self.portal_us = (self.portal_us * n + per(own1 - own0)) / (n + 1.0);
-        self.postgres_us = (self.postgres_us * n + per(pg1 - pg0)) / (n + 1.0);
-        self.runs.push(run);
+        self.turns.push(Turn {
+            run,
+            portal_us: per(own1 - own0),
+            postgres_us: pg0.zip(pg1).map(|(a, b)| per(b - a)),
+        });
         Some(())
     }
 
     fn worst(&self, f: impl Fn(&WrkRun) -> f64) -> f64 {
-        self.runs.iter().map(f).fold(0.0, f64::max)
+        self.turns.iter().map(|t| f(&t.run)).fold(0.0, f64::max)
     }
 
-    fn median(&self, f: impl Fn(&WrkRun) -> f64) -> f64 {
-        let mut v: Vec<f64> = self.runs.iter().map(f).collect();
+    fn median_of(&self, f: impl Fn(&Turn) -> Option<f64>) -> Option<f64> {
+        let mut v: Vec<f64> = self.turns.iter().filter_map(f).collect();
         v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
+        v.get(v.len() / 2).copied()
     }
 }
 
-/// `/account` beside `/healthz`: the turns, or None without wrk.
+/// `/account` beside `/healthz`, in turns.
 struct Throughput {
     account: Load,
     health: Load,
 }
 
 impl Throughput {
-    fn measure(base: &str, cookie: &str) -> Option<Throughput> {
+    fn measure(base: &str, cookie: &str, backends: &[String]) -> Result<Throughput, String> {
+        let installed = Command::new("wrk").arg("--version").output().is_ok();
+        if !installed {
+            return Err("SKIPPED: wrk is not installed (bench/run.sh installs it)".into());
+        }
         let mut t = Throughput {
             account: Load::default(),
             health: Load::default(),
         };
+        let failed = || "FAILED: a wrk run gave no figures".to_string();
         for _ in 0..TURNS {
-            t.account.turn(&format!("{base}/account"), Some(cookie))?;
-            t.health.turn(&format!("{base}/healthz"), None)?;
+            t.account
+                .turn(&format!("{base}/account"), Some(cookie), backends)
+                .ok_or_else(failed)?;
+            t.health
+                .turn(&format!("{base}/healthz"), None, backends)
+                .ok_or_else(failed)?;
         }
-        Some(t)
+        Ok(t)
     }
 
-    /// Each turn's share, and their median.
-    fn shares(&self) -> (Vec<f64>, f64) {
+    /// Each turn's share, and the turn of the median share.
+    fn shares(&self) -> (Vec<f64>, usize) {
         let shares: Vec<f64> = self
             .account
-            .runs
+            .turns
             .iter()
-            .zip(&self.health.runs)
-            .map(|(a, h)| 100.0 * a.rps / h.rps)
+            .zip(&self.health.turns)
+            .map(|(a, h)| 100.0 * a.run.rps / h.run.rps.max(f64::MIN_POSITIVE))
             .collect();
-        let mut sorted = shares.clone();
-        sorted.sort_by(|a, b| a.total_cmp(b));
-        let median = sorted[sorted.len() / 2];
-        (shares, median)
+        let mut order: Vec<usize> = (0..shares.len()).collect();
+        order.sort_by(|a, b| shares[*a].total_cmp(&shares[*b]));
+        (shares, order[order.len() / 2])
     }
 }
 
@@ -416,7 +439,7 @@ struct Figures {
     past_rows: usize,
     past_csv_time: Duration,
     past_csv_kib: u64,
-    throughput: Option<Throughput>,
+    throughput: Result<Throughput, String>,
 }
 
 /// Seed a fresh database and measure it.
@@ -568,7 +591,11 @@ async fn run(url: DatabaseUrl) -> Figures {
     let staff_time = median(times);
 
     // 5. Throughput, loopback only.
-    let throughput = Throughput::measure(&base, &contact);
+    // A second of load first opens every pooled connection, so that the
+    // list of their server processes is whole.
+    let _ = wrk(&format!("{base}/account"), Some(&contact), 1);
+    let backends = backend_pids(&state);
+    let throughput = Throughput::measure(&base, &contact, &backends);
 
     handle.stop(true).await;
     Figures {
@@ -675,50 +702,59 @@ fn print_table(all: &[Figures]) {
         &|f| format!("{:.1} MB", f.past_csv_kib as f64 / 1024.0),
         "bounded",
     );
-    let skipped = "SKIPPED: wrk is not installed (bench/run.sh installs it)";
     let share = |f: &Figures| match &f.throughput {
-        Some(t) => {
+        Ok(t) => {
             let (shares, median) = t.shares();
             let turns: Vec<String> = shares.iter().map(|s| format!("{s:.0}")).collect();
             format!(
-                "{:.0} vs {:.0} ({median:.0} %; turns {} %)",
-                t.account.median(|r| r.rps),
-                t.health.median(|r| r.rps),
+                "{:.0} vs {:.0} ({:.0} %; turns {} %)",
+                t.account.turns[median].run.rps,
+                t.health.turns[median].run.rps,
+                shares[median],
                 turns.join(", ")
             )
         }
-        None => skipped.into(),
+        Err(why) => why.clone(),
     };
     row(
         format!(
-            "/account vs /healthz requests/s (wrk -t2 -c32, median of {TURNS} turns of {TURN_SECONDS} s each)"
+            "/account vs /healthz requests/s (wrk -t2 -c32; {TURNS} turns of {TURN_SECONDS} s each, the median turn's)"
         ),
         &share,
         "SQLite >= 15 %, PostgreSQL >= 60 % (issues 5 and 13)",
     );
     let p99 = |f: &Figures| match &f.throughput {
-        Some(t) => format!(
+        Ok(t) => format!(
             "{:.1} ms ({:.1} ms)",
             t.account.worst(|r| r.p99),
             t.health.worst(|r| r.p99)
         ),
-        None => "-".into(),
+        Err(_) => "-".into(),
     };
     row(
         "/account p99 (/healthz p99), the worst turn's".into(),
         &p99,
         "PostgreSQL < 25 ms",
     );
+    let us = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} us"));
     let cpu = |f: &Figures| match (&f.throughput, &f.backend) {
-        (Some(t), DatabaseUrl::Sqlite(_)) => format!(
-            "portal with SQLite in it {:.0} us ({:.0} us)",
-            t.account.portal_us, t.health.portal_us
+        (Ok(t), DatabaseUrl::Sqlite(_)) => format!(
+            "portal with SQLite in it {} ({})",
+            us(t.account.median_of(|t| Some(t.portal_us))),
+            us(t.health.median_of(|t| Some(t.portal_us)))
         ),
-        (Some(t), DatabaseUrl::Postgres(_)) => format!(
-            "portal {:.0} us ({:.0} us), PostgreSQL {:.0} us ({:.0} us)",
-            t.account.portal_us, t.health.portal_us, t.account.postgres_us, t.health.postgres_us
+        (Ok(t), DatabaseUrl::Postgres(_)) => format!(
+            "portal {} ({}), its PostgreSQL connections {} ({})",
+            us(t.account.median_of(|t| Some(t.portal_us))),
+            us(t.health.median_of(|t| Some(t.portal_us))),
+            us(t.account.median_of(|t| t.postgres_us)),
+            us(t.health.median_of(|t| t.postgres_us))
         ),
-        (None, _) => "-".into(),
+        (Err(_), _) => "-".into(),
     };
-    row("CPU per request of /account (of /healthz)".into(), &cpu, "");
+    row(
+        "CPU per request of /account (of /healthz), median of the turns".into(),
+        &cpu,
+        "",
+    );
 }

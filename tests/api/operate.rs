@@ -336,7 +336,8 @@ fn json_lines(what: &str, bytes: &[u8]) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_request_id() {
     let app = spawn_app().await;
-    app.world();
+    let w = app.world();
+    app.add_users(w.a.id, &[(UserState::Counted, 3), (UserState::Passive, 1)]);
     // The command line: its result and its messages.
     let out = portal(
         &app,
@@ -472,7 +473,14 @@ async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_r
         .to_str()
         .expect("id")
         .to_string();
-    csv.bytes().await.expect("the whole CSV");
+    let csv_rows = csv
+        .bytes()
+        .await
+        .expect("the whole CSV")
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        - 1;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = server.kill();
     let out = server.wait_with_output().expect("output");
@@ -498,6 +506,14 @@ async fn with_log_format_json_every_line_is_json_and_request_lines_carry_their_r
     assert!(
         about(&csv_id, "CSV sent"),
         "the streamed CSV's last line carries its request id"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == csv_id.as_str()
+                && l["fields"]["message"] == "CSV sent"
+                && l["fields"]["rows"] == csv_rows),
+        "the line counts the {csv_rows} rows sent"
     );
     let all = text(&out.stderr) + &text(&out.stdout);
     for secret in [
