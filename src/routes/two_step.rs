@@ -150,8 +150,7 @@ async fn settings_page(
             who.session.set_enrol_secret(Some(s.clone()));
             s
         });
-        let issuer = who.lang.msgs().app_name;
-        let uri = two_step::otpauth_uri(&secret, &login.email, issuer).unwrap_or_default();
+        let uri = two_step::otpauth_uri(&secret, &login.email).unwrap_or_default();
         let svg = two_step::qr_svg(&uri).unwrap_or_default();
         (secret, uri, svg)
     };

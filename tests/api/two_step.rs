@@ -87,21 +87,6 @@ async fn sign_in_with_code(
 }
 
 #[tokio::test]
-async fn the_authenticator_app_shows_the_portals_name_in_the_enrolling_logins_language() {
-    let app = app_with(Policy::Off).await;
-    let c = app.client_for("contact@alpha.example").await;
-    let res = app
-        .post(&c, "/language", &[("lang", "sv"), ("back", "/")])
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (status, html) = app.get_html(&c, "/me/two-step").await;
-    assert_eq!(status, StatusCode::OK);
-    let uri = data_text(&html, "two-step-uri").expect("uri");
-    assert!(uri.contains("issuer=Licensportalen"), "{uri}");
-    assert!(!uri.contains("License"), "{uri}");
-}
-
-#[tokio::test]
 async fn enrolment_keeps_the_secret_after_a_wrong_code_and_shows_ten_codes_once() {
     let app = app_with(Policy::Off).await;
     let c = app.client_for("contact@alpha.example").await;
