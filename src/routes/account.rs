@@ -168,12 +168,29 @@ async fn order_form_page(
     })
 }
 
-/// `GET /account/order-licenses` (contact).
+/// What a link may fill in (the over-licenses mail links here with the
+/// suggested quantity).
+#[derive(Deserialize)]
+pub struct OrderPrefill {
+    #[serde(default)]
+    quantity: Option<String>,
+}
+
+/// `GET /account/order-licenses[?quantity=N]` (contact): the form, its
+/// quantity filled in when the link gives one that may be ordered (nothing
+/// is ordered before the form is sent).
 pub async fn order_form(
     who: Contact,
     state: web::Data<AppState>,
+    q: web::Query<OrderPrefill>,
 ) -> Result<HttpResponse, AppError> {
-    let page = order_form_page(&who, &state, String::new(), String::new()).await?;
+    let quantity = q
+        .quantity
+        .as_deref()
+        .and_then(|n| validation::parse_quantity(n, state.settings.max_order_quantity).ok())
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let page = order_form_page(&who, &state, quantity, String::new()).await?;
     ok(&page)
 }
 

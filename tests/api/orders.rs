@@ -40,6 +40,39 @@ pub(crate) fn id_of(res: &reqwest::Response) -> i64 {
 }
 
 #[tokio::test]
+async fn a_link_with_a_quantity_fills_the_field_in_and_orders_nothing() {
+    let app = spawn_app().await;
+    app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let field = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        doc.select(&crate::helpers::sel("input#quantity"))
+            .next()
+            .and_then(|e| e.value().attr("value").map(str::to_string))
+    };
+    let (status, html) = app
+        .get_html(&contact, "/account/order-licenses?quantity=7")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(field(&html).as_deref(), Some("7"));
+    assert_eq!(
+        order_count(&app),
+        0,
+        "nothing is ordered before the form is sent"
+    );
+    // What may not be ordered is not filled in; the form still opens.
+    for bad in ["0", "-3", "abc", "99999999999999999999", "7%3Cscript%3E"] {
+        let (status, html) = app
+            .get_html(&contact, &format!("/account/order-licenses?quantity={bad}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{bad}");
+        assert_eq!(field(&html).as_deref(), Some(""), "{bad}");
+    }
+    let (_, html) = app.get_html(&contact, "/account/order-licenses").await;
+    assert_eq!(field(&html).as_deref(), Some(""));
+}
+
+#[tokio::test]
 async fn the_whole_loop_from_order_to_approval() {
     let app = spawn_app().await;
     let w = app.world();
