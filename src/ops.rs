@@ -709,7 +709,6 @@ pub fn change_user(
 /// Change a login's own password and end its other sessions.
 pub fn change_password(
     conn: &mut DbConnection,
-    ctx: &MailContext,
     login: &Login,
     new_hash: &str,
     keep_session: Option<&str>,
@@ -719,7 +718,7 @@ pub fn change_password(
         SessionRow::delete_for_login(conn, login.id, keep_session)?;
         LoginToken::revoke_all(conn, login.id, now_utc())?;
         AuditEvent::password_changed(login.id, login.account_id).insert(conn)?;
-        notify::password_changed(conn, ctx, login)?;
+        notify::password_changed(conn, login)?;
         Ok(())
     })
 }
@@ -768,7 +767,6 @@ pub fn login_of_link(
 /// link is unknown, used, expired, or its login disabled.
 pub fn set_password_by_link(
     conn: &mut DbConnection,
-    ctx: &MailContext,
     token: &str,
     purpose: Purpose,
     new_hash: &str,
@@ -793,7 +791,7 @@ pub fn set_password_by_link(
             }
             Purpose::PasswordReset => {
                 AuditEvent::password_reset(login.id, login.account_id).insert(conn)?;
-                notify::password_changed(conn, ctx, &login)?;
+                notify::password_changed(conn, &login)?;
             }
         }
         Ok(login)

@@ -160,7 +160,6 @@ pub mod templates {
         pub sv: bool,
         pub email: &'a str,
         pub at: &'a str,
-        pub reset: &'a str,
     }
 
     #[derive(Template)]
@@ -253,7 +252,6 @@ mod tests {
                         sv,
                         email: "a@x.example",
                         at: "T",
-                        reset: "R",
                     },
                 ),
                 Letter::render(

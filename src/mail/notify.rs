@@ -78,12 +78,9 @@ pub fn password_reset(
     Ok(true)
 }
 
-/// Tell a login its password was changed or reset.
-pub fn password_changed(
-    conn: &mut DbConnection,
-    ctx: &MailContext,
-    login: &Login,
-) -> Result<(), MailError> {
+/// Tell a login its password was changed or reset (a warning with no link:
+/// what to do is said in words).
+pub fn password_changed(conn: &mut DbConnection, login: &Login) -> Result<(), MailError> {
     let now = now_utc();
     Letter::render(
         MailKind::PasswordChanged,
@@ -92,7 +89,6 @@ pub fn password_changed(
             sv: lang_of(login.language.as_deref()) == Lang::Sv,
             email: &login.email,
             at: &when(now),
-            reset: &ctx.link("/login/reset"),
         },
     )?
     .queue(conn, now)?;

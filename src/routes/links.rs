@@ -204,7 +204,7 @@ pub async fn link_submit(
     }
     let hash = state.hasher.hash(form.password).await?;
     let set = state
-        .op(move |conn, ctx| ops::set_password_by_link(conn, ctx, &token, purpose, &hash))
+        .op(move |conn, _| ops::set_password_by_link(conn, &token, purpose, &hash))
         .await?;
     let login = match set {
         Ok(login) => login,

@@ -118,7 +118,7 @@ pub async fn change_password(
     let login = who.login.clone();
     let keep = who.session.row_id();
     state
-        .op(move |conn, ctx| ops::change_password(conn, ctx, &login, &hash, keep.as_deref()))
+        .op(move |conn, _| ops::change_password(conn, &login, &hash, keep.as_deref()))
         .await??;
     who.session.set_flash("password_changed");
     Ok(see_other("/me"))

@@ -261,6 +261,12 @@ async fn a_reset_answers_alike_for_any_address_mails_once_and_ends_the_sessions(
     );
     let changed = smtp.wait_for("contact@alpha.example", "was changed").await;
     assert!(changed.subject.contains("password"), "{}", changed.subject);
+    // A warning, not a way in: it carries no link (SPEC 7).
+    assert!(
+        !changed.body.contains("http://") && !changed.body.contains("https://"),
+        "{}",
+        changed.body
+    );
     // A reset link works once.
     assert_eq!(app.get(&client(), &link).await.status(), StatusCode::GONE);
     // The lock-out is cleared: the new password signs in.
