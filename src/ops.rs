@@ -881,6 +881,8 @@ pub enum CodeCheck {
     /// A code for a step this login already used (refused, audited).
     Replay,
     Wrong,
+    /// A wrong code that locked the login.
+    WrongAndLocked,
     /// The login is locked: no code is looked at.
     Locked,
 }
@@ -908,9 +910,12 @@ pub fn check_code(
         let Some(secret) = current.totp_secret.clone() else {
             return Ok(CodeCheck::Wrong);
         };
-        if current.disabled || Login::reserve_attempt(conn, login.id, now)?.is_none() {
+        if current.disabled {
             return Ok(CodeCheck::Locked);
         }
+        let Some(locks) = Login::reserve_attempt(conn, login.id, now)? else {
+            return Ok(CodeCheck::Locked);
+        };
         if let Some(step) = code_step(&secret, code, unix_seconds) {
             if Login::use_step(conn, login.id, step)? {
                 Login::record_success(conn, login.id)?;
@@ -938,7 +943,11 @@ pub fn check_code(
                 return Ok(CodeCheck::Recovery);
             }
         }
-        Ok(CodeCheck::Wrong)
+        Ok(if locks {
+            CodeCheck::WrongAndLocked
+        } else {
+            CodeCheck::Wrong
+        })
     })
 }
 

@@ -135,8 +135,15 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
         .await?;
     let id = login.id;
     if right {
-        // The count of failures starts again only when the sign-in is
-        // complete (see `completed`), never at the password step alone.
+        // A right password is no failure: its reserved attempt is taken
+        // back. The count starts again only when the sign-in is complete
+        // (see `completed`), never at the password step alone.
+        state
+            .db(move |conn| {
+                write_transaction(conn, |conn| Login::release_attempt(conn, id, locks))?;
+                Ok(())
+            })
+            .await?;
         return Ok(Checked::Accepted(login));
     }
     Ok(Checked::Refused {

@@ -240,6 +240,34 @@ impl Login {
         Ok(Some(locked == 1))
     }
 
+    /// Take back the attempt `reserve_attempt` counted for what proved to
+    /// be the right password: it was no failure. `locked_by_it` says that
+    /// reservation locked the login, which is then undone too. The count
+    /// does not start again here (only a completed sign-in does that).
+    pub fn release_attempt(
+        conn: &mut DbConnection,
+        id: i64,
+        locked_by_it: bool,
+    ) -> QueryResult<()> {
+        if locked_by_it {
+            diesel::update(
+                logins::table
+                    .find(id)
+                    .filter(logins::locked_until.is_not_null()),
+            )
+            .set((
+                logins::failed_attempts.eq(LOCKOUT_THRESHOLD - 1),
+                logins::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        } else {
+            diesel::update(logins::table.find(id).filter(logins::failed_attempts.gt(0)))
+                .set(logins::failed_attempts.eq(logins::failed_attempts - 1))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     /// A right password: the count of failures starts again and any lock ends.
     pub fn record_success(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
         diesel::update(logins::table.find(id))

@@ -102,7 +102,7 @@ pub async fn code_submit(
                 tracing::warn!(login_id, %client, "sign-in failed: wrong two-step code");
             }
             state.throttle.failed_from(client);
-            crate::telemetry::failed_sign_in(false);
+            crate::telemetry::failed_sign_in(outcome == CodeCheck::WrongAndLocked);
             if session.half_wrong() >= MAX_WRONG_CODES {
                 tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
                 session.sign_out();

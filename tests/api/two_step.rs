@@ -222,9 +222,8 @@ async fn five_wrong_codes_end_the_half_session_and_count_toward_the_lock_out() {
     let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
         .expect("q")
         .expect("login");
-    // The password step counts as an attempt until the sign-in completes,
-    // and each wrong code counts: 1 + 5.
-    assert_eq!(login.failed_attempts, 6, "each wrong code counted");
+    // Each wrong code counts; the right password did not.
+    assert_eq!(login.failed_attempts, 5, "each wrong code counted");
     // The password step alone does not start the count again.
     let again = client();
     let res = app.sign_in(&again, "contact@alpha.example", PASSWORD).await;
@@ -233,8 +232,8 @@ async fn five_wrong_codes_end_the_half_session_and_count_toward_the_lock_out() {
         .expect("q")
         .expect("login");
     assert_eq!(
-        login.failed_attempts, 7,
-        "the password step counted, not reset"
+        login.failed_attempts, 5,
+        "the right password neither counted nor started the count again"
     );
     // A completed sign-in does.
     let (_, html) = app.get_html(&again, "/login/two-step").await;
@@ -251,6 +250,70 @@ async fn five_wrong_codes_end_the_half_session_and_count_toward_the_lock_out() {
         .expect("q")
         .expect("login");
     assert_eq!(login.failed_attempts, 0);
+}
+
+#[tokio::test]
+async fn nine_wrong_passwords_then_the_right_one_and_its_code_sign_in_and_a_tenth_wrong_code_locks()
+{
+    use license_portal::ops::{check_code, CodeCheck};
+    let app = app_with(Policy::Staff).await;
+    let c = app.client_for("contact@alpha.example").await;
+    let (secret, _) = enrol(&app, &c).await;
+    let attempts = |app: &TestApp| {
+        Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+            .expect("q")
+            .expect("login")
+    };
+    for _ in 0..9 {
+        let res = app
+            .sign_in(&client(), "contact@alpha.example", "not the password")
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempts(&app).failed_attempts, 9);
+    // The right password is no tenth failure: the code is still asked for
+    // and signs in.
+    let res = sign_in_with_code(&app, &client(), "contact@alpha.example", &code(&secret, 1)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/");
+    let after = attempts(&app);
+    assert_eq!(
+        after.failed_attempts, 0,
+        "a completed sign-in starts the count again"
+    );
+    assert!(after.locked_until.is_none());
+    // Nine failures again; a tenth, a wrong code, locks the login and says so
+    // (the lock-out metric counts it).
+    for _ in 0..9 {
+        app.sign_in(&client(), "contact@alpha.example", "not the password")
+            .await;
+    }
+    let login = attempts(&app);
+    let wrong = if code(&secret, 0) == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    let unix = now().timestamp() as u64;
+    let outcome = with_conn_op(&app, |conn| check_code(conn, &login, wrong, unix));
+    assert_eq!(outcome, CodeCheck::WrongAndLocked);
+    assert!(attempts(&app).locked_until.is_some());
+    let outcome = with_conn_op(&app, |conn| {
+        check_code(conn, &login, &code(&secret, 0), unix)
+    });
+    assert_eq!(
+        outcome,
+        CodeCheck::Locked,
+        "a locked login's code is not looked at"
+    );
+}
+
+fn with_conn_op<T>(
+    app: &TestApp,
+    f: impl FnOnce(&mut license_portal::db::DbConnection) -> Result<T, license_portal::ops::OpError>,
+) -> T {
+    let mut conn = app.conn();
+    f(&mut conn).unwrap_or_else(|e| panic!("op: {e}"))
 }
 
 #[tokio::test]
