@@ -53,24 +53,31 @@ pub async fn frame(
     Ok(res)
 }
 
-/// Outside everything: a failure of a middleware (the session's store is
-/// the database, away or too busy) becomes a readable 503 page.
+/// Outside everything: gives the request its id (the log's span and
+/// `X-Request-Id` take it from here), and turns a failure of a middleware
+/// (the session's store is the database, away or too busy) into a readable
+/// 503 page that carries the id too.
 pub async fn outer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let accept = accept_language(&req);
     let https = is_https(&req);
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
     match next.call(req).await {
         Ok(res) => Ok(res.map_into_boxed_body()),
         Err(e) => {
             let status = StatusCode::SERVICE_UNAVAILABLE;
-            tracing::warn!(error = %e, %status, "request failed in the session middleware");
+            tracing::info_span!("request", request_id = %id).in_scope(|| {
+                tracing::warn!(error = %e, %status, "request failed in the session middleware");
+            });
             let lang = Lang::from_accept_language(accept.as_deref());
             Err(FramedError {
                 status,
                 html: error_html(lang, status),
                 https,
+                request_id: id,
             }
             .into())
         }
@@ -107,6 +114,7 @@ struct FramedError {
     status: StatusCode,
     html: String,
     https: bool,
+    request_id: String,
 }
 
 impl std::fmt::Display for FramedError {
@@ -125,6 +133,10 @@ impl ResponseError for FramedError {
             .content_type("text/html; charset=utf-8")
             .body(self.html.clone());
         secure_headers(res.headers_mut(), false, self.https);
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID), value);
+        }
         res
     }
 }
@@ -196,7 +208,12 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> tracing::Span {
         let pattern = request.match_pattern();
         let route = pattern.clone().unwrap_or_else(|| "-".into());
-        let id = request_id(request);
+        // `outer` gave it its id.
+        let id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|RequestId(id)| id.clone())
+            .unwrap_or_else(|| request_id(request));
         let client = request
             .app_data::<web::Data<AppState>>()
             .map(|s| crate::throttle::client_addr(request.request(), &s.settings.trusted_proxies))

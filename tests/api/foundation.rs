@@ -49,6 +49,14 @@ async fn healthz_answers_503_when_the_database_is_unreachable() {
             StatusCode::SERVICE_UNAVAILABLE,
             "{url} /login"
         );
+        // It has its request id like every other response.
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(id.len(), 32, "{url}: X-Request-Id {id:?}");
     }
 }
 
