@@ -70,8 +70,10 @@ pub fn check_licenses(conn: &mut DbConnection, ctx: &MailContext) -> Result<(), 
 }
 
 /// Record today's figures for one account unless that day has a row. The
-/// first recording of a day also rewrites the day before with its
-/// end-of-day count from the users' history (SPEC 11), so every finished
+/// first recording of a day also rewrites the latest recorded day before
+/// it (the day before, or an older one when the portal did not run in
+/// between) with its end-of-day count from the users' history (SPEC 11).
+/// Each day's row is so rewritten once it has ended, and every finished
 /// day's snapshot agrees with its report.
 pub fn record_snapshot(
     conn: &mut DbConnection,
@@ -93,11 +95,10 @@ pub fn record_snapshot(
         },
     )?;
     if written {
-        if let Some(yesterday) = day.pred_opt() {
-            let end = crate::domain::counting::end_of_day(account.tz(), yesterday).naive_utc();
-            if let Some(counted) = UserVersion::counted_at_end_of(conn, account.id, yesterday, end)?
-            {
-                Snapshot::set_count(conn, account.id, yesterday, counted.len() as i64)?;
+        if let Some(ended) = Snapshot::latest_before(conn, account.id, day)? {
+            let end = crate::domain::counting::end_of_day(account.tz(), ended).naive_utc();
+            if let Some(counted) = UserVersion::counted_at_end_of(conn, account.id, ended, end)? {
+                Snapshot::set_count(conn, account.id, ended, counted.len() as i64)?;
             }
         }
     }

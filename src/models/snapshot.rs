@@ -45,6 +45,19 @@ impl Snapshot {
             .execute(conn)
     }
 
+    /// The latest recorded day before `day`, if any.
+    pub fn latest_before(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+    ) -> QueryResult<Option<NaiveDate>> {
+        active_user_snapshots::table
+            .filter(active_user_snapshots::account_id.eq(account_id))
+            .filter(active_user_snapshots::day.lt(day))
+            .select(diesel::dsl::max(active_user_snapshots::day))
+            .first(conn)
+    }
+
     pub fn find(
         conn: &mut DbConnection,
         account_id: i64,

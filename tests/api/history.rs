@@ -420,6 +420,49 @@ async fn the_first_snapshot_of_a_day_rewrites_the_day_before_from_history() {
 }
 
 #[tokio::test]
+async fn after_days_without_the_portal_the_last_recorded_day_is_rewritten_from_history() {
+    use license_portal::models::snapshot::Snapshot;
+    let (app, a, _c, _) = timeline().await;
+    // The 6th was recorded mid-day; the portal then did not run until the 10th.
+    with_conn(&app, |c| {
+        Snapshot::record(
+            c,
+            &Snapshot {
+                account_id: a.id,
+                day: d("2026-11-06"),
+                active_users: 99,
+                licenses: 10,
+            },
+        )
+    })
+    .expect("row");
+    let account = app.account(a.id);
+    let written = with_conn(&app, |c| {
+        license_portal::maintenance::record_snapshot(c, &account, utc("2026-11-10 11:00"))
+    })
+    .expect("record");
+    assert!(written);
+    let end =
+        license_portal::domain::counting::end_of_day(account.tz(), d("2026-11-06")).naive_utc();
+    let want = with_conn(&app, |c| {
+        license_portal::models::user_version::UserVersion::counted_at_end_of(
+            c,
+            a.id,
+            d("2026-11-06"),
+            end,
+        )
+    })
+    .expect("history")
+    .expect("covered")
+    .len() as i64;
+    let row = with_conn(&app, |c| Snapshot::find(c, a.id, d("2026-11-06")))
+        .expect("q")
+        .expect("row");
+    assert_ne!(row.active_users, 99, "the mid-day figure was rewritten");
+    assert_eq!(row.active_users, want, "the end of the 6th, from history");
+}
+
+#[tokio::test]
 async fn verify_names_a_user_whose_history_disagrees_with_it() {
     let (app, a, _c, _) = timeline().await;
     let run = || {
