@@ -120,7 +120,7 @@ pub struct ReportBody {
     pub day: String,
     pub active_users: i64,
     pub licenses: i64,
-    /// The counted users (empty for a day before today: only its count is kept).
+    /// The counted users; for a day before today as they stood at the end of that day, from history (empty before any history, when only its count is kept).
     pub users: Vec<UserBody>,
 }
 
