@@ -26,6 +26,8 @@ pub struct Chrome {
     pub who: Option<String>,
     pub header: Option<HeaderFigures>,
     pub customer_nav: bool,
+    /// The Order Licenses tab: a contact's (a viewer does not order).
+    pub order_nav: bool,
     pub staff_nav: bool,
     /// Which tab is current: overview, order, orders, users, reports,
     /// staff-orders, accounts, audit, me.
@@ -52,6 +54,7 @@ impl Chrome {
             who: Some(who.login.display_name().to_string()),
             header,
             customer_nav: role.reads_account(),
+            order_nav: role.reads_account() && role.changes_account(),
             staff_nav: role.is_staff(),
             active,
             flash: who.flash.as_deref().and_then(|k| t.flash(k)),
@@ -68,6 +71,7 @@ impl Chrome {
             who: None,
             header: None,
             customer_nav: false,
+            order_nav: false,
             staff_nav: false,
             active: "",
             flash: None,

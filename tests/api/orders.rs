@@ -430,8 +430,15 @@ async fn a_viewer_reads_but_cannot_order_and_other_accounts_get_404() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(data_value(&html, "licenses-owned"), Some(10));
     assert_eq!(
-        count_of(&html, "a[href=\"/account/order-licenses\"].button"),
-        0
+        count_of(&html, "a[href=\"/account/order-licenses\"]"),
+        0,
+        "no button and no tab to a form the viewer may not use"
+    );
+    let (_, contact_html) = app.get_html(&contact, "/account").await;
+    assert_eq!(
+        count_of(&contact_html, "nav a[href=\"/account/order-licenses\"]"),
+        1,
+        "the contact's tab"
     );
     assert_eq!(
         app.get(&viewer, &format!("/account/orders/{id}"))
