@@ -140,7 +140,7 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
         // (see `completed`), never at the password step alone.
         state
             .db(move |conn| {
-                write_transaction(conn, |conn| Login::release_attempt(conn, id, locks))?;
+                write_transaction(conn, |conn| Login::release_attempt(conn, id, now, locks))?;
                 Ok(())
             })
             .await?;

@@ -226,7 +226,7 @@ impl Login {
         if counted == 0 {
             return Ok(None);
         }
-        let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
+        let until = Login::lock_end(now);
         let locked = diesel::update(
             logins::table
                 .find(id)
@@ -240,20 +240,29 @@ impl Login {
         Ok(Some(locked == 1))
     }
 
-    /// Take back the attempt `reserve_attempt` counted for what proved to
-    /// be the right password: it was no failure. `locked_by_it` says that
-    /// reservation locked the login, which is then undone too. The count
-    /// does not start again here (only a completed sign-in does that).
+    /// When a lock taken at `now` ends.
+    pub fn lock_end(now: NaiveDateTime) -> NaiveDateTime {
+        now + chrono::Duration::minutes(LOCKOUT_MINUTES)
+    }
+
+    /// Take back the attempt `reserve_attempt` counted at `reserved_at` for
+    /// what proved to be the right password: it was no failure.
+    /// `locked_by_it` says that reservation locked the login, which is then
+    /// undone too, unless a later lock (one ending after this one would)
+    /// has taken its place. The count does not start again here (only a
+    /// completed sign-in does that).
     pub fn release_attempt(
         conn: &mut DbConnection,
         id: i64,
+        reserved_at: NaiveDateTime,
         locked_by_it: bool,
     ) -> QueryResult<()> {
         if locked_by_it {
             diesel::update(
                 logins::table
                     .find(id)
-                    .filter(logins::locked_until.is_not_null()),
+                    .filter(logins::failed_attempts.eq(0))
+                    .filter(logins::locked_until.le(Login::lock_end(reserved_at))),
             )
             .set((
                 logins::failed_attempts.eq(LOCKOUT_THRESHOLD - 1),
