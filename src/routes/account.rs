@@ -81,7 +81,6 @@ pub struct OverviewPage {
     pub pending_count: i64,
     pub pending_quantity: i64,
     pub latest: Vec<OrderLine>,
-    pub may_order: bool,
 }
 
 pub async fn overview(
@@ -110,7 +109,6 @@ pub async fn overview(
         pending_count: pending.0,
         pending_quantity: pending.1,
         latest,
-        may_order: who.login.role.changes_account(),
     })
 }
 
