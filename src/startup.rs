@@ -88,11 +88,21 @@ impl Application {
             db_waiting: Default::default(),
             db_gate,
         });
+        // Beside the state, which the session module itself reads.
+        let sessions = web::Data::new(
+            crate::auth::session_reader::SessionReader::start(
+                pool.clone(),
+                timeouts,
+                state.settings.pool.connection_timeout,
+            )
+            .context("cannot start the session readers")?,
+        );
         crate::telemetry::init();
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(sessions.clone())
                 .app_data(
                     web::FormConfig::default()
                         .limit(csrf::FORM_LIMIT)

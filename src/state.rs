@@ -63,10 +63,10 @@ pub struct AppState {
 }
 
 /// One request waiting for a connection, for `db_waiting`.
-struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+pub struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
 
 impl Waiting {
-    fn new(count: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
+    pub fn new(count: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
         count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Waiting(count.clone())
     }

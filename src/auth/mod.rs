@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod form_token;
 pub mod identity;
 pub mod session;
+pub mod session_reader;
 
 pub use identity::{Contact, Customer, SignedIn, Staff};
 pub use session::{Identity, Session};

@@ -3,7 +3,8 @@
 //! The cookie holds a random key of 256 bits; the `sessions` table holds
 //! only its SHA-256, so a copy of the database signs no one in. The
 //! middleware reads the row and, for a signed-in session, the login with its
-//! account and today's count in one blocking call, and leaves two things in
+//! account and today's count, through the session reader (which folds the
+//! reads of requests that come at once into one statement), and leaves two things in
 //! the request's extensions: the [`Session`] handle (CSRF token, language,
 //! flash, who is signed in by id) and the [`Identity`] of the signed-in
 //! login. Nothing about the login is serialised into the session state.
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::session_reader::SessionReader;
 use crate::config::Timeouts;
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -308,21 +310,33 @@ fn cookie(state: &AppState, value: String) -> Cookie<'static> {
         .finish()
 }
 
-/// What one load found.
-struct Loaded {
+/// What one read found.
+pub(super) struct Loaded {
     row: SessionHead,
     /// The row's state, as read.
     state: State,
     identity: Option<Identity>,
     /// The row named a login that is gone or disabled: it was deleted.
     ended: bool,
-    /// What the page's preload read, in the same call.
-    preloaded: Option<Preloaded>,
+    /// What the page's preload read, in the same batch.
+    pub(super) preloaded: Option<Preloaded>,
 }
 
-/// What a page reads in the session's own statement, so that the page
-/// costs one statement and one trip to the pool, not two (`Preloads` names
-/// the pages).
+impl Loaded {
+    /// The account of a signed-in (not half signed-in) customer: the only
+    /// one whose reads a preload may bring.
+    pub(super) fn customer_account(&self) -> Option<i64> {
+        let identity = self.identity.as_ref()?;
+        if !identity.login.role.reads_account() {
+            return None;
+        }
+        identity.account.as_ref().map(|a| a.id)
+    }
+}
+
+/// What a page reads with the session, in the session reader's batch, so
+/// that the page costs no trip to the pool of its own (`Preloads` names the
+/// pages).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preload {
     /// The account's pending orders and its five newest (the overview).
@@ -346,73 +360,107 @@ impl Preloads {
 
 /// What the preload read, left in the request for its handler. It is read
 /// only for a signed-in customer, and only of their own account.
+#[derive(Debug)]
 pub enum Preloaded {
-    /// Newest first.
-    Orders(Vec<crate::models::LicenseOrder>),
+    /// The account's orders, newest first.
+    Orders {
+        account_id: i64,
+        orders: Vec<crate::models::LicenseOrder>,
+    },
 }
 
 impl Preloaded {
-    /// The orders the request's preload read, if it read them.
-    pub fn take_orders(req: &HttpRequest) -> Option<Vec<crate::models::LicenseOrder>> {
+    /// The orders of `account_id` the request's preload read, if it read
+    /// them (of that account: a second guard beside the reader's own).
+    pub fn take_orders(
+        req: &HttpRequest,
+        account_id: i64,
+    ) -> Option<Vec<crate::models::LicenseOrder>> {
         match req.extensions_mut().remove::<Preloaded>()? {
-            Preloaded::Orders(orders) => Some(orders),
+            Preloaded::Orders {
+                account_id: of,
+                orders,
+            } if of == account_id => Some(orders),
+            Preloaded::Orders { .. } => None,
         }
     }
 }
 
-/// Read the row, refresh its idle deadline when due, and read the login it
-/// names: one blocking call.
-fn load(
+/// A write to its row that a read calls for. The request makes it itself,
+/// through the pool: a session reader never waits on a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RowWrite {
+    /// The row expired or its login is gone or disabled.
+    Delete,
+    /// Its idle deadline is due to move.
+    Touch,
+}
+
+/// What one read found, and the write it calls for.
+pub(super) struct Read {
+    /// `None`: no live row.
+    pub(super) loaded: Option<Loaded>,
+    pub(super) write: Option<RowWrite>,
+}
+
+/// What the row, as read (`found`), means: an expired or ended row is to be
+/// deleted, a due idle deadline pushed, and the count is taken again when
+/// the account's today is not `day`, the statement's. Blocking; it writes
+/// nothing.
+pub(super) fn settle(
     conn: &mut DbConnection,
-    id: &str,
+    found: Option<SignedInRow>,
     timeouts: Timeouts,
     today_at: DateTime<Utc>,
-    preload: Option<Preload>,
-) -> diesel::QueryResult<Option<Loaded>> {
+    day: chrono::NaiveDate,
+) -> diesel::QueryResult<Read> {
     let now = now_utc();
-    let utc_day = today_at.date_naive();
-    let with_orders = preload == Some(Preload::Orders);
     let Some(SignedInRow {
         row,
         login,
         account,
-        counted_utc,
-        orders,
-    }) = SessionRow::find_signed_in(conn, id, utc_day, with_orders)?
+        counted_on_day,
+    }) = found
     else {
-        return Ok(None);
+        return Ok(Read {
+            loaded: None,
+            write: None,
+        });
     };
     if row.last_seen_at <= timeouts.idle_cutoff(now)
         || row.created_at <= timeouts.absolute_cutoff(now)
     {
-        SessionRow::delete(conn, id)?;
-        return Ok(None);
+        return Ok(Read {
+            loaded: None,
+            write: Some(RowWrite::Delete),
+        });
     }
+    let touch = (now - row.last_seen_at >= timeouts.touch_interval()).then_some(RowWrite::Touch);
     let state: State = serde_json::from_str(&row.state).unwrap_or_default();
     if row.login_id.is_none() {
-        if now - row.last_seen_at >= timeouts.touch_interval() {
-            SessionRow::touch(conn, id, now, now - timeouts.touch_interval())?;
-        }
-        return Ok(Some(Loaded {
-            row,
-            state,
-            identity: None,
-            ended: false,
-            preloaded: None,
-        }));
+        return Ok(Read {
+            loaded: Some(Loaded {
+                row,
+                state,
+                identity: None,
+                ended: false,
+                preloaded: None,
+            }),
+            write: touch,
+        });
     }
     // A half-signed-in session names its login in the column too, so that
     // what ends the login's sessions ends it; it is not signed in.
     let half = state.half.is_some();
-    // The count came with the row for the UTC date; an account whose
-    // today is another date is counted again.
+    // The count came with the row for the statement's day; an account
+    // whose today is another date is counted again.
     let identity = match login {
         Some(login) => {
             let counted = match &account {
                 Some(a) => {
                     let today = a.today(today_at);
-                    if today == utc_day {
-                        counted_utc
+                    if today == day {
+                        counted_on_day
                     } else {
                         User::count_counted(conn, a.id, today)?
                     }
@@ -428,38 +476,49 @@ fn load(
         None => None,
     };
     match identity {
-        Some(identity) if !identity.login.disabled => {
-            if now - row.last_seen_at >= timeouts.touch_interval() {
-                SessionRow::touch(conn, id, now, now - timeouts.touch_interval())?;
-            }
-            let identity = (!half).then_some(identity);
-            // Orders only for a customer's signed-in session: the statement
-            // joined them through the login's own account.
-            let preloaded = match &identity {
-                Some(i) if with_orders && i.login.role.reads_account() && i.account.is_some() => {
-                    Some(Preloaded::Orders(orders))
-                }
-                _ => None,
-            };
-            Ok(Some(Loaded {
+        Some(identity) if !identity.login.disabled => Ok(Read {
+            loaded: Some(Loaded {
                 row,
                 state,
-                identity,
+                identity: (!half).then_some(identity),
                 ended: false,
-                preloaded,
-            }))
-        }
-        _ => {
-            SessionRow::delete(conn, id)?;
-            Ok(Some(Loaded {
+                preloaded: None,
+            }),
+            write: touch,
+        }),
+        _ => Ok(Read {
+            loaded: Some(Loaded {
                 row,
                 state,
                 identity: None,
                 ended: true,
                 preloaded: None,
-            }))
-        }
+            }),
+            write: Some(RowWrite::Delete),
+        }),
     }
+}
+
+/// Make the write a read called for.
+async fn write_row(
+    state: &AppState,
+    id: &str,
+    write: RowWrite,
+    timeouts: Timeouts,
+) -> Result<(), AppError> {
+    let id = id.to_string();
+    state
+        .db(move |conn| {
+            match write {
+                RowWrite::Delete => SessionRow::delete(conn, &id)?,
+                RowWrite::Touch => {
+                    let now = now_utc();
+                    SessionRow::touch(conn, &id, now, now - timeouts.touch_interval())?
+                }
+            };
+            Ok(())
+        })
+        .await
 }
 
 /// The middleware: load before the handler, save after it.
@@ -492,13 +551,17 @@ pub async fn middleware(
     let loaded = match key {
         Some(key) => {
             let id = row_id(&key);
-            let lookup = id.clone();
-            let timeouts = state.timeouts;
-            let today_at = state.clock.now();
-            state
-                .db(move |conn| Ok(load(conn, &lookup, timeouts, today_at, preload)?))
-                .await?
-                .map(|loaded| (id, loaded))
+            let reader = req
+                .app_data::<web::Data<SessionReader>>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no session reader")))?;
+            let read = {
+                let _waiting = crate::state::Waiting::new(&state.db_waiting);
+                reader.read(id.clone(), state.clock.now(), preload).await?
+            };
+            if let Some(write) = read.write {
+                write_row(&state, &id, write, state.timeouts).await?;
+            }
+            read.loaded.map(|loaded| (id, loaded))
         }
         None => None,
     };

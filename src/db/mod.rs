@@ -189,6 +189,10 @@ impl r2d2::ManageConnection for Manager {
 /// (`state::DbGate` lets in `max_size` requests at once).
 pub const BACKGROUND_CONNECTIONS: u32 = 2;
 
+/// Connections the pool holds beyond those, one for each thread of
+/// `auth::session_reader`.
+pub const SESSION_READERS: u32 = 2;
+
 /// Settings of the pool.
 #[derive(Clone, Debug)]
 pub struct PoolOptions {
@@ -234,7 +238,7 @@ pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, Conn
 /// request per pooled connection. A SQLite file never drops its connection.
 pub fn build_pool_unchecked(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
     r2d2::Pool::builder()
-        .max_size(options.max_size + BACKGROUND_CONNECTIONS)
+        .max_size(options.max_size + BACKGROUND_CONNECTIONS + SESSION_READERS)
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
         .test_on_check_out(false)
@@ -378,9 +382,9 @@ mod tests {
 /// `column IN (subquery LIMIT 5)`, with the 5 written into the statement.
 /// Diesel's `.limit()` always binds its value, and SQLite plans a subquery's
 /// `ORDER BY ... LIMIT ?` with the bound value, so it prepared such a
-/// statement again at every execution: the session's statement, which
-/// holds the overview's five newest orders, took `/account` on SQLite from
-/// 27,000 requests/s to 5,000.
+/// statement again at every execution: the overview's five newest orders
+/// (`LicenseOrder::overview_rows`), read with the session, took `/account`
+/// on SQLite from 27,000 requests/s to 5,000.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
 pub struct InFirstFive<C, S> {
     column: C,

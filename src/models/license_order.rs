@@ -111,23 +111,33 @@ impl LicenseOrder {
         conn: &mut DbConnection,
         account_id: i64,
     ) -> QueryResult<((i64, i64), Vec<LicenseOrder>)> {
+        Ok(LicenseOrder::overview_of(LicenseOrder::overview_rows(
+            conn, account_id,
+        )?))
+    }
+
+    /// The account's pending orders and its five newest, newest first: what
+    /// `overview_of` sums up.
+    pub fn overview_rows(
+        conn: &mut DbConnection,
+        account_id: i64,
+    ) -> QueryResult<Vec<LicenseOrder>> {
         diesel::alias!(license_orders as newest: NewestOrders);
         let newest_ids = newest
             .filter(newest.field(license_orders::account_id).eq(account_id))
             .order(newest.field(license_orders::id).desc())
-            .select(newest.field(license_orders::id))
-            .limit(5);
+            .select(newest.field(license_orders::id));
         let rows: Vec<LicenseOrder> = crate::on_backend!(conn, |c| license_orders::table
             .filter(license_orders::account_id.eq(account_id))
             .filter(
                 license_orders::status
                     .eq(OrderStatus::Pending.as_str())
-                    .or(license_orders::id.eq_any(newest_ids))
+                    .or(crate::db::in_first_five(license_orders::id, newest_ids))
             )
             .order(license_orders::id.desc())
             .select(LicenseOrder::as_select())
             .load(c))?;
-        Ok(LicenseOrder::overview_of(rows))
+        Ok(rows)
     }
 
     /// The overview's figures of an account's pending and five newest

@@ -920,3 +920,103 @@ async fn the_sign_in_of_a_locked_login_costs_a_hash_all_the_same() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "a free slot signs in");
 }
+
+#[tokio::test]
+async fn many_sessions_read_at_once_each_see_only_their_own_login_and_account() {
+    use crate::helpers::{create_contact, data_value, text_of, UserState};
+    let app = spawn_app().await;
+    // Six tenants told apart by every figure the overview reads with the
+    // session: name, licenses, counted users and their one pending order.
+    let mut tenants = Vec::new();
+    for i in 0..6i64 {
+        let account = app.create_account(&format!("Tenant {i}"), 10 + i);
+        app.add_users(account.id, &[(UserState::Counted, i as usize)]);
+        let contact = create_contact(&app, &format!("contact{i}@tenant.example"), account.id);
+        let order = ops::place_order(
+            &mut app.conn(),
+            &app.mail_ctx(),
+            &contact,
+            account.id,
+            100 + i,
+            None,
+            &format!("tenant-form-{i}"),
+        )
+        .expect("order");
+        let cookie = app.session_cookie(&contact.email).await;
+        tenants.push((i, order.id, cookie));
+    }
+    // Beside them: a key the server never made, a session whose login is
+    // then disabled, and staff, who have no account.
+    let unknown = format!("portal_session={}", "ab".repeat(32));
+    let gone = create_contact(
+        &app,
+        "gone@tenant.example",
+        tenants_account(&app, "Tenant 0"),
+    );
+    let gone_cookie = app.session_cookie(&gone.email).await;
+    diesel::update(logins::table.find(gone.id))
+        .set(logins::disabled.eq(true))
+        .execute(&mut app.conn())
+        .expect("disable");
+    app.create_login("staff@tenant.example", "staff", None);
+    let staff = app.session_cookie("staff@tenant.example").await;
+    let others = [
+        (unknown, 303, "/login"),
+        (gone_cookie, 303, "/login"),
+        (staff, 403, ""),
+    ];
+    // 20 requests of each, all at once, interleaved: the session reader
+    // folds what comes together into shared statements.
+    let asks = (0..20).flat_map(|_| {
+        let tenants = tenants.iter().map(|t| (Some(t), t.2.clone()));
+        tenants.chain(others.iter().map(|o| (None, o.0.clone())))
+    });
+    let answers = futures_util::future::join_all(asks.map(|(tenant, cookie)| {
+        let app = &app;
+        async move {
+            let res = app
+                .raw_get("/account", &[("Cookie", cookie.as_str())])
+                .await;
+            (tenant, cookie, res)
+        }
+    }))
+    .await;
+    assert_eq!(answers.len(), 180);
+    for (tenant, cookie, res) in answers {
+        let Some((i, order_id, _)) = tenant else {
+            let (_, status, to) = others.iter().find(|o| o.0 == cookie).expect("one of them");
+            assert_eq!(res.status, *status, "{cookie}: {}", res.head);
+            if *status == 303 {
+                assert_eq!(res.header("location"), Some(*to));
+            }
+            continue;
+        };
+        assert_eq!(res.status, 200, "tenant {i}: {}", res.head);
+        assert_eq!(
+            text_of(&res.body, ".account-name").as_deref(),
+            Some(format!("Tenant {i}").as_str())
+        );
+        assert_eq!(data_value(&res.body, "licenses-owned"), Some(10 + i));
+        assert_eq!(data_value(&res.body, "active-users"), Some(*i));
+        assert_eq!(data_value(&res.body, "pending-orders"), Some(1));
+        for (_, other, _) in &tenants {
+            let link = format!("a[href=\"/account/orders/{other}\"]");
+            let shown = usize::from(other == order_id);
+            assert_eq!(
+                count_of(&res.body, &link),
+                shown,
+                "tenant {i}, order {other}"
+            );
+        }
+    }
+}
+
+/// The id of the account named `name`.
+fn tenants_account(app: &crate::helpers::TestApp, name: &str) -> i64 {
+    use license_portal::db::schema::accounts;
+    accounts::table
+        .filter(accounts::name.eq(name))
+        .select(accounts::id)
+        .first(&mut app.conn())
+        .expect("the account")
+}

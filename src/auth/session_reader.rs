@@ -1,0 +1,210 @@
+//! The session reads of requests that come at once, folded into shared
+//! statements.
+//!
+//! Every request reads its session row, login and account from the database
+//! (SPEC 3: ending a session takes effect at once on every instance). A
+//! request hands its row id to one of a few reader threads and waits,
+//! without a thread, for the answer. A reader takes every id that is waiting
+//! when it comes free and reads them all in one statement (and the
+//! overview's orders in one more per account), so that under load one
+//! statement serves many requests: on PostgreSQL a statement's fixed cost
+//! (a round trip, two context switches, the executor's start) is most of
+//! what a session read costs. Nothing is kept between batches: each request
+//! is answered from a statement that began after it asked.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::session::{settle, Preload, Preloaded, Read};
+use crate::config::Timeouts;
+use crate::db::{DbConnection, Pool};
+use crate::error::AppError;
+use crate::models::session::SessionRow;
+use crate::models::LicenseOrder;
+
+/// Reader threads, each with at most one pooled connection at a time
+/// (`db::SESSION_READERS` more connections in the pool).
+pub const READERS: usize = crate::db::SESSION_READERS as usize;
+
+/// The most ids one statement reads.
+const MOST_AT_ONCE: usize = 64;
+
+/// The most asks waiting at once; one more is answered 503.
+const MOST_WAITING: usize = 4096;
+
+type Answer = Result<Read, AppError>;
+
+/// One request's question.
+struct Ask {
+    /// The row id (the SHA-256 of the cookie's key).
+    id: String,
+    /// The request's clock (the server's, or a test's), for its account's
+    /// today; the timeouts are the system clock's, as for every row write.
+    now: DateTime<Utc>,
+    preload: Option<Preload>,
+    reply: tokio::sync::oneshot::Sender<Answer>,
+}
+
+/// The requests' side: hands ids to the readers. Dropping the last clone
+/// stops the readers.
+#[derive(Clone)]
+pub struct SessionReader {
+    asks: mpsc::SyncSender<Ask>,
+    /// How long a request waits for its answer before it is a 503 (the
+    /// pool's own wait).
+    wait: Duration,
+}
+
+impl SessionReader {
+    /// Start the reader threads on `pool`.
+    pub fn start(pool: Pool, timeouts: Timeouts, wait: Duration) -> std::io::Result<SessionReader> {
+        let (asks, waiting) = mpsc::sync_channel::<Ask>(MOST_WAITING);
+        let waiting = Arc::new(Mutex::new(waiting));
+        for n in 0..READERS {
+            let waiting = waiting.clone();
+            let pool = pool.clone();
+            std::thread::Builder::new()
+                .name(format!("session-reader-{n}"))
+                .spawn(move || run(&waiting, &pool, timeouts))?;
+        }
+        Ok(SessionReader { asks, wait })
+    }
+
+    /// Read one request's session.
+    pub(super) async fn read(
+        &self,
+        id: String,
+        now: DateTime<Utc>,
+        preload: Option<Preload>,
+    ) -> Result<Read, AppError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let ask = Ask {
+            id,
+            now,
+            preload,
+            reply,
+        };
+        self.asks.try_send(ask).map_err(|e| {
+            AppError::Unavailable(match e {
+                mpsc::TrySendError::Full(_) => "too many session reads waiting".into(),
+                mpsc::TrySendError::Disconnected(_) => "the session readers have stopped".into(),
+            })
+        })?;
+        match tokio::time::timeout(self.wait, answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(AppError::Unavailable("a session reader failed".into())),
+            Err(_) => Err(AppError::Unavailable(
+                "no session reader answered in time".into(),
+            )),
+        }
+    }
+}
+
+/// A reader: wait for one ask, take every other one waiting, answer them.
+fn run(waiting: &Mutex<mpsc::Receiver<Ask>>, pool: &Pool, timeouts: Timeouts) {
+    loop {
+        let batch = {
+            let Ok(waiting) = waiting.lock() else { return };
+            let Ok(first) = waiting.recv() else { return };
+            let mut batch = vec![first];
+            while batch.len() < MOST_AT_ONCE {
+                match waiting.try_recv() {
+                    Ok(ask) => batch.push(ask),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        // A request that went away (its client hung up, its wait ran out)
+        // needs no answer.
+        let batch: Vec<Ask> = batch.into_iter().filter(|a| !a.reply.is_closed()).collect();
+        if batch.is_empty() {
+            continue;
+        }
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut conn = pool.get().map_err(AppError::from)?;
+            read_all(&mut conn, &batch, timeouts).map_err(AppError::from)
+        }));
+        match outcome {
+            Ok(Ok(answers)) => {
+                for (ask, answer) in batch.into_iter().zip(answers) {
+                    let _ = ask.reply.send(answer);
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, asks = batch.len(), "sessions could not be read");
+                for ask in batch {
+                    let _ = ask.reply.send(Err(same_kind(&e)));
+                }
+            }
+            // Dropping the replies answers each request with a 503; the
+            // thread goes on with the next batch.
+            Err(_) => tracing::error!("a session reader panicked"),
+        }
+    }
+}
+
+/// The same failure for another request: unavailable stays unavailable.
+fn same_kind(e: &AppError) -> AppError {
+    match e {
+        AppError::Unavailable(why) => AppError::Unavailable(why.clone()),
+        other => AppError::Internal(anyhow::anyhow!("the session read failed: {other}")),
+    }
+}
+
+/// Answer a batch, in its order: the rows in one statement (its failure
+/// fails them all), then what each row means (a count on another day), then
+/// the overview's orders once per account asking (a failure there fails
+/// only the asks it answers).
+fn read_all(
+    conn: &mut DbConnection,
+    batch: &[Ask],
+    timeouts: Timeouts,
+) -> diesel::QueryResult<Vec<Answer>> {
+    let day = batch[0].now.date_naive();
+    let ids: Vec<String> = batch.iter().map(|a| a.id.clone()).collect();
+    let found = SessionRow::find_signed_in(conn, &ids, day)?;
+    // An id asked twice at once (two requests of one session) has one row:
+    // each ask gets its own copy.
+    let mut answers: Vec<Answer> = batch
+        .iter()
+        .map(|ask| {
+            let row = found.get(&ask.id).cloned();
+            settle(conn, row, timeouts, ask.now, day).map_err(AppError::from)
+        })
+        .collect();
+    let mut orders: HashMap<i64, Result<Vec<LicenseOrder>, AppError>> = HashMap::new();
+    for (ask, answer) in batch.iter().zip(answers.iter_mut()) {
+        if ask.preload != Some(Preload::Orders) {
+            continue;
+        }
+        let Ok(Read {
+            loaded: Some(loaded),
+            ..
+        }) = answer
+        else {
+            continue;
+        };
+        let Some(account_id) = loaded.customer_account() else {
+            continue;
+        };
+        let rows = orders.entry(account_id).or_insert_with(|| {
+            LicenseOrder::overview_rows(conn, account_id).map_err(AppError::from)
+        });
+        match rows {
+            Ok(rows) => {
+                loaded.preloaded = Some(Preloaded::Orders {
+                    account_id,
+                    orders: rows.clone(),
+                })
+            }
+            Err(e) => *answer = Err(same_kind(e)),
+        }
+    }
+    Ok(answers)
+}
