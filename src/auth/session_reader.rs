@@ -3,19 +3,20 @@
 //!
 //! Every request reads its session row, login and account from the database
 //! (SPEC 3: ending a session takes effect at once on every instance). A
-//! request hands its row id to one of a few reader threads and waits,
-//! without a thread, for the answer. A reader takes every id that is waiting
-//! when it comes free and reads them all in one statement (and the
-//! overview's orders in one more per account), so that under load one
-//! statement serves many requests: on PostgreSQL a statement's fixed cost
-//! (a round trip, two context switches, the executor's start) is most of
-//! what a session read costs. Nothing is kept between batches: each request
-//! is answered from a statement that began after it asked.
+//! request hands its row id to one of two reader threads and waits, without
+//! a thread, for the answer. A free reader takes the next ask; when four or
+//! more are waiting it takes them all (up to 64) and reads them in one
+//! statement, and the overview's orders in one more per account, so that
+//! under load one statement serves many requests: on PostgreSQL a
+//! statement's fixed cost (a round trip, its context switches, the
+//! executor's start) is most of what a session read costs. A lone ask gets
+//! one statement, with the overview's orders in it. Nothing is kept between
+//! statements: each request is answered from a statement that began after
+//! it asked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,11 @@ pub const READERS: usize = crate::db::SESSION_READERS as usize;
 /// The most ids one statement reads.
 const MOST_AT_ONCE: usize = 64;
 
+/// Asks waiting below this are taken one at a time, each by the next free
+/// reader: both readers stay busy, and a lone ask costs one statement with
+/// its orders. From this many on, one statement serves them all.
+const SHARED_FROM: usize = 4;
+
 /// The most asks waiting at once; one more is answered 503.
 const MOST_WAITING: usize = 4096;
 
@@ -50,29 +56,53 @@ struct Ask {
     reply: tokio::sync::oneshot::Sender<Answer>,
 }
 
-/// The requests' side: hands ids to the readers. Dropping the last clone
-/// stops the readers.
-#[derive(Clone)]
+/// The asks waiting, and whether the readers are to stop.
+#[derive(Default)]
+struct Queue {
+    asks: VecDeque<Ask>,
+    closed: bool,
+}
+
+/// What the requests and the readers share: one waiting reader is woken
+/// per ask (an idle machine wakes one thread, not every reader).
+#[derive(Default)]
+struct Line {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
+/// The requests' side: hands ids to the readers. Dropping it stops them.
 pub struct SessionReader {
-    asks: mpsc::SyncSender<Ask>,
+    line: Arc<Line>,
     /// How long a request waits for its answer before it is a 503 (the
     /// pool's own wait).
     wait: Duration,
 }
 
+impl Drop for SessionReader {
+    fn drop(&mut self) {
+        if let Ok(mut queue) = self.line.queue.lock() {
+            queue.closed = true;
+        }
+        self.line.ready.notify_all();
+    }
+}
+
 impl SessionReader {
     /// Start the reader threads on `pool`.
     pub fn start(pool: Pool, timeouts: Timeouts, wait: Duration) -> std::io::Result<SessionReader> {
-        let (asks, waiting) = mpsc::sync_channel::<Ask>(MOST_WAITING);
-        let waiting = Arc::new(Mutex::new(waiting));
+        let reader = SessionReader {
+            line: Arc::default(),
+            wait,
+        };
         for n in 0..READERS {
-            let waiting = waiting.clone();
+            let line = reader.line.clone();
             let pool = pool.clone();
             std::thread::Builder::new()
                 .name(format!("session-reader-{n}"))
-                .spawn(move || run(&waiting, &pool, timeouts))?;
+                .spawn(move || run(&line, &pool, timeouts))?;
         }
-        Ok(SessionReader { asks, wait })
+        Ok(reader)
     }
 
     /// Read one request's session.
@@ -83,18 +113,24 @@ impl SessionReader {
         preload: Option<Preload>,
     ) -> Result<Read, AppError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let ask = Ask {
-            id,
-            now,
-            preload,
-            reply,
-        };
-        self.asks.try_send(ask).map_err(|e| {
-            AppError::Unavailable(match e {
-                mpsc::TrySendError::Full(_) => "too many session reads waiting".into(),
-                mpsc::TrySendError::Disconnected(_) => "the session readers have stopped".into(),
-            })
-        })?;
+        {
+            let mut queue =
+                self.line.queue.lock().map_err(|_| {
+                    AppError::Unavailable("the session readers have stopped".into())
+                })?;
+            if queue.asks.len() >= MOST_WAITING {
+                return Err(AppError::Unavailable(
+                    "too many session reads waiting".into(),
+                ));
+            }
+            queue.asks.push_back(Ask {
+                id,
+                now,
+                preload,
+                reply,
+            });
+        }
+        self.line.ready.notify_one();
         match tokio::time::timeout(self.wait, answer).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(AppError::Unavailable("a session reader failed".into())),
@@ -105,21 +141,28 @@ impl SessionReader {
     }
 }
 
-/// A reader: wait for one ask, take every other one waiting, answer them.
-fn run(waiting: &Mutex<mpsc::Receiver<Ask>>, pool: &Pool, timeouts: Timeouts) {
+/// The next asks: every one waiting, up to `MOST_AT_ONCE`; `None` once the
+/// readers are to stop.
+fn next_batch(line: &Line) -> Option<Vec<Ask>> {
+    let mut queue = line.queue.lock().ok()?;
     loop {
-        let batch = {
-            let Ok(waiting) = waiting.lock() else { return };
-            let Ok(first) = waiting.recv() else { return };
-            let mut batch = vec![first];
-            while batch.len() < MOST_AT_ONCE {
-                match waiting.try_recv() {
-                    Ok(ask) => batch.push(ask),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
+        if queue.closed {
+            return None;
+        }
+        if !queue.asks.is_empty() {
+            let n = match queue.asks.len() {
+                few if few < SHARED_FROM => 1,
+                many => many.min(MOST_AT_ONCE),
+            };
+            return Some(queue.asks.drain(..n).collect());
+        }
+        queue = line.ready.wait(queue).ok()?;
+    }
+}
+
+/// A reader: take the asks waiting, answer them, again.
+fn run(line: &Line, pool: &Pool, timeouts: Timeouts) {
+    while let Some(batch) = next_batch(line) {
         // A request that went away (its client hung up, its wait ran out)
         // needs no answer.
         let batch: Vec<Ask> = batch.into_iter().filter(|a| !a.reply.is_closed()).collect();
@@ -167,6 +210,9 @@ fn read_all(
     timeouts: Timeouts,
 ) -> diesel::QueryResult<Vec<Answer>> {
     let day = batch[0].now.date_naive();
+    if let [ask] = batch {
+        return Ok(vec![read_one(conn, ask, timeouts, day)?]);
+    }
     let ids: Vec<String> = batch.iter().map(|a| a.id.clone()).collect();
     let found = SessionRow::find_signed_in(conn, &ids, day)?;
     // An id asked twice at once (two requests of one session) has one row:
@@ -207,4 +253,31 @@ fn read_all(
         }
     }
     Ok(answers)
+}
+
+/// A batch of one: the row, and the overview's orders when asked, in one
+/// statement.
+fn read_one(
+    conn: &mut DbConnection,
+    ask: &Ask,
+    timeouts: Timeouts,
+    day: chrono::NaiveDate,
+) -> diesel::QueryResult<Answer> {
+    let with_orders = ask.preload == Some(Preload::Orders);
+    let (found, orders) = match SessionRow::find_one_signed_in(conn, &ask.id, day, with_orders)? {
+        Some((found, orders)) => (Some(found), orders),
+        None => (None, Vec::new()),
+    };
+    let mut read = match settle(conn, found, timeouts, ask.now, day) {
+        Ok(read) => read,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    // The statement joined the orders through the login's own account:
+    // they go only to a signed-in customer of it.
+    if let Some(loaded) = read.loaded.as_mut().filter(|_| with_orders) {
+        if let Some(account_id) = loaded.customer_account() {
+            loaded.preloaded = Some(Preloaded::Orders { account_id, orders });
+        }
+    }
+    Ok(Ok(read))
 }

@@ -59,6 +59,16 @@ type LoadedRow = (
     Option<i64>,
 );
 
+/// What the statement of `find_one_signed_in` reads: one row per order it
+/// joined, or one row without an order.
+type OneRow = (
+    SessionHead,
+    Option<crate::models::Login>,
+    Option<crate::models::Account>,
+    Option<i64>,
+    Option<crate::models::LicenseOrder>,
+);
+
 impl SessionRow {
     /// The rows of the given ids (one request's, or those of requests that
     /// came at once: `auth::session_reader`), each with its login, that
@@ -104,6 +114,95 @@ impl SessionRow {
                 (id, found)
             })
             .collect())
+    }
+
+    /// One row, as `find_signed_in` reads it, and when `with_orders` the
+    /// account's pending and five newest orders (newest first), in one
+    /// statement: a request that comes alone (the session reader's batch of
+    /// one) costs one trip to the database, the overview's too.
+    pub fn find_one_signed_in(
+        conn: &mut DbConnection,
+        id: &str,
+        utc_day: chrono::NaiveDate,
+        with_orders: bool,
+    ) -> QueryResult<Option<(SignedInRow, Vec<crate::models::LicenseOrder>)>> {
+        use crate::db::schema::{accounts, license_orders, logins, user_counts};
+        use crate::domain::orders::OrderStatus;
+        use diesel::sql_types::Bool;
+        // The account of the session's login, as a subquery bound to the
+        // session's id alone: PostgreSQL runs the subqueries that use it
+        // once per statement, not once per row.
+        diesel::alias!(sessions as this_session: ThisSession, logins as its_login: ItsLogin);
+        let account_id = || {
+            this_session
+                .inner_join(
+                    its_login.on(its_login
+                        .field(logins::id)
+                        .nullable()
+                        .eq(this_session.field(sessions::login_id))),
+                )
+                .filter(this_session.field(sessions::id).eq(id))
+                .select(its_login.field(logins::account_id))
+                .single_value()
+        };
+        // The SQL form of `User::count_counted` (see `user_counts`), as a
+        // subquery of the diesel DSL: a literal would keep the statement
+        // out of the prepared-statement cache, planned again every request.
+        let counted = user_counts::table
+            .filter(user_counts::account_id.nullable().eq(account_id()))
+            .filter(user_counts::end_date.ge(utc_day))
+            .select(diesel::dsl::sum(user_counts::active_users))
+            .single_value();
+        // The overview's orders (`LicenseOrder::overview`): the pending ones
+        // and the five newest, of the login's own account only.
+        diesel::alias!(license_orders as newest: NewestOrders);
+        let newest_ids = newest
+            .filter(
+                newest
+                    .field(license_orders::account_id)
+                    .nullable()
+                    .eq(account_id()),
+            )
+            .order(newest.field(license_orders::id).desc())
+            .select(newest.field(license_orders::id));
+        let orders_on = license_orders::account_id
+            .nullable()
+            .eq(accounts::id.nullable())
+            .and(with_orders.into_sql::<Bool>())
+            .and(
+                license_orders::status
+                    .eq(OrderStatus::Pending.as_str())
+                    .or(crate::db::in_first_five(license_orders::id, newest_ids)),
+            );
+        let rows: Vec<OneRow> = crate::on_backend!(conn, |c| sessions::table
+            .left_join(logins::table.on(logins::id.nullable().eq(sessions::login_id)))
+            .left_join(accounts::table.on(accounts::id.nullable().eq(logins::account_id)))
+            .left_join(license_orders::table.on(orders_on))
+            .filter(sessions::id.eq(id))
+            .select((
+                SessionHead::as_select(),
+                Option::<crate::models::Login>::as_select(),
+                Option::<crate::models::Account>::as_select(),
+                counted,
+                Option::<crate::models::LicenseOrder>::as_select(),
+            ))
+            .load(c))?;
+        let mut rows = rows.into_iter();
+        let Some((row, login, account, counted_utc, first)) = rows.next() else {
+            return Ok(None);
+        };
+        // Newest first, sorted here: a sort in the statement is one more
+        // step for PostgreSQL on every request.
+        let mut orders: Vec<crate::models::LicenseOrder> =
+            first.into_iter().chain(rows.filter_map(|r| r.4)).collect();
+        orders.sort_unstable_by_key(|o| std::cmp::Reverse(o.id));
+        let found = SignedInRow {
+            row,
+            login,
+            account,
+            counted_on_day: counted_utc.unwrap_or(0),
+        };
+        Ok(Some((found, orders)))
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewSessionRow<'_>) -> QueryResult<usize> {
