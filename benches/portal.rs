@@ -6,7 +6,8 @@
 //!
 //! Prints: count time, report page time, CSV time and its extra peak memory,
 //! staff accounts list time, past days from history, and `/account` beside
-//! `/healthz` requests per second with their p99 (wrk, loopback only).
+//! `/healthz` requests per second with their p99 (wrk, loopback only), and
+//! `/account` at 1 to 16 connections at once.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -253,8 +254,18 @@ struct WrkRun {
 }
 
 fn wrk(url: &str, cookie: Option<&str>, seconds: u32) -> Option<WrkRun> {
+    wrk_with(url, cookie, seconds, 32)
+}
+
+/// wrk with `connections` open at once (and as many threads, at most 2).
+fn wrk_with(url: &str, cookie: Option<&str>, seconds: u32, connections: u32) -> Option<WrkRun> {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"]);
+    cmd.args([
+        &format!("-t{}", connections.min(2)),
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
     if let Some(c) = cookie {
         cmd.args(["-H", &format!("Cookie: {c}")]);
     }
@@ -322,6 +333,9 @@ fn backend_pids(state: &license_portal::state::AppState) -> Vec<String> {
 /// apart) falls on both alike. The share and the CPU figures are the
 /// medians of the turns, the p99 the worst turn's.
 const TURNS: usize = 5;
+/// `/account` is also loaded at these connections at once, once each.
+const FEWER: [u32; 5] = [1, 2, 4, 8, 16];
+const FEWER_SECONDS: u32 = 3;
 const TURN_SECONDS: u32 = 4;
 
 /// One turn: wrk's figures and the CPU microseconds per request of the
@@ -370,6 +384,8 @@ impl Load {
 
 /// `/account` beside `/healthz`, in turns.
 struct Throughput {
+    /// `/account` at fewer connections at once: (connections, run).
+    fewer: Vec<(u32, WrkRun)>,
     account: Load,
     health: Load,
 }
@@ -381,6 +397,7 @@ impl Throughput {
             return Err("SKIPPED: wrk is not installed (bench/run.sh installs it)".into());
         }
         let mut t = Throughput {
+            fewer: Vec::new(),
             account: Load::default(),
             health: Load::default(),
         };
@@ -392,6 +409,18 @@ impl Throughput {
             t.health
                 .turn(&format!("{base}/healthz"), None, backends)
                 .ok_or_else(failed)?;
+        }
+        // A statement shared by the requests that come at once must not
+        // cost the requests that come alone.
+        for connections in FEWER {
+            let run = wrk_with(
+                &format!("{base}/account"),
+                Some(cookie),
+                FEWER_SECONDS,
+                connections,
+            )
+            .ok_or_else(failed)?;
+            t.fewer.push((connections, run));
         }
         Ok(t)
     }
@@ -739,6 +768,24 @@ fn print_table(all: &[Figures]) {
         "/account p99 (/healthz p99), the worst turn's".into(),
         &p99,
         "PostgreSQL < 25 ms",
+    );
+    let fewer = |f: &Figures| match &f.throughput {
+        Ok(t) => t
+            .fewer
+            .iter()
+            .map(|(_, r)| format!("{:.0} ({:.1} ms)", r.rps, r.p99))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Err(_) => "-".into(),
+    };
+    let counts: Vec<String> = FEWER.iter().map(|c| c.to_string()).collect();
+    row(
+        format!(
+            "/account requests/s (p99) at {} connections at once, {FEWER_SECONDS} s each",
+            counts.join(", ")
+        ),
+        &fewer,
+        "",
     );
     let us = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} us"));
     let cpu = |f: &Figures| match (&f.throughput, &f.backend) {
