@@ -315,9 +315,9 @@ pub(super) struct Loaded {
     row: SessionHead,
     /// The row's state, as read.
     state: State,
-    identity: Option<Identity>,
-    /// The row named a login that is gone or disabled: it was deleted.
-    ended: bool,
+    pub(super) identity: Option<Identity>,
+    /// The row named a login that is gone or disabled: it is to be deleted.
+    pub(super) ended: bool,
     /// What the page's preload read, in the same batch.
     pub(super) preloaded: Option<Preloaded>,
 }

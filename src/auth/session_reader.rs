@@ -281,3 +281,112 @@ fn read_one(
     }
     Ok(Ok(read))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::session::RowWrite;
+    use crate::db::DatabaseUrl;
+    use crate::models::session::NewSessionRow;
+    use crate::models::{now_utc, Login};
+    use crate::ops::{self, AccountInput, LoginInput};
+
+    const PASSWORD: &str = "a long and unusual sentence";
+
+    fn login(conn: &mut DbConnection, email: &str, role: &str, account: Option<i64>) -> Login {
+        let input = LoginInput::parse(email, "", role, account, Some(PASSWORD)).expect("input");
+        let login = ops::create_login(conn, None, &input, "not a hash").expect("login");
+        let now = now_utc();
+        let row = NewSessionRow {
+            id: email,
+            login_id: Some(login.id),
+            state: "{}",
+            user_agent: "",
+            created_at: now,
+            last_seen_at: now,
+        };
+        SessionRow::insert(conn, &row).expect("session");
+        login
+    }
+
+    fn ask(id: &str, preload: Option<Preload>) -> Ask {
+        let (reply, _) = tokio::sync::oneshot::channel();
+        Ask {
+            id: id.into(),
+            now: Utc::now(),
+            preload,
+            reply,
+        }
+    }
+
+    #[test]
+    fn one_shared_statement_answers_each_ask_from_its_own_row_alone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = DatabaseUrl::Sqlite(dir.path().join("t.db").to_string_lossy().into_owned());
+        let mut conn = crate::db::connect(&url).expect("connect");
+        crate::db::run_migrations(&mut conn).expect("migrations");
+        let account = |conn: &mut DbConnection, name: &str, licenses: &str| {
+            let input = AccountInput::parse(name, licenses, "Europe/Stockholm").expect("input");
+            ops::create_account(conn, None, &input).expect("account")
+        };
+        let a = account(&mut conn, "A", "7");
+        let b = account(&mut conn, "B", "9");
+        let la = login(&mut conn, "a@a.example", "contact", Some(a.id));
+        let lb = login(&mut conn, "b@b.example", "viewer", Some(b.id));
+        let ls = login(&mut conn, "s@vendor.example", "staff", None);
+        let ld = login(&mut conn, "d@a.example", "contact", Some(a.id));
+        Login::set_disabled(&mut conn, ld.id, true).expect("disable");
+        let ctx = crate::mail::MailContext::from_env();
+        let order = ops::place_order(&mut conn, &ctx, &la, a.id, 3, None, "form-a").expect("order");
+        let o = Some(Preload::Orders);
+        let batch = [
+            ask("a@a.example", o),
+            ask("b@b.example", o),
+            ask("a@a.example", None),
+            ask("nobody", o),
+            ask("s@vendor.example", o),
+            ask("d@a.example", o),
+            ask("b@b.example", None),
+        ];
+        let timeouts = Timeouts {
+            idle: Duration::from_secs(1800),
+            absolute: Duration::from_secs(43200),
+        };
+        let answers = read_all(&mut conn, &batch, timeouts).expect("read");
+        assert_eq!(answers.len(), batch.len());
+        let who = |i: usize| {
+            let read = answers[i].as_ref().expect("answered");
+            let loaded = read.loaded.as_ref();
+            let identity = loaded.and_then(|l| l.identity.as_ref());
+            let orders = loaded.and_then(|l| l.preloaded.as_ref()).map(|p| match p {
+                Preloaded::Orders { account_id, orders } => {
+                    (*account_id, orders.iter().map(|o| o.id).collect::<Vec<_>>())
+                }
+            });
+            (
+                identity.map(|i| (i.login.id, i.account.as_ref().map(|a| a.licenses))),
+                orders,
+                loaded.is_some_and(|l| l.ended),
+                read.write,
+            )
+        };
+        assert_eq!(
+            who(0),
+            (
+                Some((la.id, Some(7))),
+                Some((a.id, vec![order.id])),
+                false,
+                None
+            )
+        );
+        assert_eq!(
+            who(1),
+            (Some((lb.id, Some(9))), Some((b.id, vec![])), false, None)
+        );
+        assert_eq!(who(2), (Some((la.id, Some(7))), None, false, None));
+        assert_eq!(who(3), (None, None, false, None));
+        assert_eq!(who(4), (Some((ls.id, None)), None, false, None));
+        assert_eq!(who(5), (None, None, true, Some(RowWrite::Delete)));
+        assert_eq!(who(6), (Some((lb.id, Some(9))), None, false, None));
+    }
+}
