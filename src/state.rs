@@ -56,13 +56,15 @@ pub struct AppState {
     pub throttle: Throttle,
     /// The API's per-token rate limit.
     pub token_limit: crate::throttle::TokenLimit,
-    /// Requests waiting for a database connection now.
+    /// Requests waiting for a database connection (or a session reader)
+    /// now.
     pub db_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// One permit per pooled connection: see `db`.
     pub db_gate: DbGate,
 }
 
-/// One request waiting for a connection, for `db_waiting`.
+/// One request waiting for a connection (or for a session reader to take
+/// its ask), for `db_waiting`.
 pub struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
 
 impl Waiting {

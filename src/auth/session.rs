@@ -554,12 +554,17 @@ pub async fn middleware(
             let reader = req
                 .app_data::<web::Data<SessionReader>>()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no session reader")))?;
-            let read = {
-                let _waiting = crate::state::Waiting::new(&state.db_waiting);
-                reader.read(id.clone(), state.clock.now(), preload).await?
-            };
+            let waiting = crate::state::Waiting::new(&state.db_waiting);
+            let read = reader
+                .read(id.clone(), state.clock.now(), preload, waiting)
+                .await?;
+            // The answer stands without the write: a deadline not pushed is
+            // pushed by the next request, a row not deleted is found ended
+            // again (or swept) by the next.
             if let Some(write) = read.write {
-                write_row(&state, &id, write, state.timeouts).await?;
+                if let Err(e) = write_row(&state, &id, write, state.timeouts).await {
+                    tracing::warn!(error = %e, ?write, "a session row could not be written");
+                }
             }
             read.loaded.map(|loaded| (id, loaded))
         }

@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,6 +54,8 @@ struct Ask {
     now: DateTime<Utc>,
     preload: Option<Preload>,
     reply: tokio::sync::oneshot::Sender<Answer>,
+    /// Counts the request in `db_waiting` until a reader takes the ask.
+    waiting: Option<crate::state::Waiting>,
 }
 
 /// The asks waiting, and whether the readers are to stop.
@@ -81,9 +83,11 @@ pub struct SessionReader {
 
 impl Drop for SessionReader {
     fn drop(&mut self) {
-        if let Ok(mut queue) = self.line.queue.lock() {
-            queue.closed = true;
-        }
+        self.line
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
         self.line.ready.notify_all();
     }
 }
@@ -111,13 +115,15 @@ impl SessionReader {
         id: String,
         now: DateTime<Utc>,
         preload: Option<Preload>,
+        waiting: crate::state::Waiting,
     ) -> Result<Read, AppError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         {
-            let mut queue =
-                self.line.queue.lock().map_err(|_| {
-                    AppError::Unavailable("the session readers have stopped".into())
-                })?;
+            let mut queue = self
+                .line
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if queue.asks.len() >= MOST_WAITING {
                 return Err(AppError::Unavailable(
                     "too many session reads waiting".into(),
@@ -128,6 +134,7 @@ impl SessionReader {
                 now,
                 preload,
                 reply,
+                waiting: Some(waiting),
             });
         }
         self.line.ready.notify_one();
@@ -141,10 +148,11 @@ impl SessionReader {
     }
 }
 
-/// The next asks: every one waiting, up to `MOST_AT_ONCE`; `None` once the
-/// readers are to stop.
+/// The next asks: one, or when `SHARED_FROM` or more wait, every one up to
+/// `MOST_AT_ONCE`; `None` once the readers are to stop. A poisoned lock is
+/// taken all the same: no section under it leaves the queue half-changed.
 fn next_batch(line: &Line) -> Option<Vec<Ask>> {
-    let mut queue = line.queue.lock().ok()?;
+    let mut queue = line.queue.lock().unwrap_or_else(PoisonError::into_inner);
     loop {
         if queue.closed {
             return None;
@@ -154,9 +162,16 @@ fn next_batch(line: &Line) -> Option<Vec<Ask>> {
                 few if few < SHARED_FROM => 1,
                 many => many.min(MOST_AT_ONCE),
             };
-            return Some(queue.asks.drain(..n).collect());
+            let mut batch: Vec<Ask> = queue.asks.drain(..n).collect();
+            for ask in &mut batch {
+                ask.waiting = None;
+            }
+            return Some(batch);
         }
-        queue = line.ready.wait(queue).ok()?;
+        queue = line
+            .ready
+            .wait(queue)
+            .unwrap_or_else(PoisonError::into_inner);
     }
 }
 
@@ -316,6 +331,7 @@ mod tests {
             now: Utc::now(),
             preload,
             reply,
+            waiting: None,
         }
     }
 

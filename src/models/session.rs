@@ -70,8 +70,8 @@ type OneRow = (
 );
 
 impl SessionRow {
-    /// The rows of the given ids (one request's, or those of requests that
-    /// came at once: `auth::session_reader`), each with its login, that
+    /// The rows of the given ids (those of requests that came at once:
+    /// `auth::session_reader`), each with its login, that
     /// login's account and the users counted on `day`, in one statement:
     /// what every signed-in request reads (SPEC 3 keeps the session in the
     /// database, read on every request). Keyed by row id; an id without a

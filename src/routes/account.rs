@@ -90,7 +90,7 @@ pub async fn overview(
 ) -> Result<HttpResponse, AppError> {
     let account = who.account().clone();
     let account_id = account.id;
-    // Read in the session's statement (`session::Preloads`), or here.
+    // Read with the session (`session::Preloads`), or here.
     let (pending, orders) = match Preloaded::take_orders(&req, account_id) {
         Some(orders) => LicenseOrder::overview_of(orders),
         None => {
