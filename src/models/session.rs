@@ -123,7 +123,7 @@ impl SessionRow {
     pub fn find_one_signed_in(
         conn: &mut DbConnection,
         id: &str,
-        utc_day: chrono::NaiveDate,
+        day: chrono::NaiveDate,
         with_orders: bool,
     ) -> QueryResult<Option<(SignedInRow, Vec<crate::models::LicenseOrder>)>> {
         use crate::db::schema::{accounts, license_orders, logins, user_counts};
@@ -150,7 +150,7 @@ impl SessionRow {
         // out of the prepared-statement cache, planned again every request.
         let counted = user_counts::table
             .filter(user_counts::account_id.nullable().eq(account_id()))
-            .filter(user_counts::end_date.ge(utc_day))
+            .filter(user_counts::end_date.ge(day))
             .select(diesel::dsl::sum(user_counts::active_users))
             .single_value();
         // The overview's orders (`LicenseOrder::overview`): the pending ones
@@ -188,7 +188,7 @@ impl SessionRow {
             ))
             .load(c))?;
         let mut rows = rows.into_iter();
-        let Some((row, login, account, counted_utc, first)) = rows.next() else {
+        let Some((row, login, account, counted, first)) = rows.next() else {
             return Ok(None);
         };
         // Newest first, sorted here: a sort in the statement is one more
@@ -200,7 +200,7 @@ impl SessionRow {
             row,
             login,
             account,
-            counted_on_day: counted_utc.unwrap_or(0),
+            counted_on_day: counted.unwrap_or(0),
         };
         Ok(Some((found, orders)))
     }
