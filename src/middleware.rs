@@ -9,6 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::auth::session::SessionLang;
 use crate::auth::Session;
 use crate::i18n::Lang;
 use crate::routes::pages::{Chrome, ErrorPage, OwnBody};
@@ -31,8 +32,8 @@ pub async fn frame(
     let wants_page = (status.is_client_error() || status.is_server_error())
         && res.response().extensions().get::<OwnBody>().is_none();
     if wants_page {
-        let lang = Session::of(res.request())
-            .lang()
+        let lang = SessionLang::of(res.request())
+            .or_else(|| Session::of(res.request()).lang())
             .unwrap_or_else(|| Lang::from_accept_language(accept.as_deref()));
         let html = error_html(lang, status);
         res = res.map_body(|head, _| {
@@ -226,7 +227,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         tracing::info_span!(
             "request",
             request_id = %id,
-            method = %request.method(),
+            method = crate::telemetry::method_label(request.method()),
             route = %route,
             peer = %crate::auth::peer_of(request.peer_addr()),
             client = %client,
