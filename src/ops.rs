@@ -890,10 +890,11 @@ pub enum CodeCheck {
 /// Check a login's second-step code at `unix_seconds`: a TOTP (each time
 /// step accepted once, across instances) or an unused recovery code.
 ///
-/// Like a password, the attempt counts toward the login's lock-out before
-/// the code is looked at, in one transaction that holds the login's row:
-/// however many codes arrive at once, at most the lock-out's number are
-/// ever checked. A right code starts the count again.
+/// The attempt is counted toward the login's lock-out in the one
+/// transaction that holds the login's row and looks at the code: however
+/// many codes arrive at once, at most the lock-out's number are ever
+/// checked. A right code starts the count again in that transaction, so
+/// only wrong codes stay counted.
 pub fn check_code(
     conn: &mut DbConnection,
     login: &Login,
@@ -913,7 +914,7 @@ pub fn check_code(
         if current.disabled {
             return Ok(CodeCheck::Locked);
         }
-        let Some(locks) = Login::reserve_attempt(conn, login.id, now)? else {
+        let Some(locks) = Login::count_failure(conn, login.id, now)? else {
             return Ok(CodeCheck::Locked);
         };
         if let Some(step) = code_step(&secret, code, unix_seconds) {

@@ -1,12 +1,20 @@
 //! The one way a password is checked, for signing in and for every page
 //! that asks for the current password again.
 //!
-//! In order: find the login; count the attempt toward the lock-out before
-//! the password is verified (so parallel guesses cannot outrun it); give the
-//! database connection back; verify through the bounded [`Hasher`] (a dummy
-//! verification for an unknown, disabled or locked login, at the same cost);
-//! on success the caller starts the count again once the whole sign-in
-//! is complete (`completed`: after the code, where one is asked).
+//! In order: find the login (no write); give the database connection
+//! back; verify through the bounded [`Hasher`] (a dummy verification for an
+//! unknown, disabled or locked login, at the same cost); then one write:
+//! a wrong password counts one failure toward the lock-out, a refusal of
+//! another kind writes the same amount, and a right password is accepted
+//! only when no lock was taken while it was hashed. Only failures count
+//! (SPEC 8.3): right passwords never lock a login, however many arrive at
+//! once. On success the caller starts the count again once the whole
+//! sign-in is complete (`completed`: after the code, where one is asked).
+//!
+//! Guesses in flight when the tenth failure locks the login are still
+//! verified, but none of them is accepted: their number is bounded by the
+//! hasher (`--hash-concurrency` running, each waiting at most 5 s) and the
+//! per-address brake.
 
 use chrono::NaiveDateTime;
 
@@ -58,22 +66,18 @@ pub enum Checked {
     },
 }
 
-/// The first, database half: who it is and whether the attempt may count.
+/// The first, database half: who it is.
 enum Found {
     Unknown,
     Disabled(i64),
     Locked(i64),
-    /// Counted; `locks` says whether a wrong password now locks it.
-    Reserved {
-        login: Login,
-        locks: bool,
-    },
+    Open(Login),
 }
 
-/// Every sign-in makes one committed write before its hash, whoever it is
+/// Every refusal makes one committed write after its hash, whoever it is
 /// for, so the database's part of the answer time does not tell a known
-/// email from an unknown one. A known login's write is its attempt count;
-/// this is the others'.
+/// email from an unknown one. A wrong password's write is its failure
+/// count; this is the others'.
 fn same_write(conn: &mut crate::db::DbConnection, now: NaiveDateTime) -> Result<(), AppError> {
     write_transaction(conn, |conn| {
         crate::models::setting::put(conn, "last_refused_sign_in", &now.to_string())
@@ -81,7 +85,7 @@ fn same_write(conn: &mut crate::db::DbConnection, now: NaiveDateTime) -> Result<
     Ok(())
 }
 
-fn find_and_reserve(
+fn find(
     conn: &mut crate::db::DbConnection,
     whose: &Whose,
     now: NaiveDateTime,
@@ -90,29 +94,20 @@ fn find_and_reserve(
         Whose::Email(email) => Login::find_by_email(conn, email)?,
         Whose::Login(id) => Login::find(conn, *id)?,
     };
-    let Some(login) = login else {
-        same_write(conn, now)?;
-        return Ok(Found::Unknown);
-    };
-    if login.disabled {
-        same_write(conn, now)?;
-        return Ok(Found::Disabled(login.id));
-    }
-    let reserved = write_transaction(conn, |conn| Login::reserve_attempt(conn, login.id, now))?;
-    Ok(match reserved {
-        Some(locks) => Found::Reserved { login, locks },
-        None => Found::Locked(login.id),
+    Ok(match login {
+        None => Found::Unknown,
+        Some(login) if login.disabled => Found::Disabled(login.id),
+        Some(login) if login.is_locked(now) => Found::Locked(login.id),
+        Some(login) => Found::Open(login),
     })
 }
 
 /// Check a password. Errors are the database's or a busy hasher's (503).
 pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<Checked, AppError> {
     let now = now_utc();
-    let found = state
-        .db(move |conn| find_and_reserve(conn, &whose, now))
-        .await?;
-    let (login, locks) = match found {
-        Found::Reserved { login, locks } => (login, locks),
+    let found = state.db(move |conn| find(conn, &whose, now)).await?;
+    let login = match found {
+        Found::Open(login) => login,
         refused => {
             let (why, login) = match refused {
                 Found::Disabled(id) => (Refusal::Disabled, Some(id)),
@@ -122,6 +117,7 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
             // The same cost as a real verification, so the answer's timing
             // tells nothing.
             state.hasher.verify(None, password).await?;
+            state.db(move |conn| same_write(conn, now)).await?;
             return Ok(Checked::Refused {
                 why,
                 login,
@@ -134,22 +130,42 @@ pub async fn check(state: &AppState, whose: Whose, password: String) -> Result<C
         .verify(Some(login.password_hash.clone()), password)
         .await?;
     let id = login.id;
+    let now = now_utc();
     if right {
-        // A right password is no failure: its reserved attempt is taken
-        // back. The count starts again only when the sign-in is complete
-        // (see `completed`), never at the password step alone.
-        state
-            .db(move |conn| {
-                write_transaction(conn, |conn| Login::release_attempt(conn, id, now, locks))?;
-                Ok(())
-            })
+        // A right password is no failure and counts nothing; it is taken
+        // only when no lock came while it was hashed. The count starts
+        // again only when the sign-in is complete (see `completed`).
+        let locked = state
+            .db(move |conn| Ok(Login::find(conn, id)?.is_none_or(|l| l.is_locked(now))))
             .await?;
+        if locked {
+            return Ok(Checked::Refused {
+                why: Refusal::Locked,
+                login: Some(id),
+                locked: true,
+            });
+        }
         return Ok(Checked::Accepted(login));
     }
-    Ok(Checked::Refused {
-        why: Refusal::WrongPassword,
-        login: Some(id),
-        locked: locks,
+    let counted = state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                Login::count_failure(conn, id, now)
+            })?)
+        })
+        .await?;
+    Ok(match counted {
+        Some(locks) => Checked::Refused {
+            why: Refusal::WrongPassword,
+            login: Some(id),
+            locked: locks,
+        },
+        // Locked by other failures while this one was hashed.
+        None => Checked::Refused {
+            why: Refusal::Locked,
+            login: Some(id),
+            locked: true,
+        },
     })
 }
 

@@ -203,13 +203,13 @@ impl Login {
         logins::table.count().get_result(conn)
     }
 
-    /// Count this sign-in attempt before its password is checked; the tenth
-    /// in a row locks the login for 15 minutes. Returns `None` (counting
-    /// nothing) while the login is locked, else whether this attempt locked
+    /// Count a failed attempt (a wrong password or code); the tenth in a
+    /// row locks the login for 15 minutes. Returns `None` (counting
+    /// nothing) while the login is locked, else whether this failure locked
     /// it. Both steps are conditional updates in the caller's write
     /// transaction: the first takes the row, so on either backend parallel
-    /// guesses queue behind it and see the lock once it is written.
-    pub fn reserve_attempt(
+    /// failures queue behind it and each is counted once.
+    pub fn count_failure(
         conn: &mut DbConnection,
         id: i64,
         now: NaiveDateTime,
@@ -243,38 +243,6 @@ impl Login {
     /// When a lock taken at `now` ends.
     pub fn lock_end(now: NaiveDateTime) -> NaiveDateTime {
         now + chrono::Duration::minutes(LOCKOUT_MINUTES)
-    }
-
-    /// Take back the attempt `reserve_attempt` counted at `reserved_at` for
-    /// what proved to be the right password: it was no failure.
-    /// `locked_by_it` says that reservation locked the login, which is then
-    /// undone too, unless a later lock (one ending after this one would)
-    /// has taken its place. The count does not start again here (only a
-    /// completed sign-in does that).
-    pub fn release_attempt(
-        conn: &mut DbConnection,
-        id: i64,
-        reserved_at: NaiveDateTime,
-        locked_by_it: bool,
-    ) -> QueryResult<()> {
-        if locked_by_it {
-            diesel::update(
-                logins::table
-                    .find(id)
-                    .filter(logins::failed_attempts.eq(0))
-                    .filter(logins::locked_until.le(Login::lock_end(reserved_at))),
-            )
-            .set((
-                logins::failed_attempts.eq(LOCKOUT_THRESHOLD - 1),
-                logins::locked_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-        } else {
-            diesel::update(logins::table.find(id).filter(logins::failed_attempts.gt(0)))
-                .set(logins::failed_attempts.eq(logins::failed_attempts - 1))
-                .execute(conn)?;
-        }
-        Ok(())
     }
 
     /// A right password: the count of failures starts again and any lock ends.
