@@ -54,6 +54,8 @@ pub struct AppState {
     pub mail_wake: Wake,
     /// The per-address brake on sign-in guessing.
     pub throttle: Throttle,
+    /// The per-address brake on bad API tokens (its own count).
+    pub api_throttle: Throttle,
     /// The API's per-token rate limit.
     pub token_limit: crate::throttle::TokenLimit,
     /// Requests waiting for a database connection (or a session reader)

@@ -3,14 +3,28 @@
 //! 10 minutes, that address's POSTs to the sign-in forms answer 429 with
 //! `Retry-After` until the oldest of those failures is 10 minutes old. Kept
 //! in memory, per instance (the lock-out of a login is in the database and
-//! shared); its size is bounded.
+//! shared). The API keeps a brake of its own, on bad tokens alone.
+//!
+//! What it keeps is bounded and costs the same per request however full it
+//! is (SPEC 6): the addresses are spread over [`SHARDS`] shards by a keyed
+//! hash, each behind its own lock held for one map look-up; each shard keeps
+//! two generations of at most [`MAX_ADDRESSES`] / [`SHARDS`] addresses, the
+//! current one and the one before. An address seen again moves to the
+//! current generation; every [`WINDOW`], or when the current generation is
+//! full, the one before is dropped (outside the lock) and the current one
+//! takes its place. So an address whose failures still count is never
+//! forgotten unless over [`MAX_ADDRESSES`] new addresses came within one
+//! window, no request ever scans a table, and at most 2 x [`MAX_ADDRESSES`]
+//! addresses of at most [`LIMIT`] instants each are kept.
 //!
 //! The client address is the socket's peer; behind a trusted proxy, the
 //! right-most `X-Forwarded-For` address that is not a trusted proxy.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
@@ -20,11 +34,14 @@ use ipnet::IpNet;
 pub const LIMIT: usize = 30;
 /// How long a failure counts.
 pub const WINDOW: Duration = Duration::from_secs(10 * 60);
-/// Addresses remembered at most; past it the stalest are forgotten.
-const MAX_ADDRESSES: usize = 100_000;
+/// Addresses a generation holds at most, over all shards.
+pub const MAX_ADDRESSES: usize = 100_000;
+/// Locks the table is split over.
+pub const SHARDS: usize = 64;
+const PER_SHARD: usize = MAX_ADDRESSES / SHARDS;
 
 /// The client a request comes from, as the brake and the log know it
-/// (none when a trusted proxy named no readable address).
+/// (none only when the socket has no peer address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Client(pub Option<IpAddr>);
 
@@ -37,12 +54,96 @@ impl std::fmt::Display for Client {
     }
 }
 
+type Failures = VecDeque<Instant>;
+
+/// One shard: the current generation and the one before.
 #[derive(Debug, Default)]
+struct Shard {
+    /// When the current generation began (`None`: nothing kept yet).
+    began: Option<Instant>,
+    current: HashMap<IpAddr, Failures>,
+    previous: HashMap<IpAddr, Failures>,
+}
+
+impl Shard {
+    /// Start a new generation when the current one is a window old;
+    /// returns what is dropped, to be freed outside the lock.
+    fn age(&mut self, now: Instant) -> Option<HashMap<IpAddr, Failures>> {
+        match self.began {
+            Some(began) if now.saturating_duration_since(began) < WINDOW => None,
+            _ => Some(self.rotate(now)),
+        }
+    }
+
+    fn rotate(&mut self, now: Instant) -> HashMap<IpAddr, Failures> {
+        self.began = Some(now);
+        let current = std::mem::take(&mut self.current);
+        std::mem::replace(&mut self.previous, current)
+    }
+
+    /// The failures of `addr`, moved into the current generation.
+    fn entry(
+        &mut self,
+        addr: IpAddr,
+        now: Instant,
+    ) -> (&mut Failures, Option<HashMap<IpAddr, Failures>>) {
+        let mut dropped = None;
+        if !self.current.contains_key(&addr) {
+            let moved = self.previous.remove(&addr).unwrap_or_default();
+            if self.current.len() >= PER_SHARD {
+                dropped = Some(self.rotate(now));
+            }
+            self.current.insert(addr, moved);
+        }
+        let times = self.current.entry(addr).or_default();
+        (times, dropped)
+    }
+
+    fn get(&self, addr: &IpAddr) -> Option<&Failures> {
+        self.current.get(addr).or_else(|| self.previous.get(addr))
+    }
+}
+
+#[derive(Debug)]
 pub struct Throttle {
-    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    hasher: RandomState,
+    shards: Vec<Mutex<Shard>>,
+}
+
+impl Default for Throttle {
+    fn default() -> Throttle {
+        Throttle {
+            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+/// How long an address with these failures must wait, if it must.
+fn wait_of(times: &Failures, now: Instant) -> Option<Duration> {
+    let live = times
+        .iter()
+        .filter(|t| now.saturating_duration_since(**t) < WINDOW)
+        .count();
+    if live < LIMIT {
+        return None;
+    }
+    let oldest = times
+        .iter()
+        .find(|t| now.saturating_duration_since(**t) < WINDOW)?;
+    Some(
+        WINDOW
+            .saturating_sub(now.saturating_duration_since(*oldest))
+            .max(Duration::from_secs(1)),
+    )
 }
 
 impl Throttle {
+    fn shard(&self, addr: &IpAddr) -> &Mutex<Shard> {
+        let n = self.hasher.hash_one(addr) as usize % SHARDS;
+        &self.shards[n]
+    }
+
     /// How long `addr` must wait, when it is braked.
     pub fn retry_after(&self, addr: IpAddr) -> Option<Duration> {
         self.retry_after_at(addr, Instant::now())
@@ -50,23 +151,15 @@ impl Throttle {
 
     fn retry_after_at(&self, addr: IpAddr, now: Instant) -> Option<Duration> {
         let addr = key_of(addr);
-        let mut map = self.failures.lock().ok()?;
-        let times = map.get_mut(&addr)?;
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-        {
-            times.pop_front();
-        }
-        if times.len() < LIMIT {
-            return None;
-        }
-        let oldest = *times.front()?;
-        Some(
-            WINDOW
-                .saturating_sub(now.duration_since(oldest))
-                .max(Duration::from_secs(1)),
-        )
+        let mut shard = self
+            .shard(&addr)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let dropped = shard.age(now);
+        let wait = shard.get(&addr).and_then(|times| wait_of(times, now));
+        drop(shard);
+        drop(dropped);
+        wait
     }
 
     /// Count a failure from `addr`.
@@ -83,32 +176,31 @@ impl Throttle {
 
     fn failed_at(&self, addr: IpAddr, now: Instant) {
         let addr = key_of(addr);
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        if map.len() >= MAX_ADDRESSES && !map.contains_key(&addr) {
-            map.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
-            });
-            if map.len() >= MAX_ADDRESSES {
-                // Still full of live addresses: forget the one seen longest ago.
-                if let Some(stalest) = map
-                    .iter()
-                    .min_by_key(|(_, times)| times.back().copied())
-                    .map(|(a, _)| *a)
-                {
-                    map.remove(&stalest);
-                }
-            }
-        }
-        let times = map.entry(addr).or_default();
+        let mut shard = self
+            .shard(&addr)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let aged = shard.age(now);
+        let (times, dropped) = shard.entry(addr, now);
         times.push_back(now);
         // Only the newest LIMIT matter.
         while times.len() > LIMIT {
             times.pop_front();
         }
+        drop(shard);
+        drop(aged);
+        drop(dropped);
+    }
+
+    /// Addresses kept now (both generations), for tests and benchmarks.
+    pub fn kept(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let s = s.lock().unwrap_or_else(PoisonError::into_inner);
+                s.current.len() + s.previous.len()
+            })
+            .sum()
     }
 }
 
@@ -158,8 +250,9 @@ fn forwarded_entry(text: &str) -> Option<IpAddr> {
 /// The client's address: the peer, or behind trusted proxies the
 /// right-most `X-Forwarded-For` address that is not one of them. The walk
 /// from the right stops at the first entry that is not a trusted proxy; an
-/// entry there that is not an address answers `None` (no one to brake),
-/// never an address further left, which the client could have written.
+/// entry there that is not an address is counted as the proxy's own peer
+/// address (so such requests share one brake and never escape it), never
+/// an address further left, which the client could have written.
 pub fn client_addr(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip().to_canonical();
     let is_trusted = |a: &IpAddr| trusted.iter().any(|net| net.contains(a));
@@ -176,7 +269,7 @@ pub fn client_addr(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
         match forwarded_entry(entry) {
             Some(a) if is_trusted(&a) => continue,
             Some(a) => return Some(a),
-            None => return None,
+            None => return Some(peer),
         }
     }
     Some(peer)

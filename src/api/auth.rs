@@ -82,16 +82,26 @@ pub async fn middleware(
         tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, no token");
         return refuse(req, ApiError::Unauthorized);
     };
-    // Guessing tokens is braked like guessing passwords: per address, and
-    // a text that is no token of ours costs no database connection.
+    // Guessing tokens is braked like guessing passwords, per address, on
+    // a brake of its own (bad tokens only; sign-in failures do not count
+    // here). A valid token is never braked, only held to its own rate: a
+    // customer behind the same address as a guesser keeps its sync. A
+    // braked address's text that is no token of ours costs no database
+    // connection.
     let client = crate::throttle::client_addr(req.request(), &state.settings.trusted_proxies);
-    if let Some(wait) = client.and_then(|a| state.throttle.retry_after(a)) {
-        return refuse(req, ApiError::TooManyRequests(wait.as_secs().max(1)));
-    }
+    let braked = client.and_then(|a| state.api_throttle.retry_after(a));
+    let refuse_bad = |req: ServiceRequest, state: &AppState| {
+        if let Some(wait) = braked {
+            return refuse(req, ApiError::TooManyRequests(wait.as_secs().max(1)));
+        }
+        state
+            .api_throttle
+            .failed_from(crate::throttle::Client(client));
+        refuse(req, ApiError::Unauthorized)
+    };
     if !crate::models::api_token::plausible(&secret) {
-        state.throttle.failed_from(crate::throttle::Client(client));
         tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, not a token");
-        return refuse(req, ApiError::Unauthorized);
+        return refuse_bad(req, &state);
     }
     let now = state.clock.now().naive_utc();
     let found = state
@@ -116,9 +126,8 @@ pub async fn middleware(
     let caller = match found {
         Ok(Some(caller)) => caller,
         Ok(None) => {
-            state.throttle.failed_from(crate::throttle::Client(client));
             tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, unknown, revoked or expired token");
-            return refuse(req, ApiError::Unauthorized);
+            return refuse_bad(req, &state);
         }
         Err(e) => return refuse(req, ApiError::App(e)),
     };
