@@ -353,6 +353,9 @@ pub async fn history(
 }
 
 /// The body, up to `limit` bytes (413 over it, without reading it all).
+/// The most a body reserves before its bytes arrive.
+const FIRST_CHUNK: usize = 64 * 1024;
+
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
@@ -367,7 +370,10 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::TooLarge);
     }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    // The body grows as it arrives: a declared length reserves nothing
+    // beyond a first chunk's room (a client that promises 32 MiB and sends
+    // nothing costs nothing).
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(FIRST_CHUNK));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::BadRequest(BadBody::Unreadable))?;
         if body.len() + chunk.len() > limit {
