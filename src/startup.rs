@@ -51,6 +51,8 @@ impl Application {
         settings.validate()?;
         let secret = load_secret(&settings, &pool);
         let form_key = derive(&secret, "order-form-token");
+        let cookie_key = crate::auth::session::cookie_key(&derive(&secret, "session-cookie"));
+        let https = settings.is_https();
         let timeouts = settings.timeouts();
         let hasher = Hasher::new(settings.hash_concurrency, settings.hash_wait);
         let listener = TcpListener::bind(&settings.bind).with_context(|| {
@@ -84,6 +86,7 @@ impl Application {
             base_url,
             mail_wake,
             throttle: Default::default(),
+            api_throttle: Default::default(),
             token_limit,
             db_waiting: Default::default(),
             db_gate,
@@ -118,7 +121,7 @@ impl Application {
                 .wrap(from_fn(crate::telemetry::track))
                 .wrap(TracingLogger::<middleware::RequestSpan>::new())
                 .wrap(from_fn(middleware::outer))
-                .configure(routes::config)
+                .configure(routes::config(cookie_key.clone(), https))
                 .default_service(web::to(routes::not_found))
         })
         .workers(workers)

@@ -1,28 +1,48 @@
-//! Our server-side session, small enough to read in one sitting.
+//! The session layer: actix-session's middleware, with our store behind
+//! its `SessionStore` trait.
 //!
-//! The cookie holds a random key of 256 bits; the `sessions` table holds
-//! only its SHA-256, so a copy of the database signs no one in. The
-//! middleware reads the row and, for a signed-in session, the login with its
-//! account and today's count, through the session reader (which folds the
-//! reads of requests that come at once into one statement), and leaves two things in
-//! the request's extensions: the [`Session`] handle (CSRF token, language,
-//! flash, who is signed in by id) and the [`Identity`] of the signed-in
-//! login. Nothing about the login is serialised into the session state.
+//! - **Signed in** (or half signed in, a code still asked): the cookie
+//!   holds a random key of 256 bits, signed with a key derived from
+//!   `PORTAL_SECRET`; the `sessions` table holds only the key's SHA-256, so
+//!   a copy of the database signs no one in. Every request reads its row,
+//!   the login with its account and today's count, through the session
+//!   reader (`session_reader`, which folds the reads of requests that come
+//!   at once into one statement). Logout, a password change and a disabled
+//!   login delete rows, so the session ends at once on every instance.
+//! - **Before signing in** the state (the CSRF token, the language, a
+//!   flash) travels in the session key itself (`p.` and the state in
+//!   base64url), inside the same signed cookie: an anonymous GET writes
+//!   nothing (SPEC 4), and a form's token is good only with the cookie of
+//!   the browser it was given to. A row is written at the first sign-in
+//!   that needs one.
+//!
+//! What actix-session cannot do, and the small wrapper around it does: its
+//! store sees only the key, so [`scope`] (outside its middleware) gives the
+//! store the request's browser, clock and preload in a task-local, and
+//! [`bridge`] (inside it) hands what the read found (the identity, the
+//! preloaded orders, the row id) to the request's extensions; [`scope`]
+//! also removes a cookie that names no session. A failing store is a
+//! middleware error, which `middleware::outer` answers 503: a sign-out whose
+//! row could not be deleted keeps its cookie and says so.
 //!
 //! Timeouts are the server's: a row idle longer than the idle timeout, or
-//! older than the absolute one, is gone. The idle deadline is refreshed at
-//! most once a minute. Logout, a password change and a disabled login delete
-//! rows, so the session ends at once on every instance.
+//! older than the absolute one, is gone, and so is a pre-sign-in key older
+//! than the absolute one. The idle deadline is refreshed at most once a
+//! minute.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::{ready, Ready};
 use std::rc::Rc;
 
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::{SessionExt, SessionMiddleware};
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, Key, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -49,79 +69,72 @@ pub struct Identity {
     pub counted: i64,
 }
 
-/// What the `state` column keeps: small, and nothing about the login.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct State {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    csrf: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    lang: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    flash: Option<String>,
-    /// Half signed in: the password was right, the code is still asked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    half: Option<Half>,
-    /// A two-step secret offered at enrolment, until it is confirmed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    enrol: Option<String>,
-}
+/// The keys of the session's state. Values are JSON, as actix-session
+/// keeps them; the row's `state` column is the same map as one JSON object
+/// (without `login`, which is the row's own column).
+const K_CSRF: &str = "csrf";
+const K_LANG: &str = "lang";
+const K_FLASH: &str = "flash";
+/// Half signed in: the password was right, the code is still asked.
+const K_HALF: &str = "half";
+/// A two-step secret offered at enrolment, until it is confirmed.
+const K_ENROL: &str = "enrol";
+/// The signed-in login (put there by the store from the row it read).
+const K_LOGIN: &str = "login";
 
-/// A sign-in waiting for its second step.
+/// A sign-in waiting for its second step. Its wrong codes are counted in
+/// the row (`sessions.wrong_codes`), one conditional update each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Half {
     pub login_id: i64,
     /// When the password was right (Unix seconds).
     pub since: i64,
-    /// Wrong codes so far.
-    pub wrong: u8,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Change {
-    None,
-    /// Save the state (a new row when there is none yet).
-    Changed,
-    /// A new key and row; the old row is deleted.
-    Renewed,
-    /// The row is deleted and the cookie removed.
-    Purged,
-}
-
-#[derive(Debug)]
-struct Inner {
-    /// The hashed key of the row this request loaded.
-    row_id: Option<String>,
-    login_id: Option<i64>,
-    /// This request's browser: what a new row records.
-    user_agent: String,
-    state: State,
-    change: Change,
-}
-
-/// The session of this request. Cheap to clone; every clone is the same
-/// session.
+/// The id (the key's SHA-256) of the row this request's session read.
 #[derive(Clone, Debug)]
-pub struct Session(Rc<RefCell<Inner>>);
+struct RowId(String);
+
+/// The session of this request: actix-session's, with typed accessors.
+/// Cheap to clone; every clone is the same session.
+#[derive(Clone)]
+pub struct Session {
+    inner: actix_session::Session,
+    row: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
 
 impl Session {
-    fn new(inner: Inner) -> Session {
-        Session(Rc::new(RefCell::new(inner)))
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.inner.get(key).ok().flatten()
     }
 
-    fn changed(&self) {
-        let mut inner = self.0.borrow_mut();
-        if inner.change == Change::None {
-            inner.change = Change::Changed;
+    fn put<T: Serialize>(&self, key: &str, value: T) {
+        if let Err(e) = self.inner.insert(key, value) {
+            tracing::warn!(error = %e, key, "a session value could not be kept");
         }
+    }
+
+    /// Remove a key, marking the session changed only when it was there.
+    fn take(&self, key: &str) -> Option<String> {
+        if !self.inner.contains_key(key) {
+            return None;
+        }
+        self.inner.remove(key)
     }
 
     /// The signed-in login's id, when this session is signed in.
     pub fn login_id(&self) -> Option<i64> {
-        self.0.borrow().login_id
+        self.get(K_LOGIN)
     }
 
     pub fn csrf(&self) -> Option<String> {
-        self.0.borrow().state.csrf.clone()
+        self.get(K_CSRF)
     }
 
     /// The session's CSRF token, starting a pre-sign-in session if needed.
@@ -130,43 +143,37 @@ impl Session {
             return token;
         }
         let token = super::random_token();
-        self.0.borrow_mut().state.csrf = Some(token.clone());
-        self.changed();
+        self.put(K_CSRF, &token);
         token
+    }
+
+    fn fresh(&self, lang: Option<Lang>) {
+        self.inner.clear();
+        self.put(K_CSRF, super::random_token());
+        if let Some(lang) = lang {
+            self.put(K_LANG, lang.code());
+        }
+        self.inner.renew();
     }
 
     /// Sign in: a new session id, a new CSRF token, the login recorded
     /// (the row takes this request's browser).
     pub fn sign_in(&self, login_id: i64, lang: Option<Lang>) {
-        let mut inner = self.0.borrow_mut();
-        inner.login_id = Some(login_id);
-        inner.state = State {
-            csrf: Some(super::random_token()),
-            lang: lang.map(|l| l.code().to_string()),
-            flash: None,
-            half: None,
-            enrol: None,
-        };
-        inner.change = Change::Renewed;
+        self.fresh(lang);
+        self.put(K_LOGIN, login_id);
     }
 
     /// The password was right and a code is asked: a new session id, not
     /// signed in yet, for at most five minutes.
     pub fn begin_two_step(&self, login_id: i64, lang: Option<Lang>, now: i64) {
-        let mut inner = self.0.borrow_mut();
-        inner.login_id = None;
-        inner.state = State {
-            csrf: Some(super::random_token()),
-            lang: lang.map(|l| l.code().to_string()),
-            flash: None,
-            half: Some(Half {
+        self.fresh(lang);
+        self.put(
+            K_HALF,
+            Half {
                 login_id,
                 since: now,
-                wrong: 0,
-            }),
-            enrol: None,
-        };
-        inner.change = Change::Renewed;
+            },
+        );
     }
 
     /// The password (or a link) was right: sign the login in, or, when it
@@ -184,83 +191,65 @@ impl Session {
 
     /// The half sign-in, while it lasts.
     pub fn half(&self) -> Option<Half> {
-        self.0.borrow().state.half
-    }
-
-    /// Count a wrong code; returns how many there have been.
-    pub fn half_wrong(&self) -> u8 {
-        let wrong = {
-            let mut inner = self.0.borrow_mut();
-            let Some(half) = inner.state.half.as_mut() else {
-                return 0;
-            };
-            half.wrong = half.wrong.saturating_add(1);
-            half.wrong
-        };
-        self.changed();
-        wrong
+        self.get(K_HALF)
     }
 
     /// Forget a half sign-in that has run out.
     pub fn clear_half(&self) {
-        self.0.borrow_mut().state.half = None;
-        self.changed();
+        self.take(K_HALF);
     }
 
     /// The secret offered at enrolment, if one is.
     pub fn enrol_secret(&self) -> Option<String> {
-        self.0.borrow().state.enrol.clone()
+        self.get(K_ENROL)
     }
 
     pub fn set_enrol_secret(&self, secret: Option<String>) {
-        self.0.borrow_mut().state.enrol = secret;
-        self.changed();
+        match secret {
+            Some(secret) => self.put(K_ENROL, secret),
+            None => {
+                self.take(K_ENROL);
+            }
+        }
     }
 
-    /// End the session: its row is deleted, its cookie removed.
+    /// End the session: its row is deleted, its cookie removed (or, when
+    /// the row cannot be deleted, the answer is 503 and the cookie kept).
     pub fn sign_out(&self) {
-        let mut inner = self.0.borrow_mut();
-        inner.login_id = None;
-        inner.state = State::default();
-        inner.change = Change::Purged;
+        self.inner.purge();
     }
 
     pub fn lang(&self) -> Option<Lang> {
-        self.0.borrow().state.lang.as_deref().and_then(Lang::parse)
+        self.get::<String>(K_LANG).as_deref().and_then(Lang::parse)
     }
 
     pub fn set_lang(&self, lang: Lang) {
         if self.lang() != Some(lang) {
-            self.0.borrow_mut().state.lang = Some(lang.code().to_string());
-            self.changed();
+            self.put(K_LANG, lang.code());
         }
     }
 
     /// The id of this session's row, when it has one.
     pub fn row_id(&self) -> Option<String> {
-        self.0.borrow().row_id.clone()
+        self.row.clone()
     }
 
     /// A one-time message for the next page.
     pub fn set_flash(&self, key: &str) {
-        self.0.borrow_mut().state.flash = Some(key.to_string());
-        self.changed();
+        self.put(K_FLASH, key);
     }
 
     pub fn take_flash(&self) -> Option<String> {
-        let flash = self.0.borrow_mut().state.flash.take();
-        if flash.is_some() {
-            self.changed();
-        }
-        flash
+        self.take(K_FLASH)
+            .and_then(|v| serde_json::from_str::<String>(&v).ok())
     }
 
-    /// The session of a request; an empty one outside the middleware.
+    /// The session of a request (an empty one outside the middleware).
     pub fn of(req: &HttpRequest) -> Session {
-        req.extensions()
-            .get::<Session>()
-            .cloned()
-            .unwrap_or_else(|| Session::new(empty(String::new())))
+        Session {
+            inner: req.get_session(),
+            row: req.extensions().get::<RowId>().map(|r| r.0.clone()),
+        }
     }
 }
 
@@ -270,16 +259,6 @@ impl FromRequest for Session {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Session::of(req)))
-    }
-}
-
-fn empty(user_agent: String) -> Inner {
-    Inner {
-        row_id: None,
-        login_id: None,
-        user_agent,
-        state: State::default(),
-        change: Change::None,
     }
 }
 
@@ -293,28 +272,352 @@ fn plausible_key(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn cookie_name(state: &AppState) -> String {
-    if state.settings.is_https() {
+fn cookie_name(https: bool) -> String {
+    if https {
         format!("__Host-{COOKIE_NAME}")
     } else {
         COOKIE_NAME.to_string()
     }
 }
 
-fn cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(cookie_name(state), value)
-        .path("/")
-        .http_only(true)
-        .secure(state.settings.is_https())
-        .same_site(SameSite::Lax)
-        .finish()
+/// actix-session's middleware over our store: the cookie signed with
+/// `key` (derived from `PORTAL_SECRET`), `HttpOnly`, `SameSite=Lax`, `Path=/`,
+/// no `Domain`, and over https `Secure` with the `__Host-` prefix; a
+/// browser-session cookie whose lifetime the server decides (rows and
+/// pre-sign-in keys expire by `Timeouts`).
+pub fn layer(key: Key, https: bool) -> SessionMiddleware<DbStore> {
+    SessionMiddleware::builder(DbStore, key)
+        .cookie_name(cookie_name(https))
+        .cookie_secure(https)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".into())
+        .cookie_domain(None)
+        .cookie_content_security(actix_session::config::CookieContentSecurity::Signed)
+        .session_lifecycle(actix_session::config::BrowserSession::default())
+        .build()
+}
+
+/// The state as the row's column keeps it: one JSON object, without the
+/// login. An unreadable column is an empty state.
+fn stored_state(json: &str) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// The column's object as actix-session's map (each value as JSON text).
+fn to_state(stored: serde_json::Map<String, serde_json::Value>) -> HashMap<String, String> {
+    stored
+        .into_iter()
+        .filter(|(k, _)| k != K_LOGIN)
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+}
+
+/// actix-session's map as one JSON object (the login left out).
+fn to_stored(state: &HashMap<String, String>) -> serde_json::Map<String, serde_json::Value> {
+    state
+        .iter()
+        .filter(|(k, _)| *k != K_LOGIN)
+        .filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v).ok()?)))
+        .collect()
+}
+
+/// What a row's `login_id` column holds for a state: the signed-in login,
+/// or the one a half sign-in is for (so that ending the login's sessions
+/// ends it too).
+fn login_column(state: &HashMap<String, String>) -> Option<i64> {
+    let login = state
+        .get(K_LOGIN)
+        .and_then(|v| serde_json::from_str::<i64>(v).ok());
+    login.or_else(|| {
+        state
+            .get(K_HALF)
+            .and_then(|v| serde_json::from_str::<Half>(v).ok())
+            .map(|h| h.login_id)
+    })
+}
+
+/// Whether a state needs a row: only a login (or half sign-in) does.
+fn needs_row(state: &HashMap<String, String>) -> bool {
+    state.contains_key(K_LOGIN) || state.contains_key(K_HALF)
+}
+
+/// The prefix of a session key that carries a pre-sign-in state.
+const PRE: &str = "p.";
+
+/// A pre-sign-in state with the time it began.
+#[derive(Serialize, Deserialize)]
+struct PreSignIn {
+    /// When it began (Unix seconds).
+    t: i64,
+    s: serde_json::Map<String, serde_json::Value>,
+}
+
+fn pre_key(state: &HashMap<String, String>, began: i64) -> String {
+    let json = serde_json::to_vec(&PreSignIn {
+        t: began,
+        s: to_stored(state),
+    })
+    .unwrap_or_default();
+    format!(
+        "{PRE}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    )
+}
+
+/// The state a pre-sign-in key carries, while it is younger than the
+/// absolute timeout.
+fn read_pre_key(
+    encoded: &str,
+    timeouts: Timeouts,
+    now: DateTime<Utc>,
+) -> Option<(i64, HashMap<String, String>)> {
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()?;
+    let pre: PreSignIn = serde_json::from_slice(&json).ok()?;
+    let began = DateTime::<Utc>::from_timestamp(pre.t, 0)?.naive_utc();
+    (began > timeouts.absolute_cutoff(now.naive_utc())).then(|| (pre.t, to_state(pre.s)))
+}
+
+/// What the store may know of the request (actix-session hands it only
+/// the key): set by [`scope`], read by the store, emptied by [`bridge`].
+struct Request {
+    state: web::Data<AppState>,
+    reader: web::Data<SessionReader>,
+    user_agent: String,
+    preload: Option<Preload>,
+    /// A GET or HEAD: a session that cannot be saved is a 503. After
+    /// another method the handler's change may be committed, so a state
+    /// that could not be saved is logged and the answer stands (a sign-out
+    /// or a sign-in is never of this kind: they purge or renew).
+    safe: bool,
+    /// When a pre-sign-in key began, for the key that replaces it.
+    began: Cell<Option<i64>>,
+    /// A cookie's session was found (else a cookie sent is stale).
+    live: Cell<bool>,
+    found: RefCell<Option<Found>>,
+}
+
+/// What a read found, for the request's extensions.
+struct Found {
+    row: String,
+    identity: Option<Identity>,
+    preloaded: Option<Preloaded>,
+}
+
+tokio::task_local! {
+    static REQUEST: Rc<Request>;
+}
+
+fn request() -> Result<Rc<Request>, anyhow::Error> {
+    REQUEST
+        .try_with(Rc::clone)
+        .map_err(|_| anyhow::anyhow!("the session store was used outside its scope"))
+}
+
+/// Our store: rows in our database for signed-in sessions, the key itself
+/// for pre-sign-in ones.
+pub struct DbStore;
+
+impl DbStore {
+    async fn new_row(
+        req: &Request,
+        state: &HashMap<String, String>,
+    ) -> Result<String, anyhow::Error> {
+        let key = super::random_token();
+        let id = row_id(&key);
+        let login_id = login_column(state);
+        let json = serde_json::Value::Object(to_stored(state)).to_string();
+        let user_agent = req.user_agent.clone();
+        req.state
+            .db(move |conn| {
+                let now = now_utc();
+                SessionRow::insert(
+                    conn,
+                    &NewSessionRow {
+                        id: &id,
+                        login_id,
+                        state: &json,
+                        user_agent: &user_agent,
+                        created_at: now,
+                        last_seen_at: now,
+                    },
+                )?;
+                Ok(())
+            })
+            .await?;
+        Ok(key)
+    }
+
+    async fn save_state(
+        req: &Request,
+        state: &HashMap<String, String>,
+    ) -> Result<String, anyhow::Error> {
+        if needs_row(state) {
+            return DbStore::new_row(req, state).await;
+        }
+        let began = req
+            .began
+            .get()
+            .unwrap_or_else(|| req.state.clock.now().timestamp());
+        Ok(pre_key(state, began))
+    }
+}
+
+fn session_key(key: String) -> Result<SessionKey, anyhow::Error> {
+    SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+impl SessionStore for DbStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let req = request().map_err(LoadError::Other)?;
+        let key = key.as_ref();
+        if let Some(encoded) = key.strip_prefix(PRE) {
+            let now = req.state.clock.now();
+            let Some((began, state)) = read_pre_key(encoded, req.state.timeouts, now) else {
+                return Ok(None);
+            };
+            req.began.set(Some(began));
+            req.live.set(true);
+            return Ok(Some(state));
+        }
+        if !plausible_key(key) {
+            return Ok(None);
+        }
+        let id = row_id(key);
+        let waiting = crate::state::Waiting::new(&req.state.db_waiting);
+        let read = req
+            .reader
+            .read(id.clone(), req.state.clock.now(), req.preload, waiting)
+            .await
+            .map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?;
+        // The answer stands without the write: a deadline not pushed is
+        // pushed by the next request, a row not deleted is found ended
+        // again (or swept) by the next.
+        if let Some(write) = read.write {
+            if let Err(e) = write_row(&req.state, &id, write, req.state.timeouts).await {
+                tracing::warn!(error = %e, ?write, "a session row could not be written");
+            }
+        }
+        let Some(loaded) = read.loaded else {
+            return Ok(None);
+        };
+        if loaded.ended {
+            tracing::warn!(
+                login_id = ?loaded.row.login_id,
+                "refused: login gone or disabled; session ended"
+            );
+            return Ok(None);
+        }
+        let mut state = to_state(stored_state(&loaded.row.state));
+        if let Some(identity) = &loaded.identity {
+            state.insert(K_LOGIN.into(), identity.login.id.to_string());
+        }
+        req.live.set(true);
+        *req.found.borrow_mut() = Some(Found {
+            row: id,
+            identity: loaded.identity,
+            preloaded: loaded.preloaded,
+        });
+        Ok(Some(state))
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        _ttl: &CookieDuration,
+    ) -> Result<SessionKey, SaveError> {
+        let req = request().map_err(SaveError::Other)?;
+        let key = DbStore::save_state(&req, &state)
+            .await
+            .map_err(SaveError::Other)?;
+        session_key(key).map_err(SaveError::Other)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        _ttl: &CookieDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        let req = request().map_err(UpdateError::Other)?;
+        let old: &str = key.as_ref();
+        if old.starts_with(PRE) || !plausible_key(old) {
+            let key = DbStore::save_state(&req, &state)
+                .await
+                .map_err(UpdateError::Other)?;
+            return session_key(key).map_err(UpdateError::Other);
+        }
+        let id = row_id(old);
+        let (written, next) = if needs_row(&state) {
+            // A row deleted meanwhile (logout elsewhere, a password change,
+            // a disabled login) stays deleted: the next request starts
+            // afresh.
+            let login_id = login_column(&state);
+            let json = serde_json::Value::Object(to_stored(&state)).to_string();
+            let written = req
+                .state
+                .db(move |conn| {
+                    SessionRow::update_state(conn, &id, login_id, &json, now_utc())?;
+                    Ok(())
+                })
+                .await;
+            (written, None)
+        } else {
+            // Neither signed in nor half (a half sign-in ran out): the row
+            // goes, the state travels in the key.
+            let began = req.state.clock.now().timestamp();
+            req.began.set(Some(began));
+            let written = req
+                .state
+                .db(move |conn| {
+                    SessionRow::delete(conn, &id)?;
+                    Ok(())
+                })
+                .await;
+            (written, Some(pre_key(&state, began)))
+        };
+        match (written, next) {
+            (Ok(()), None) => Ok(key),
+            (Ok(()), Some(next)) => session_key(next).map_err(UpdateError::Other),
+            (Err(e), _) if !req.safe => {
+                tracing::warn!(error = %e, "the session could not be saved");
+                Ok(key)
+            }
+            (Err(e), _) => Err(UpdateError::Other(anyhow::Error::new(e))),
+        }
+    }
+
+    async fn update_ttl(
+        &self,
+        _key: &SessionKey,
+        _ttl: &CookieDuration,
+    ) -> Result<(), anyhow::Error> {
+        // Idle deadlines are pushed by the read (at most once a minute).
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let key: &str = key.as_ref();
+        if key.starts_with(PRE) || !plausible_key(key) {
+            return Ok(());
+        }
+        let req = request()?;
+        let id = row_id(key);
+        req.state
+            .db(move |conn| {
+                SessionRow::delete(conn, &id)?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
 }
 
 /// What one read found.
 pub(super) struct Loaded {
     row: SessionHead,
-    /// The row's state, as read.
-    state: State,
     pub(super) identity: Option<Identity>,
     /// The row named a login that is gone or disabled: it is to be deleted.
     pub(super) ended: bool,
@@ -436,12 +739,10 @@ pub(super) fn settle(
         });
     }
     let touch = (now - row.last_seen_at >= timeouts.touch_interval()).then_some(RowWrite::Touch);
-    let state: State = serde_json::from_str(&row.state).unwrap_or_default();
     if row.login_id.is_none() {
         return Ok(Read {
             loaded: Some(Loaded {
                 row,
-                state,
                 identity: None,
                 ended: false,
                 preloaded: None,
@@ -451,7 +752,7 @@ pub(super) fn settle(
     }
     // A half-signed-in session names its login in the column too, so that
     // what ends the login's sessions ends it; it is not signed in.
-    let half = state.half.is_some();
+    let half = stored_state(&row.state).contains_key(K_HALF);
     // The count came with the row for the statement's day; an account
     // whose today is another date is counted again.
     let identity = match login {
@@ -479,7 +780,6 @@ pub(super) fn settle(
         Some(identity) if !identity.login.disabled => Ok(Read {
             loaded: Some(Loaded {
                 row,
-                state,
                 identity: (!half).then_some(identity),
                 ended: false,
                 preloaded: None,
@@ -489,7 +789,6 @@ pub(super) fn settle(
         _ => Ok(Read {
             loaded: Some(Loaded {
                 row,
-                state,
                 identity: None,
                 ended: true,
                 preloaded: None,
@@ -521,8 +820,9 @@ async fn write_row(
         .await
 }
 
-/// The middleware: load before the handler, save after it.
-pub async fn middleware(
+/// Outside actix-session's middleware: gives the store what it may know
+/// of the request, and removes a cookie that names no session.
+pub async fn scope(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -530,6 +830,10 @@ pub async fn middleware(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+    let reader = req
+        .app_data::<web::Data<SessionReader>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no session reader")))?;
     let user_agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
@@ -538,178 +842,85 @@ pub async fn middleware(
         .chars()
         .take(200)
         .collect::<String>();
-    let key = req
-        .cookie(&cookie_name(&state))
-        .map(|c| c.value().to_string())
-        .filter(|k| plausible_key(k));
-    let had_cookie = key.is_some();
-    let safe_method = matches!(
+    let safe = matches!(
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
     );
-    let preload = safe_method.then(|| Preloads::of(&req)).flatten();
-    let loaded = match key {
-        Some(key) => {
-            let id = row_id(&key);
-            let reader = req
-                .app_data::<web::Data<SessionReader>>()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no session reader")))?;
-            let waiting = crate::state::Waiting::new(&state.db_waiting);
-            let read = reader
-                .read(id.clone(), state.clock.now(), preload, waiting)
-                .await?;
-            // The answer stands without the write: a deadline not pushed is
-            // pushed by the next request, a row not deleted is found ended
-            // again (or swept) by the next.
-            if let Some(write) = read.write {
-                if let Err(e) = write_row(&state, &id, write, state.timeouts).await {
-                    tracing::warn!(error = %e, ?write, "a session row could not be written");
-                }
-            }
-            read.loaded.map(|loaded| (id, loaded))
-        }
-        None => None,
-    };
-    let (inner, identity, preloaded) = match loaded {
-        Some((
-            id,
-            Loaded {
-                state: saved,
-                identity,
-                ended: false,
-                preloaded,
-                ..
-            },
-        )) => {
-            let inner = Inner {
-                row_id: Some(id),
-                login_id: identity.as_ref().map(|i| i.login.id),
-                user_agent: user_agent.clone(),
-                state: saved,
-                change: Change::None,
-            };
-            (inner, identity, preloaded)
-        }
-        Some((_, Loaded { row, .. })) => {
-            tracing::warn!(
-                login_id = ?row.login_id,
-                peer = %super::peer_of(req.peer_addr()),
-                route = %crate::auth::route_of(req.request()),
-                "refused: login gone or disabled; session ended"
-            );
-            // Its row is already deleted: the request goes on as one
-            // without a session (a token it is given starts a new one).
-            (empty(user_agent.clone()), None, None)
-        }
-        None => (empty(user_agent.clone()), None, None),
-    };
-    let loaded_row = inner.row_id.clone();
-    let session = Session::new(inner);
-    req.extensions_mut().insert(session.clone());
-    if let Some(identity) = identity {
-        req.extensions_mut().insert(Rc::new(identity));
-    }
-    if let Some(preloaded) = preloaded {
-        req.extensions_mut().insert(preloaded);
-    }
-    let mut res = next.call(req).await?.map_into_boxed_body();
-    let (change, row, login_id, ua, json) = {
-        let inner = session.0.borrow();
-        let json = serde_json::to_string(&inner.state).unwrap_or_else(|_| "{}".into());
-        let ua = inner.user_agent.clone();
-        let column = inner
-            .login_id
-            .or_else(|| inner.state.half.map(|h| h.login_id));
-        (inner.change, inner.row_id.clone(), column, ua, json)
-    };
-    // After a POST the handler's change may be committed (an order placed):
-    // a failure to save the session is logged and that answer stands. A page
-    // whose session cannot be saved (its form's token would not be kept) is
-    // a 503. Without a new key, a cookie the server no longer knows is
-    // removed.
-    let new_key = match save(&state, change, row, login_id, ua, json).await {
-        Ok(key) => key,
-        Err(e) if safe_method => return Err(e.into()),
-        Err(e) => {
-            tracing::warn!(error = %e, "the session could not be saved");
-            None
-        }
-    };
-    let stale =
-        had_cookie && (change == Change::Purged || (loaded_row.is_none() && new_key.is_none()));
-    match new_key {
-        Some(key) => {
-            let _ = res.response_mut().add_cookie(&cookie(&state, key));
-        }
-        None if stale => {
-            let mut gone = cookie(&state, String::new());
-            gone.make_removal();
-            let _ = res.response_mut().add_cookie(&gone);
-        }
-        None => {}
+    let preload = safe.then(|| Preloads::of(&req)).flatten();
+    let name = cookie_name(state.settings.is_https());
+    let had_cookie = req.cookie(&name).is_some();
+    let https = state.settings.is_https();
+    let request = Rc::new(Request {
+        state,
+        reader,
+        user_agent,
+        preload,
+        safe,
+        began: Cell::new(None),
+        live: Cell::new(false),
+        found: RefCell::new(None),
+    });
+    let mut res = REQUEST
+        .scope(request.clone(), next.call(req))
+        .await?
+        .map_into_boxed_body();
+    let sets_cookie = res.response().cookies().any(|c| c.name() == name.as_str());
+    if had_cookie && !request.live.get() && !sets_cookie {
+        let mut gone = Cookie::build(name, "")
+            .path("/")
+            .http_only(true)
+            .secure(https)
+            .same_site(SameSite::Lax)
+            .finish();
+        gone.make_removal();
+        let _ = res.response_mut().add_cookie(&gone);
     }
     Ok(res)
 }
 
-/// Write what the request changed; returns a new key when the cookie must
-/// change.
-async fn save(
-    state: &AppState,
-    change: Change,
-    row: Option<String>,
-    login_id: Option<i64>,
-    user_agent: String,
-    json: String,
-) -> Result<Option<String>, AppError> {
-    match (change, row) {
-        (Change::None, _) => Ok(None),
-        (Change::Purged, None) => Ok(None),
-        (Change::Purged, Some(id)) => {
-            state
-                .db(move |conn| {
-                    SessionRow::delete(conn, &id)?;
-                    Ok(None)
-                })
-                .await
+/// Inside actix-session's middleware: what the store's read found goes to
+/// the request's extensions (the identity the role extractors take, the
+/// preloaded orders, the row id).
+pub async fn bridge(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let found = REQUEST
+        .try_with(|r| r.found.borrow_mut().take())
+        .ok()
+        .flatten();
+    if let Some(found) = found {
+        req.extensions_mut().insert(RowId(found.row));
+        if let Some(identity) = found.identity {
+            req.extensions_mut().insert(Rc::new(identity));
         }
-        // A row deleted meanwhile (logout elsewhere, a password change, a
-        // disabled login) stays deleted: the next request starts afresh.
-        (Change::Changed, Some(id)) => {
-            state
-                .db(move |conn| {
-                    SessionRow::update_state(conn, &id, login_id, &json, now_utc())?;
-                    Ok(None)
-                })
-                .await
-        }
-        (Change::Changed | Change::Renewed, old) => {
-            let key = super::random_token();
-            let id = row_id(&key);
-            state
-                .db(move |conn| {
-                    crate::db::write_transaction(conn, |conn| {
-                        if let Some(old) = &old {
-                            SessionRow::delete(conn, old)?;
-                        }
-                        let now = now_utc();
-                        SessionRow::insert(
-                            conn,
-                            &NewSessionRow {
-                                id: &id,
-                                login_id,
-                                state: &json,
-                                user_agent: &user_agent,
-                                created_at: now,
-                                last_seen_at: now,
-                            },
-                        )
-                    })?;
-                    Ok(())
-                })
-                .await?;
-            Ok(Some(key))
+        if let Some(preloaded) = found.preloaded {
+            req.extensions_mut().insert(preloaded);
         }
     }
+    let res = next.call(req).await?.map_into_boxed_body();
+    // actix-session takes the state when the response passes it: the
+    // error page drawn outside it learns the session's language here.
+    if let Some(lang) = Session::of(res.request()).lang() {
+        res.request().extensions_mut().insert(SessionLang(lang));
+    }
+    Ok(res)
+}
+
+/// The language of the request's session, as it stood when the handler
+/// was done (for the error page, drawn outside the session layer).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLang(pub Lang);
+
+impl SessionLang {
+    pub fn of(req: &HttpRequest) -> Option<Lang> {
+        req.extensions().get::<SessionLang>().map(|l| l.0)
+    }
+}
+
+/// The cookie's signing key, derived from the portal's secret.
+pub fn cookie_key(derived: &[u8]) -> Key {
+    Key::derive_from(derived)
 }
 
 /// Delete expired rows (run now and then by the server).
@@ -734,16 +945,61 @@ mod tests {
         assert!(!plausible_key(&"a".repeat(65)));
     }
 
+    fn state_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn the_stored_state_holds_no_login() {
-        let json = serde_json::to_string(&State {
-            csrf: Some("t".into()),
-            lang: Some("sv".into()),
-            ..State::default()
+        let state = state_of(&[(K_CSRF, "\"t\""), (K_LANG, "\"sv\""), (K_LOGIN, "7")]);
+        let json = serde_json::Value::Object(to_stored(&state)).to_string();
+        assert_eq!(json, r#"{"csrf":"t","lang":"sv"}"#);
+        let back = to_state(stored_state(r#"{"csrf":"t","login":9}"#));
+        assert_eq!(back.get(K_CSRF).map(String::as_str), Some("\"t\""));
+        assert!(
+            !back.contains_key(K_LOGIN),
+            "a login is never read from the state"
+        );
+        assert_eq!(login_column(&state), Some(7));
+    }
+
+    #[test]
+    fn only_a_login_or_a_half_sign_in_needs_a_row() {
+        assert!(!needs_row(&state_of(&[
+            (K_CSRF, "\"t\""),
+            (K_FLASH, "\"x\"")
+        ])));
+        assert!(needs_row(&state_of(&[(K_LOGIN, "3")])));
+        let half = serde_json::to_string(&Half {
+            login_id: 4,
+            since: 1,
         })
         .expect("json");
-        assert_eq!(json, r#"{"csrf":"t","lang":"sv"}"#);
-        let back: State = serde_json::from_str(r#"{"csrf":"t","_who":"x"}"#).expect("parse");
-        assert_eq!(back.csrf.as_deref(), Some("t"));
+        let state = state_of(&[(K_HALF, half.as_str())]);
+        assert!(needs_row(&state));
+        assert_eq!(login_column(&state), Some(4));
+    }
+
+    #[test]
+    fn a_pre_sign_in_key_carries_its_state_until_the_absolute_timeout() {
+        let timeouts = Timeouts {
+            idle: std::time::Duration::from_secs(30 * 60),
+            absolute: std::time::Duration::from_secs(12 * 3600),
+        };
+        let now = Utc::now();
+        let state = state_of(&[(K_CSRF, "\"abc\""), (K_LANG, "\"sv\"")]);
+        let key = pre_key(&state, now.timestamp());
+        let encoded = key.strip_prefix(PRE).expect("prefix");
+        let (began, back) = read_pre_key(encoded, timeouts, now).expect("read");
+        assert_eq!(began, now.timestamp());
+        assert_eq!(back, state);
+        let late = now + chrono::Duration::hours(13);
+        assert!(read_pre_key(encoded, timeouts, late).is_none(), "expired");
+        assert!(read_pre_key("not base64!", timeouts, now).is_none());
+        // A key can never be taken for a row's: it is not 64 hex digits.
+        assert!(!plausible_key(&key));
     }
 }

@@ -106,6 +106,7 @@ diesel::table! {
         user_agent -> Text,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        wrong_codes -> Integer,
     }
 }
 

@@ -267,6 +267,37 @@ impl SessionRow {
         }
     }
 
+    /// Count a wrong two-step code of a half sign-in; returns how many
+    /// there have been, or `None` when the row is gone. One conditional
+    /// update in a write transaction: parallel codes are each counted.
+    pub fn count_wrong_code(conn: &mut DbConnection, id: &str) -> QueryResult<Option<i32>> {
+        crate::db::write_transaction(conn, |conn| {
+            let counted = diesel::update(sessions::table.find(id))
+                .set(sessions::wrong_codes.eq(sessions::wrong_codes + 1))
+                .execute(conn)?;
+            if counted == 0 {
+                return Ok(None);
+            }
+            sessions::table
+                .find(id)
+                .select(sessions::wrong_codes)
+                .first(conn)
+                .optional()
+        })
+    }
+
+    /// End a half sign-in whose code was right, unless wrong codes ended it
+    /// meanwhile (`most_wrong` of them): whether it was still open.
+    pub fn end_half(conn: &mut DbConnection, id: &str, most_wrong: i32) -> QueryResult<bool> {
+        let deleted = diesel::delete(
+            sessions::table
+                .filter(sessions::id.eq(id))
+                .filter(sessions::wrong_codes.lt(most_wrong)),
+        )
+        .execute(conn)?;
+        Ok(deleted == 1)
+    }
+
     pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
         diesel::delete(sessions::table.find(id)).execute(conn)
     }

@@ -38,7 +38,16 @@ use crate::models::login_token::Purpose;
 ///
 /// The CSRF guard decides on the method, never on the path: whatever
 /// spelling of a path the router takes, it went through a guarded scope.
-pub fn config(cfg: &mut web::ServiceConfig) {
+/// The session cookie is signed with `cookie_key`; `https` gives it
+/// `Secure` and the `__Host-` prefix.
+pub fn config(
+    cookie_key: actix_web::cookie::Key,
+    https: bool,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| tree(cfg, cookie_key, https)
+}
+
+fn tree(cfg: &mut web::ServiceConfig, cookie_key: actix_web::cookie::Key, https: bool) {
     // The page asked most often reads its orders in the session's own
     // statement (see `session::Preload`).
     cfg.app_data(session::Preloads(&[("/account", session::Preload::Orders)]));
@@ -48,7 +57,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(crate::api::config)
         .service(
             web::scope("")
-                .wrap(from_fn(session::middleware))
+                .wrap(from_fn(session::bridge))
+                .wrap(session::layer(cookie_key, https))
+                .wrap(from_fn(session::scope))
                 .service(
                     web::scope("/staff/accounts/{id}/import")
                         .wrap(from_fn(require_staff))

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::credentials::{self, Checked, Whose};
 use crate::auth::{Session, SignedIn};
 use crate::error::AppError;
+use crate::models::session::SessionRow;
 use crate::models::{recovery_code, Login};
 use crate::ops::{self, CodeCheck};
 use crate::routes::pages::{ok, render, see_other, Chrome};
@@ -91,6 +92,24 @@ pub async fn code_submit(
     };
     match (outcome, login) {
         (CodeCheck::Right | CodeCheck::Recovery, Some(login)) => {
+            // The half sign-in ends here, unless wrong codes sent beside this
+            // one ended it first: then this code signs no one in.
+            let row = session.row_id();
+            let open = match row {
+                Some(id) => {
+                    state
+                        .db(move |conn| {
+                            Ok(SessionRow::end_half(conn, &id, i32::from(MAX_WRONG_CODES))?)
+                        })
+                        .await?
+                }
+                None => false,
+            };
+            if !open {
+                tracing::warn!(login_id, %client, "refused: a right code for a half sign-in already ended");
+                session.sign_out();
+                return Ok(see_other("/login"));
+            }
             tracing::info!(login_id, %client, recovery = outcome == CodeCheck::Recovery, "sign-in succeeded with the second step");
             session.sign_in(login.id, login.lang());
             Ok(see_other("/"))
@@ -103,7 +122,17 @@ pub async fn code_submit(
             }
             state.throttle.failed_from(client);
             crate::telemetry::failed_sign_in(outcome == CodeCheck::WrongAndLocked);
-            if session.half_wrong() >= MAX_WRONG_CODES {
+            // Counted in the row, so that codes sent at once are each
+            // counted; a row already gone was ended by the fifth.
+            let wrong = match session.row_id() {
+                Some(id) => {
+                    state
+                        .db(move |conn| Ok(SessionRow::count_wrong_code(conn, &id)?))
+                        .await?
+                }
+                None => None,
+            };
+            if wrong.is_none_or(|n| n >= i32::from(MAX_WRONG_CODES)) {
                 tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
                 session.sign_out();
                 return Ok(see_other("/login"));

@@ -10,7 +10,7 @@ use license_portal::startup::Application;
 use license_portal::state::Clock;
 use reqwest::StatusCode;
 
-use crate::helpers::{client, spawn_app, start, TestDb};
+use crate::helpers::{client, hidden_value, spawn_app, start, TestDb};
 
 #[tokio::test]
 async fn healthz_answers_ok_when_the_database_answers() {
@@ -42,12 +42,27 @@ async fn healthz_answers_503_when_the_database_is_unreachable() {
             !body.contains("127.0.0.1:1") && !body.contains("nonexistent-dir"),
             "no cause on the page: {body}"
         );
-        // A page needing a session is 503 too, never a 500.
-        let res = app.get(&client(), "/login").await;
+        // The sign-in form needs no database (its session travels in the
+        // cookie); signing in does, and is 503, never a 500.
+        let c = client();
+        let (status, html) = app.get_html(&c, "/login").await;
+        assert_eq!(status, StatusCode::OK, "{url}: GET /login writes nothing");
+        let token = hidden_value(&html, "csrf_token").expect("a token");
+        let res = app
+            .post_form(
+                &c,
+                "/login",
+                &[
+                    ("email", "someone@example.com"),
+                    ("password", "a password long enough"),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
         assert_eq!(
             res.status(),
             StatusCode::SERVICE_UNAVAILABLE,
-            "{url} /login"
+            "{url} POST /login"
         );
         // It has its request id like every other response.
         let id = res
