@@ -54,6 +54,26 @@ pub async fn frame(
     Ok(res)
 }
 
+/// Inside the log's span and the metrics: a method the portal does not
+/// know (none of `telemetry::METHODS`) is answered 405 before any route,
+/// guard or token check sees it; the log and metrics name it `other`, so
+/// its text is kept nowhere (SPEC 6).
+pub async fn known_methods(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if crate::telemetry::method_label(req.method()) == "other" {
+        let res = HttpResponse::MethodNotAllowed()
+            .insert_header((
+                header::ALLOW,
+                "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+            ))
+            .finish();
+        return Ok(req.into_response(res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// Outside everything: gives the request its id (the log's span and
 /// `X-Request-Id` take it from here), and turns a failure of a middleware
 /// (the session's store is the database, away or too busy) into a readable

@@ -117,6 +117,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
+                .wrap(from_fn(middleware::known_methods))
                 .wrap(from_fn(middleware::frame))
                 .wrap(from_fn(crate::telemetry::track))
                 .wrap(TracingLogger::<middleware::RequestSpan>::new())

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod csrf;
 mod foundation;
+mod hardening;
 mod history;
 mod layout;
 mod mail;

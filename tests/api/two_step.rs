@@ -540,3 +540,56 @@ async fn a_password_reset_ends_a_half_signed_in_session() {
     assert_ne!(res.status(), StatusCode::SEE_OTHER);
     assert_ne!(app.get(&half, "/account").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn nine_wrong_codes_sent_at_once_end_the_half_session() {
+    let app = app_with(Policy::Staff).await;
+    let c = app.client_for("contact@alpha.example").await;
+    let (secret, _) = enrol(&app, &c).await;
+    let half = client();
+    let res = app.sign_in(&half, "contact@alpha.example", PASSWORD).await;
+    assert_eq!(location(res.headers()), "/login/two-step");
+    let (_, html) = app.get_html(&half, "/login/two-step").await;
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    let right: Vec<String> = (-1..=1).map(|o| code(&secret, o)).collect();
+    let guesses: Vec<String> = (0..40u32)
+        .map(|i| format!("{:06}", (i * 7919 + 13) % 1_000_000))
+        .filter(|g| !right.contains(g))
+        .take(9)
+        .collect();
+    let sent = guesses.iter().map(|guess| {
+        let half = half.clone();
+        let url = app.url("/login/two-step");
+        let token = token.clone();
+        async move {
+            half.post(url)
+                .form(&[("code", guess.as_str()), ("csrf_token", token.as_str())])
+                .send()
+                .await
+                .map(|r| r.status())
+                .expect("answer")
+        }
+    });
+    let answers = futures_util::future::join_all(sent).await;
+    assert!(
+        answers
+            .iter()
+            .all(|s| [StatusCode::UNAUTHORIZED, StatusCode::SEE_OTHER].contains(s)),
+        "{answers:?}"
+    );
+    // However they interleaved, five of the nine ended the half session:
+    // the right code now signs no one in.
+    let res = app
+        .post_form(
+            &half,
+            "/login/two-step",
+            &[("code", &code(&secret, 0)), ("csrf_token", &token)],
+        )
+        .await;
+    assert_ne!(location(res.headers()), "/", "{}", res.status());
+    assert_ne!(app.get(&half, "/account").await.status(), StatusCode::OK);
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("q")
+        .expect("login");
+    assert_eq!(login.failed_attempts, 9, "each wrong code counted once");
+}
