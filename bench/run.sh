@@ -12,3 +12,5 @@ fi
 cargo bench --bench portal
 cargo bench --bench signin_flood
 cargo bench --bench api
+cargo bench --bench brake
+cargo bench --bench import

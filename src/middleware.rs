@@ -222,7 +222,15 @@ fn request_id(request: &ServiceRequest) -> String {
         .map(str::trim)
         .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
-    from_proxy.unwrap_or_else(|| crate::auth::random_token()[..32].to_string())
+    from_proxy.unwrap_or_else(new_request_id)
+}
+
+/// A new request id: 128 random bits as 32 hex digits, from the thread's
+/// generator (a CSPRNG seeded from the system; an id is no secret, and a
+/// system call per request for it cost more than the id is worth).
+fn new_request_id() -> String {
+    use rand::Rng;
+    hex::encode(rand::thread_rng().gen::<[u8; 16]>())
 }
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {

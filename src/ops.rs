@@ -283,7 +283,9 @@ pub struct ImportOutcome {
     pub updated: usize,
 }
 
-/// Upsert users by employee number from CSV bytes: all rows or none.
+/// Upsert users by employee number from CSV bytes: all rows or none. The
+/// writes take the users sync's bulk path (`bulk_upsert`), on both
+/// backends.
 pub fn import_users(
     conn: &mut DbConnection,
     ctx: &MailContext,
@@ -293,22 +295,9 @@ pub fn import_users(
     data: &[u8],
 ) -> Result<ImportOutcome, OpError> {
     let rows = parse_users_csv(data).map_err(OpError::Import)?;
-    write_transaction(conn, |conn| {
+    let outcome = write_transaction(conn, |conn| {
         Account::lock_users(conn, account_id)?;
         Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
-        let mut outcome = ImportOutcome {
-            inserted: 0,
-            updated: 0,
-        };
-        let mut updated = Vec::new();
-        User::in_bulk(conn, account_id, |conn| {
-            for row in &rows {
-                if let Some(id) = upsert_user(conn, account_id, row, &mut outcome)? {
-                    updated.push(id);
-                }
-            }
-            Ok::<_, OpError>(())
-        })?;
         let email = match by {
             Some(id) => Login::find(conn, id)?.map(|l| l.email),
             None => None,
@@ -317,61 +306,90 @@ pub fn import_users(
             file: file.to_string(),
             by: email,
         };
-        UserVersion::changed(conn, account_id, &updated, ctx.now.naive_utc(), &who, true)?;
+        let outcome = bulk_upsert(conn, ctx, account_id, &rows, &who)?;
+        // An unchanged user counts as updated, as it always has here.
+        let outcome = ImportOutcome {
+            inserted: outcome.created,
+            updated: outcome.updated + outcome.unchanged,
+        };
         AuditEvent::users_imported(by, account_id, outcome.inserted, outcome.updated)
             .insert(conn)?;
         notify::over_licenses(conn, ctx, account_id)?;
-        Ok(outcome)
-    })
+        Ok::<_, OpError>(outcome)
+    })?;
+    after_bulk(conn, outcome.inserted + outcome.updated);
+    Ok(outcome)
 }
 
-/// Insert or update one user; the id of an updated one (its history then
-/// gets a new version).
-fn upsert_user(
+/// Rows written at once from which the planner's statistics are brought
+/// up to date at once (`after_bulk`).
+const ANALYZE_FROM: usize = 1_000;
+
+/// After a bulk write of users, committed: on PostgreSQL the statistics of
+/// the tables it changed are taken again, so the first report after a big
+/// import is planned as well as the tenth (autovacuum would do it only
+/// later). A failure is logged: the write stands.
+fn after_bulk(conn: &mut DbConnection, rows: usize) {
+    if rows < ANALYZE_FROM {
+        return;
+    }
+    if let Err(e) = User::refresh_statistics(conn) {
+        tracing::warn!(error = %e, "the statistics after a bulk write of users could not be taken");
+    }
+}
+
+/// Insert the new users and update the changed ones of an account, in bulk
+/// (inside the caller's transaction, which holds the account's users), with
+/// their history. Shared by the CSV import and the users sync.
+fn bulk_upsert(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     account_id: i64,
-    row: &ImportRow,
-    outcome: &mut ImportOutcome,
-) -> Result<Option<i64>, OpError> {
-    match User::find_by_number(conn, account_id, &row.employee_number)? {
-        // The same as it is: counted as before, but no new version.
-        Some(existing)
-            if existing.name == row.name
-                && existing.status == row.status
-                && existing.start_date == row.start_date
-                && existing.end_date == row.end_date =>
-        {
-            outcome.updated += 1;
-            Ok(None)
-        }
-        Some(existing) => {
-            User::update_fields(
-                conn,
-                existing.id,
-                &row.name,
-                row.status,
-                row.start_date,
-                row.end_date,
-            )?;
-            outcome.updated += 1;
-            Ok(Some(existing.id))
-        }
-        None => {
-            User::insert(
-                conn,
-                &NewUser {
-                    account_id,
-                    employee_number: &row.employee_number,
-                    name: &row.name,
-                    status: row.status,
-                    start_date: row.start_date,
-                    end_date: row.end_date,
-                },
-            )?;
-            outcome.inserted += 1;
-            Ok(None)
+    rows: &[ImportRow],
+    who: &ChangedBy,
+) -> Result<SyncOutcome, OpError> {
+    use std::collections::HashMap;
+    let existing: HashMap<String, crate::models::user::SyncRow> =
+        User::all_for_sync(conn, account_id)?
+            .into_iter()
+            .map(|row| (row.1.clone(), row))
+            .collect();
+    let mut outcome = SyncOutcome::default();
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
+    for row in rows {
+        let new = NewUser {
+            account_id,
+            employee_number: &row.employee_number,
+            name: &row.name,
+            status: row.status,
+            start_date: row.start_date,
+            end_date: row.end_date,
+        };
+        match existing.get(&row.employee_number) {
+            None => inserts.push(new),
+            Some((id, _, name, status, start, end)) => {
+                if *name == row.name
+                    && status == row.status.as_str()
+                    && *start == row.start_date
+                    && *end == row.end_date
+                {
+                    outcome.unchanged += 1;
+                } else {
+                    updates.push((*id, new));
+                }
+            }
         }
     }
+    outcome.created = inserts.len();
+    outcome.updated = updates.len();
+    let updates: Vec<(i64, &NewUser<'_>)> = updates.iter().map(|(id, u)| (*id, u)).collect();
+    User::in_bulk(conn, account_id, |conn| {
+        User::write_sync(conn, account_id, &inserts, &updates)
+    })?;
+    let changed: Vec<i64> = updates.iter().map(|(id, _)| *id).collect();
+    UserVersion::changed(conn, account_id, &changed, ctx.now.naive_utc(), who, true)?;
+    Ok(outcome)
 }
 
 /// Place an order from a submitted form. The same form token returns the
@@ -971,7 +989,6 @@ pub fn sync_users(
     account_id: i64,
     rows: &[ImportRow],
 ) -> Result<SyncOutcome, OpError> {
-    use std::collections::HashMap;
     if rows.is_empty() {
         return Err(OpError::Sync {
             index: 0,
@@ -979,53 +996,14 @@ pub fn sync_users(
             problem: crate::domain::import::Problem::NoUsers,
         });
     }
-    write_transaction(conn, |conn| {
+    let outcome = write_transaction(conn, |conn| {
         Account::lock_users(conn, account_id)?;
         Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
-        let existing: HashMap<String, crate::models::user::SyncRow> =
-            User::all_for_sync(conn, account_id)?
-                .into_iter()
-                .map(|row| (row.1.clone(), row))
-                .collect();
-        let mut outcome = SyncOutcome::default();
-        let mut inserts = Vec::new();
-        let mut updates = Vec::new();
-        for row in rows {
-            let new = NewUser {
-                account_id,
-                employee_number: &row.employee_number,
-                name: &row.name,
-                status: row.status,
-                start_date: row.start_date,
-                end_date: row.end_date,
-            };
-            match existing.get(&row.employee_number) {
-                None => inserts.push(new),
-                Some((id, _, name, status, start, end)) => {
-                    if *name == row.name
-                        && status == row.status.as_str()
-                        && *start == row.start_date
-                        && *end == row.end_date
-                    {
-                        outcome.unchanged += 1;
-                    } else {
-                        updates.push((*id, new));
-                    }
-                }
-            }
-        }
-        outcome.created = inserts.len();
-        outcome.updated = updates.len();
-        let updates: Vec<(i64, &NewUser<'_>)> = updates.iter().map(|(id, u)| (*id, u)).collect();
-        User::in_bulk(conn, account_id, |conn| {
-            User::write_sync(conn, account_id, &inserts, &updates)
-        })?;
-        let changed: Vec<i64> = updates.iter().map(|(id, _)| *id).collect();
         let who = ChangedBy::Token {
             prefix: token.prefix.clone(),
             name: token.name.clone(),
         };
-        UserVersion::changed(conn, account_id, &changed, ctx.now.naive_utc(), &who, true)?;
+        let outcome = bulk_upsert(conn, ctx, account_id, rows, &who)?;
         AuditEvent::users_synced(
             token.created_by,
             account_id,
@@ -1036,8 +1014,10 @@ pub fn sync_users(
         .via(Some(token))
         .insert(conn)?;
         notify::over_licenses(conn, ctx, account_id)?;
-        Ok(outcome)
-    })
+        Ok::<_, OpError>(outcome)
+    })?;
+    after_bulk(conn, outcome.created + outcome.updated);
+    Ok(outcome)
 }
 
 /// A new API token, checked.

@@ -69,8 +69,16 @@ impl Shard {
     /// Start a new generation when the current one is a window old;
     /// returns what is dropped, to be freed outside the lock.
     fn age(&mut self, now: Instant) -> Option<HashMap<IpAddr, Failures>> {
-        match self.began {
-            Some(began) if now.saturating_duration_since(began) < WINDOW => None,
+        match self.began.map(|b| now.saturating_duration_since(b)) {
+            Some(age) if age < WINDOW => None,
+            // Not touched for a whole window since its current generation
+            // began a window ago: every failure it holds is out of the
+            // window, the current generation's too.
+            Some(age) if age >= 2 * WINDOW => {
+                let mut dropped = self.rotate(now);
+                dropped.extend(std::mem::take(&mut self.previous));
+                Some(dropped)
+            }
             _ => Some(self.rotate(now)),
         }
     }
@@ -374,6 +382,47 @@ mod tests {
         assert_eq!(t.retry_after_at(b, start), None, "another address is free");
         // Once the oldest failure is ten minutes old, it no longer counts.
         assert_eq!(t.retry_after_at(a, start + WINDOW), None);
+    }
+
+    #[test]
+    fn the_table_stays_bounded_and_keeps_a_braked_address_among_many() {
+        let t = Throttle::default();
+        let start = Instant::now();
+        let guesser: IpAddr = "192.0.2.1".parse().expect("addr");
+        for i in 0..LIMIT {
+            t.failed_at(guesser, start + Duration::from_millis(i as u64));
+        }
+        // Fewer new addresses than a generation holds, within the window:
+        // the guesser stays braked.
+        for n in 0..(MAX_ADDRESSES as u32 / 2) {
+            t.failed_at(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n)), start);
+        }
+        assert!(t
+            .retry_after_at(guesser, start + Duration::from_secs(1))
+            .is_some());
+        // However many come, at most two generations are kept.
+        for n in 0..(3 * MAX_ADDRESSES as u32) {
+            t.failed_at(IpAddr::V4(std::net::Ipv4Addr::from(0x0b00_0000 + n)), start);
+        }
+        assert!(t.kept() <= 2 * MAX_ADDRESSES, "{} kept", t.kept());
+        // Two windows later nothing of then is kept.
+        let later = start + 2 * WINDOW + Duration::from_secs(1);
+        for n in 0..(SHARDS as u32 * 8) {
+            t.failed_at(IpAddr::V4(std::net::Ipv4Addr::from(0x0c00_0000 + n)), later);
+            t.failed_at(IpAddr::V4(std::net::Ipv4Addr::from(0x0c00_0000 + n)), later);
+        }
+        assert!(t.kept() < MAX_ADDRESSES / 10, "{} kept", t.kept());
+        assert_eq!(t.retry_after_at(guesser, later), None);
+    }
+
+    #[test]
+    fn a_forwarded_entry_that_is_no_address_counts_as_the_proxy() {
+        let req = actix_web::test::TestRequest::default()
+            .peer_addr("127.0.0.9:4000".parse().expect("peer"))
+            .insert_header(("x-forwarded-for", "not-an-address"))
+            .to_http_request();
+        let trusted = parse_proxies("127.0.0.9").expect("proxies");
+        assert_eq!(client_addr(&req, &trusted), "127.0.0.9".parse().ok());
     }
 
     #[test]

@@ -32,7 +32,7 @@ use super::types::*;
 pub type Params = web::Query<HashMap<String, String>>;
 
 /// The longest range of days a history answers.
-const MAX_HISTORY_DAYS: i64 = 3_660;
+use crate::domain::validation::{MAX_HISTORY_DAYS, MAX_PAGE, MAX_PER_PAGE};
 
 fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> HttpResponse {
     HttpResponse::build(status).json(body)
@@ -40,19 +40,19 @@ fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> HttpResponse {
 
 /// `page` and `per_page`: whole numbers, page from 1, per_page 1..=1000.
 fn paging(q: &Params) -> Result<(i64, i64), ApiError> {
-    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
+    let number = |name: &str, default: i64, max: i64, error: FieldError| -> Result<i64, ApiError> {
         match q.get(name).map(|s| s.trim()) {
             None => Ok(default),
             Some(text) => text
                 .parse::<i64>()
                 .ok()
                 .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| ApiError::field(name, FieldError::Number)),
+                .ok_or_else(|| ApiError::field(name, error)),
         }
     };
     Ok((
-        number("page", 1, 1_000_000)?,
-        number("per_page", 100, 1000)?,
+        number("page", 1, MAX_PAGE, FieldError::Page)?,
+        number("per_page", 100, MAX_PER_PAGE, FieldError::PerPage)?,
     ))
 }
 
@@ -145,7 +145,7 @@ pub async fn own_account(
 
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "vendor",
     description = "Every account the vendor token reaches, by id.",
-    params(("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
+    params(("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
     responses((status = 200, body = AccountList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn accounts(
@@ -219,7 +219,7 @@ pub async fn account(
     params(
         ("filter" = Option<FilterJson>, Query),
         ("q" = Option<String>, Query, description = "matches the name or the employee number"),
-        ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
     responses((status = 200, body = UserList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn users(
@@ -317,7 +317,7 @@ pub async fn report(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/history", tag = "account",
-    description = "The recorded snapshots from `from` to `to`, both included (default: the last 90 days).",
+    description = "The recorded snapshots from `from` to `to`, both included (default: the last 90 days before `to`, which is today by default). `from` may not be after `to` nor more than 3660 days before it (422 naming `from`).",
     params(("from" = Option<String>, Query, format = Date), ("to" = Option<String>, Query, format = Date)),
     responses((status = 200, body = HistoryBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -331,7 +331,7 @@ pub async fn history(
     let to = day_param(&q, "to")?.unwrap_or(today);
     let from = day_param(&q, "from")?.unwrap_or(to - chrono::Duration::days(90));
     if from > to || (to - from).num_days() > MAX_HISTORY_DAYS {
-        return Err(ApiError::field("from", FieldError::Date));
+        return Err(ApiError::field("from", FieldError::Span));
     }
     let days = state
         .db(move |conn| Ok(Snapshot::history(conn, account.id, from)?))
@@ -534,7 +534,7 @@ pub async fn place_order(
 #[utoipa::path(get, path = "/api/v1/orders", tag = "account",
     description = "Orders, newest first: an account token's own account's; a decide token's every account's (or its one account's).",
     params(("status" = Option<OrderStatusJson>, Query),
-        ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
     responses((status = 200, body = OrderList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn orders(

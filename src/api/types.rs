@@ -142,8 +142,9 @@ pub struct HistoryBody {
 pub struct OrderRequest {
     #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i64,
-    /// Your order reference or PO number.
-    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f]*$")]
+    /// Your order reference or PO number: up to 64 characters, none of
+    /// them a control character (C0, DEL or C1).
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub reference: Option<String>,
 }
 

@@ -93,14 +93,14 @@ pub struct Half {
 
 /// The id (the key's SHA-256) of the row this request's session read.
 #[derive(Clone, Debug)]
-struct RowId(String);
+struct RowId(Rc<str>);
 
 /// The session of this request: actix-session's, with typed accessors.
 /// Cheap to clone; every clone is the same session.
 #[derive(Clone)]
 pub struct Session {
     inner: actix_session::Session,
-    row: Option<String>,
+    row: Option<Rc<str>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -231,7 +231,7 @@ impl Session {
 
     /// The id of this session's row, when it has one.
     pub fn row_id(&self) -> Option<String> {
-        self.row.clone()
+        self.row.as_deref().map(str::to_string)
     }
 
     /// A one-time message for the next page.
@@ -248,7 +248,7 @@ impl Session {
     pub fn of(req: &HttpRequest) -> Session {
         Session {
             inner: req.get_session(),
-            row: req.extensions().get::<RowId>().map(|r| r.0.clone()),
+            row: req.extensions().get::<RowId>().map(|r| Rc::clone(&r.0)),
         }
     }
 }
@@ -272,11 +272,11 @@ fn plausible_key(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn cookie_name(https: bool) -> String {
+fn cookie_name(https: bool) -> &'static str {
     if https {
-        format!("__Host-{COOKIE_NAME}")
+        "__Host-portal_session"
     } else {
-        COOKIE_NAME.to_string()
+        COOKIE_NAME
     }
 }
 
@@ -287,7 +287,7 @@ fn cookie_name(https: bool) -> String {
 /// pre-sign-in keys expire by `Timeouts`).
 pub fn layer(key: Key, https: bool) -> SessionMiddleware<DbStore> {
     SessionMiddleware::builder(DbStore, key)
-        .cookie_name(cookie_name(https))
+        .cookie_name(cookie_name(https).to_string())
         .cookie_secure(https)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
@@ -298,12 +298,6 @@ pub fn layer(key: Key, https: bool) -> SessionMiddleware<DbStore> {
         .build()
 }
 
-/// The state as the row's column keeps it: one JSON object, without the
-/// login. An unreadable column is an empty state.
-fn stored_state(json: &str) -> serde_json::Map<String, serde_json::Value> {
-    serde_json::from_str(json).unwrap_or_default()
-}
-
 /// The column's object as actix-session's map (each value as JSON text).
 fn to_state(stored: serde_json::Map<String, serde_json::Value>) -> HashMap<String, String> {
     stored
@@ -311,6 +305,20 @@ fn to_state(stored: serde_json::Map<String, serde_json::Value>) -> HashMap<Strin
         .filter(|(k, _)| k != K_LOGIN)
         .map(|(k, v)| (k, v.to_string()))
         .collect()
+}
+
+/// The row's column straight into actix-session's map, each value's JSON
+/// text as it is stored (what every signed-in request reads: no tree is
+/// built). An unreadable column is an empty state.
+fn column_state(json: &str) -> HashMap<String, String> {
+    serde_json::from_str::<HashMap<&str, &serde_json::value::RawValue>>(json)
+        .map(|m| {
+            m.into_iter()
+                .filter(|(k, _)| *k != K_LOGIN)
+                .map(|(k, v)| (k.to_string(), v.get().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// actix-session's map as one JSON object (the login left out).
@@ -385,7 +393,8 @@ fn read_pre_key(
 struct Request {
     state: web::Data<AppState>,
     reader: web::Data<SessionReader>,
-    user_agent: String,
+    /// The browser, for a new row (cut to 200 characters then).
+    user_agent: Option<actix_web::http::header::HeaderValue>,
     preload: Option<Preload>,
     /// A GET or HEAD: a session that cannot be saved is a 503. After
     /// another method the handler's change may be committed, so a state
@@ -429,7 +438,14 @@ impl DbStore {
         let id = row_id(&key);
         let login_id = login_column(state);
         let json = serde_json::Value::Object(to_stored(state)).to_string();
-        let user_agent = req.user_agent.clone();
+        let user_agent: String = req
+            .user_agent
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
         req.state
             .db(move |conn| {
                 let now = now_utc();
@@ -510,7 +526,7 @@ impl SessionStore for DbStore {
             );
             return Ok(None);
         }
-        let mut state = to_state(stored_state(&loaded.row.state));
+        let mut state = column_state(&loaded.row.state);
         if let Some(identity) = &loaded.identity {
             state.insert(K_LOGIN.into(), identity.login.id.to_string());
         }
@@ -752,7 +768,7 @@ pub(super) fn settle(
     }
     // A half-signed-in session names its login in the column too, so that
     // what ends the login's sessions ends it; it is not signed in.
-    let half = stored_state(&row.state).contains_key(K_HALF);
+    let half = column_state(&row.state).contains_key(K_HALF);
     // The count came with the row for the statement's day; an account
     // whose today is another date is counted again.
     let identity = match login {
@@ -837,18 +853,14 @@ pub async fn scope(
     let user_agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect::<String>();
+        .cloned();
     let safe = matches!(
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
     );
     let preload = safe.then(|| Preloads::of(&req)).flatten();
     let name = cookie_name(state.settings.is_https());
-    let had_cookie = req.cookie(&name).is_some();
+    let had_cookie = req.cookie(name).is_some();
     let https = state.settings.is_https();
     let request = Rc::new(Request {
         state,
@@ -864,8 +876,9 @@ pub async fn scope(
         .scope(request.clone(), next.call(req))
         .await?
         .map_into_boxed_body();
-    let sets_cookie = res.response().cookies().any(|c| c.name() == name.as_str());
-    if had_cookie && !request.live.get() && !sets_cookie {
+    let stale =
+        had_cookie && !request.live.get() && !res.response().cookies().any(|c| c.name() == name);
+    if stale {
         let mut gone = Cookie::build(name, "")
             .path("/")
             .http_only(true)
@@ -890,7 +903,7 @@ pub async fn bridge(
         .ok()
         .flatten();
     if let Some(found) = found {
-        req.extensions_mut().insert(RowId(found.row));
+        req.extensions_mut().insert(RowId(found.row.into()));
         if let Some(identity) = found.identity {
             req.extensions_mut().insert(Rc::new(identity));
         }
@@ -901,8 +914,11 @@ pub async fn bridge(
     let res = next.call(req).await?.map_into_boxed_body();
     // actix-session takes the state when the response passes it: the
     // error page drawn outside it learns the session's language here.
-    if let Some(lang) = Session::of(res.request()).lang() {
-        res.request().extensions_mut().insert(SessionLang(lang));
+    let status = res.status();
+    if status.is_client_error() || status.is_server_error() {
+        if let Some(lang) = Session::of(res.request()).lang() {
+            res.request().extensions_mut().insert(SessionLang(lang));
+        }
     }
     Ok(res)
 }
@@ -957,7 +973,7 @@ mod tests {
         let state = state_of(&[(K_CSRF, "\"t\""), (K_LANG, "\"sv\""), (K_LOGIN, "7")]);
         let json = serde_json::Value::Object(to_stored(&state)).to_string();
         assert_eq!(json, r#"{"csrf":"t","lang":"sv"}"#);
-        let back = to_state(stored_state(r#"{"csrf":"t","login":9}"#));
+        let back = column_state(r#"{"csrf":"t","login":9}"#);
         assert_eq!(back.get(K_CSRF).map(String::as_str), Some("\"t\""));
         assert!(
             !back.contains_key(K_LOGIN),

@@ -36,7 +36,21 @@ pub enum FieldError {
     Days,
     /// An API token scope that is not one of those offered.
     Scope,
+    /// A page number that is not a whole number from 1 to [`MAX_PAGE`].
+    Page,
+    /// A page size that is not a whole number from 1 to [`MAX_PER_PAGE`].
+    PerPage,
+    /// A period's first day after its last, or more than
+    /// [`MAX_HISTORY_DAYS`] before it.
+    Span,
 }
+
+/// The highest page number a list answers.
+pub const MAX_PAGE: i64 = 1_000_000;
+/// The most items one page of the API holds.
+pub const MAX_PER_PAGE: i64 = 1_000;
+/// The longest period of recorded history one answer holds, in days.
+pub const MAX_HISTORY_DAYS: i64 = 3_660;
 
 /// The default maximum quantity of one order.
 pub const DEFAULT_MAX_ORDER_QUANTITY: i64 = 10_000;
@@ -74,12 +88,13 @@ pub fn parse_quantity(input: &str, max: i64) -> Result<i64, FieldError> {
 
 /// An optional order reference: trimmed, empty means none.
 pub fn parse_reference(input: &str) -> Result<Option<String>, FieldError> {
+    // Counted as sent, spaces included, as the API's schema says.
+    if input.chars().count() > MAX_REFERENCE_CHARS || input.chars().any(char::is_control) {
+        return Err(FieldError::Reference);
+    }
     let text = input.trim();
     if text.is_empty() {
         return Ok(None);
-    }
-    if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
-        return Err(FieldError::Reference);
     }
     Ok(Some(text.to_string()))
 }
@@ -264,6 +279,16 @@ mod tests {
         );
         assert_eq!(parse_reference(&"x".repeat(65)), Err(FieldError::Reference));
         assert_eq!(parse_reference("a\u{0}b"), Err(FieldError::Reference));
+        assert_eq!(
+            parse_reference("a\u{85}b"),
+            Err(FieldError::Reference),
+            "C1 too"
+        );
+        assert_eq!(
+            parse_reference(&format!("{} ", "x".repeat(64))),
+            Err(FieldError::Reference),
+            "counted as sent"
+        );
     }
 
     #[test]

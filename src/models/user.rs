@@ -403,6 +403,18 @@ impl User {
     }
 }
 
+impl User {
+    /// Take the planner's statistics of the users' tables again (after a
+    /// bulk write, committed). PostgreSQL only: SQLite plans these reads
+    /// by its indexes alone.
+    pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+        if let DbConnection::Postgres(c) = conn {
+            diesel::sql_query("ANALYZE users, user_versions, user_counts").execute(c)?;
+        }
+        Ok(())
+    }
+}
+
 /// SQLite allows 32,766 bound values in one statement; six a user.
 const SQLITE_ROWS_PER_INSERT: usize = 1_000;
 
