@@ -131,7 +131,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
             "login",
             "create",
             "--email",
-            "bench@import.example",
+            "owner@example.com",
             "--role",
             "contact",
             "--account",
@@ -197,7 +197,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
         let res = client
             .post(format!("{base}/login"))
             .form(&[
-                ("email", "bench@import.example"),
+                ("email", "owner@example.com"),
                 ("password", PASSWORD),
                 ("csrf_token", token.as_str()),
             ])
