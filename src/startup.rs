@@ -51,7 +51,7 @@ impl Application {
         settings.validate()?;
         let secret = load_secret(&settings, &pool);
         let form_key = derive(&secret, "order-form-token");
-        let cookie_key = crate::auth::session::cookie_key(&derive(&secret, "session-cookie"));
+        let cookie_key = crate::auth::session::cookie_key(&secret);
         let https = settings.is_https();
         let timeouts = settings.timeouts();
         let hasher = Hasher::new(settings.hash_concurrency, settings.hash_wait);

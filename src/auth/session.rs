@@ -205,6 +205,9 @@ impl Session {
     }
 
     pub fn set_enrol_secret(&self, secret: Option<String>) {
+        // A secret offered or taken back must be kept: a failure to save it
+        // is a 503 whatever the method.
+        let _ = REQUEST.try_with(|r| r.must_save.set(true));
         match secret {
             Some(secret) => self.put(K_ENROL, secret),
             None => {
@@ -373,6 +376,11 @@ fn pre_key(state: &HashMap<String, String>, began: i64) -> String {
     )
 }
 
+/// The only keys a pre-sign-in state may carry: a key is a client's to
+/// keep, so whatever else one holds (a login, a half sign-in, an
+/// enrolment secret) is dropped, even under a valid signature.
+const PRE_KEYS: [&str; 3] = [K_CSRF, K_LANG, K_FLASH];
+
 /// The state a pre-sign-in key carries, while it is younger than the
 /// absolute timeout.
 fn read_pre_key(
@@ -385,7 +393,9 @@ fn read_pre_key(
         .ok()?;
     let pre: PreSignIn = serde_json::from_slice(&json).ok()?;
     let began = DateTime::<Utc>::from_timestamp(pre.t, 0)?.naive_utc();
-    (began > timeouts.absolute_cutoff(now.naive_utc())).then(|| (pre.t, to_state(pre.s)))
+    let mut state = to_state(pre.s);
+    state.retain(|k, _| PRE_KEYS.contains(&k.as_str()));
+    (began > timeouts.absolute_cutoff(now.naive_utc())).then_some((pre.t, state))
 }
 
 /// What the store may know of the request (actix-session hands it only
@@ -405,6 +415,11 @@ struct Request {
     began: Cell<Option<i64>>,
     /// A cookie's session was found (else a cookie sent is stale).
     live: Cell<bool>,
+    /// The store's read was asked (a cookie whose signature failed is not
+    /// read: it may be another instance's, and is left alone).
+    read: Cell<bool>,
+    /// This request changed something that must be saved (see `safe`).
+    must_save: Cell<bool>,
     found: RefCell<Option<Found>>,
 }
 
@@ -488,6 +503,7 @@ fn session_key(key: String) -> Result<SessionKey, anyhow::Error> {
 impl SessionStore for DbStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let req = request().map_err(LoadError::Other)?;
+        req.read.set(true);
         let key = key.as_ref();
         if let Some(encoded) = key.strip_prefix(PRE) {
             let now = req.state.clock.now();
@@ -560,6 +576,13 @@ impl SessionStore for DbStore {
         let req = request().map_err(UpdateError::Other)?;
         let old: &str = key.as_ref();
         if old.starts_with(PRE) || !plausible_key(old) {
+            // A row is made only by a sign-in, which renews the session
+            // (`save`), never by a change to a pre-sign-in state.
+            if needs_row(&state) {
+                return Err(UpdateError::Other(anyhow::anyhow!(
+                    "a pre-sign-in session cannot become a signed-in one without renewal"
+                )));
+            }
             let key = DbStore::save_state(&req, &state)
                 .await
                 .map_err(UpdateError::Other)?;
@@ -597,7 +620,7 @@ impl SessionStore for DbStore {
         match (written, next) {
             (Ok(()), None) => Ok(key),
             (Ok(()), Some(next)) => session_key(next).map_err(UpdateError::Other),
-            (Err(e), _) if !req.safe => {
+            (Err(e), _) if !req.safe && !req.must_save.get() => {
                 tracing::warn!(error = %e, "the session could not be saved");
                 Ok(key)
             }
@@ -870,6 +893,8 @@ pub async fn scope(
         safe,
         began: Cell::new(None),
         live: Cell::new(false),
+        read: Cell::new(false),
+        must_save: Cell::new(false),
         found: RefCell::new(None),
     });
     let mut res = REQUEST
@@ -934,9 +959,18 @@ impl SessionLang {
     }
 }
 
-/// The cookie's signing key, derived from the portal's secret.
-pub fn cookie_key(derived: &[u8]) -> Key {
-    Key::derive_from(derived)
+/// The cookie's signing key, derived from the portal's secret
+/// (`PORTAL_SECRET`, else the one kept in the database).
+pub fn cookie_key(secret: &str) -> Key {
+    use hmac::{Hmac, Mac};
+    let derived = match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
+        Ok(mut m) => {
+            m.update(b"session-cookie");
+            m.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Sha256::digest(secret.as_bytes()).to_vec(),
+    };
+    Key::derive_from(&derived)
 }
 
 /// Delete expired rows (run now and then by the server).

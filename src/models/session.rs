@@ -267,14 +267,20 @@ impl SessionRow {
         }
     }
 
-    /// Count a wrong two-step code of a half sign-in; returns how many
-    /// there have been, or `None` when the row is gone. One conditional
-    /// update in a write transaction: parallel codes are each counted.
-    pub fn count_wrong_code(conn: &mut DbConnection, id: &str) -> QueryResult<Option<i32>> {
+    /// Count a two-step code of a half sign-in before it is looked at,
+    /// while fewer than `most` were: returns how many there have been with
+    /// this one, or `None` when the row is gone or had `most` already. One
+    /// conditional update in a write transaction, so however many codes
+    /// arrive at once, at most `most` are ever looked at.
+    pub fn count_code(conn: &mut DbConnection, id: &str, most: i32) -> QueryResult<Option<i32>> {
         crate::db::write_transaction(conn, |conn| {
-            let counted = diesel::update(sessions::table.find(id))
-                .set(sessions::wrong_codes.eq(sessions::wrong_codes + 1))
-                .execute(conn)?;
+            let counted = diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq(id))
+                    .filter(sessions::wrong_codes.lt(most)),
+            )
+            .set(sessions::wrong_codes.eq(sessions::wrong_codes + 1))
+            .execute(conn)?;
             if counted == 0 {
                 return Ok(None);
             }
@@ -286,16 +292,10 @@ impl SessionRow {
         })
     }
 
-    /// End a half sign-in whose code was right, unless wrong codes ended it
-    /// meanwhile (`most_wrong` of them): whether it was still open.
-    pub fn end_half(conn: &mut DbConnection, id: &str, most_wrong: i32) -> QueryResult<bool> {
-        let deleted = diesel::delete(
-            sessions::table
-                .filter(sessions::id.eq(id))
-                .filter(sessions::wrong_codes.lt(most_wrong)),
-        )
-        .execute(conn)?;
-        Ok(deleted == 1)
+    /// End a half sign-in whose code was right: whether its row was still
+    /// there (wrong codes beside it may have ended it).
+    pub fn end_half(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        Ok(diesel::delete(sessions::table.find(id)).execute(conn)? == 1)
     }
 
     pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {

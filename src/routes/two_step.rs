@@ -73,6 +73,27 @@ pub async fn code_submit(
     };
     let client = braked(&req, &state)?;
     let login_id = half.login_id;
+    // Counted in the row before it is looked at: however many codes arrive
+    // at once, at most five of a half sign-in are ever checked.
+    let counted = match session.row_id() {
+        Some(id) => {
+            state
+                .db(move |conn| {
+                    Ok(SessionRow::count_code(
+                        conn,
+                        &id,
+                        i32::from(MAX_WRONG_CODES),
+                    )?)
+                })
+                .await?
+        }
+        None => None,
+    };
+    let Some(counted) = counted else {
+        tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
+        session.sign_out();
+        return Ok(see_other("/login"));
+    };
     let login = state
         .db(move |conn| Ok(Login::find(conn, login_id)?))
         .await?
@@ -98,9 +119,7 @@ pub async fn code_submit(
             let open = match row {
                 Some(id) => {
                     state
-                        .db(move |conn| {
-                            Ok(SessionRow::end_half(conn, &id, i32::from(MAX_WRONG_CODES))?)
-                        })
+                        .db(move |conn| Ok(SessionRow::end_half(conn, &id)?))
                         .await?
                 }
                 None => false,
@@ -122,17 +141,7 @@ pub async fn code_submit(
             }
             state.throttle.failed_from(client);
             crate::telemetry::failed_sign_in(outcome == CodeCheck::WrongAndLocked);
-            // Counted in the row, so that codes sent at once are each
-            // counted; a row already gone was ended by the fifth.
-            let wrong = match session.row_id() {
-                Some(id) => {
-                    state
-                        .db(move |conn| Ok(SessionRow::count_wrong_code(conn, &id)?))
-                        .await?
-                }
-                None => None,
-            };
-            if wrong.is_none_or(|n| n >= i32::from(MAX_WRONG_CODES)) {
+            if counted >= i32::from(MAX_WRONG_CODES) {
                 tracing::warn!(login_id, %client, "half sign-in ended after too many wrong codes");
                 session.sign_out();
                 return Ok(see_other("/login"));

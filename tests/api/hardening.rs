@@ -65,7 +65,8 @@ fn execute(app: &TestApp, sql: &str) {
 }
 
 #[tokio::test]
-async fn three_thousand_made_up_methods_leave_memory_and_the_log_as_they_were() {
+async fn counters_start_at_0_and_three_thousand_made_up_methods_leave_memory_and_the_log_as_they_were(
+) {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().expect("dir");
     let log_path = dir.path().join("log");
@@ -99,6 +100,22 @@ async fn three_thousand_made_up_methods_leave_memory_and_the_log_as_they_were() 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "the server answers");
+    // Every counter of SPEC 10 is there from the start, at 0.
+    let fresh = c
+        .get(format!("http://{address}/metrics"))
+        .bearer_auth("metrics-token-for-the-test")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for counter in ["portal_failed_sign_ins_total 0", "portal_lockouts_total 0"] {
+        assert!(
+            fresh.lines().any(|l| l == counter),
+            "{counter} right after start:\n{fresh}"
+        );
+    }
     let method = |i: usize| format!("{}{i:05}", "M".repeat(20_000));
     let request = move |i: usize| {
         let path = ["/healthz", "/login", "/api/v1/account", "/account"][i % 4];
@@ -299,4 +316,55 @@ async fn a_thousand_anonymous_gets_write_no_session_row() {
     let res = app.sign_in(&c, "contact@alpha.example", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(session_rows(&app), before + 1);
+}
+
+#[tokio::test]
+async fn a_pre_sign_in_key_that_claims_a_half_sign_in_signs_no_one_in_and_writes_nothing() {
+    use actix_web::cookie::{Cookie, CookieJar};
+    use base64::Engine;
+    let app = spawn_app().await;
+    app.world();
+    let staff = Login::find_by_email(&mut app.conn(), "staff@vendor.example")
+        .expect("q")
+        .expect("staff");
+    // What someone with the signing secret (a copy of the database holds
+    // it by default) could put in a pre-sign-in key.
+    let secret = app
+        .state
+        .settings
+        .secret
+        .clone()
+        .or_else(|| {
+            with_conn(&app, |c| {
+                license_portal::models::setting::get(c, "session_secret").expect("secret")
+            })
+        })
+        .expect("a secret");
+    let now = chrono::Utc::now().timestamp();
+    let state = serde_json::json!({
+        "t": now,
+        "s": {
+            "csrf": "a".repeat(64),
+            "half": {"login_id": staff.id, "since": now},
+            "login": staff.id,
+        }
+    });
+    let key = format!(
+        "p.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(state.to_string())
+    );
+    let mut jar = CookieJar::new();
+    jar.signed_mut(&license_portal::auth::session::cookie_key(&secret))
+        .add(Cookie::new("portal_session", key));
+    let cookie = jar
+        .get("portal_session")
+        .map(|c| c.encoded().stripped().to_string())
+        .expect("cookie");
+    let before = session_rows(&app);
+    for path in ["/login/two-step", "/staff/orders", "/me", "/"] {
+        let res = app.raw_get(path, &[("Cookie", cookie.as_str())]).await;
+        assert_eq!(res.status, 303, "{path}: {}", res.head);
+        assert_eq!(res.header("location"), Some("/login"), "{path}");
+    }
+    assert_eq!(session_rows(&app), before, "no row was written");
 }
