@@ -1,0 +1,279 @@
+//! Orders: placing (with an `Idempotency-Key`), listing, reading,
+//! cancelling, approving and rejecting.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::domain::orders::OrderStatus;
+use crate::domain::tokens::Need;
+use crate::domain::validation::{self, FieldError};
+use crate::models::license_order::login_email;
+use crate::models::{AuditEvent, LicenseOrder};
+use crate::ops::{self, OpError};
+use crate::state::AppState;
+
+use crate::api::auth::Bearer;
+use crate::api::problem::{ApiError, Problem};
+use crate::api::types::*;
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The order as the API shows it.
+pub(super) async fn order_body(
+    state: &AppState,
+    order: LicenseOrder,
+) -> Result<OrderBody, ApiError> {
+    Ok(state
+        .db(move |conn| {
+            let by = login_email(conn, order.ordered_by)?.unwrap_or_default();
+            let before = AuditEvent::licenses_when_ordered(conn, order.account_id, order.id)?;
+            Ok(OrderBody::of(&order, by, before))
+        })
+        .await?)
+}
+
+#[utoipa::path(post, path = "/api/v1/orders", tag = "account",
+    description = "Order licenses (scope order). The same Idempotency-Key with the same body answers 200 with the order it made; with another body 422.",
+    params(("Idempotency-Key" = String, Header, description = "1 to 64 visible ASCII characters", min_length = 1, max_length = 64, pattern = "^[!-~]{1,64}$")),
+    request_body(content = OrderRequest, content_type = "application/json"),
+    responses(
+        (status = 201, body = OrderBody, headers(("Location" = String))),
+        (status = 200, body = OrderBody, description = "the order this key already made"),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn place_order(
+    who: Bearer,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    who.need(Need::Order)?;
+    let account = who.own_account()?.clone();
+    let login = who.login.clone().ok_or(ApiError::Forbidden)?;
+    let value = json_body(&req, &body)?;
+    let key = idempotency_key(&req)?;
+    let quantity = quantity_of(&value, state.settings.max_order_quantity)?;
+    let reference = match optional_text(&value, "reference", FieldError::Reference)? {
+        None => None,
+        Some(text) => {
+            validation::parse_reference(text).map_err(|e| ApiError::field("reference", e))?
+        }
+    };
+    // The same request, whatever its spacing or key order, has one hash.
+    let body_hash = hex::encode(Sha256::digest(
+        serde_json::json!({"quantity": quantity, "reference": reference}).to_string(),
+    ));
+    let token = who.token.clone();
+    let (order, created) = run_op(&state, move |conn, ctx| {
+        ops::place_api_order(
+            conn,
+            ctx,
+            &login,
+            &token,
+            &ops::ApiOrder {
+                account_id: account.id,
+                quantity,
+                reference: reference.as_deref(),
+                key: &key,
+                body_hash: &body_hash,
+            },
+        )
+    })
+    .await?;
+    let id = order.id;
+    let body = order_body(&state, order).await?;
+    if created {
+        Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/orders/{id}")))
+            .json(body))
+    } else {
+        Ok(json(StatusCode::OK, &body))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orders", tag = "account",
+    description = "Orders, newest first: an account token's own account's; a decide token's every account's (or its one account's).",
+    params(("status" = Option<OrderStatusJson>, Query),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
+    responses((status = 200, body = OrderList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn orders(
+    who: Bearer,
+    state: web::Data<AppState>,
+    q: Params,
+) -> Result<HttpResponse, ApiError> {
+    who.need(Need::ReadOrders)?;
+    let (page, per_page) = paging(&q)?;
+    let status = match q.get("status").map(|s| s.trim()) {
+        None => None,
+        Some(text) => Some(
+            OrderStatus::parse(text)
+                .ok_or_else(|| ApiError::field("status", FieldError::Required))?,
+        ),
+    };
+    let account = who.bound_account();
+    let (rows, total) = state
+        .db(move |conn| {
+            let (orders, total) =
+                LicenseOrder::page_any(conn, account, status, (page - 1) * per_page, per_page)?;
+            let placed: Vec<&LicenseOrder> = orders.iter().map(|(o, _)| o).collect();
+            let before = AuditEvent::licenses_when_ordered_many(conn, &placed)?;
+            let rows = orders
+                .iter()
+                .map(|(order, by)| OrderBody::of(order, by.clone(), before.get(&order.id).copied()))
+                .collect();
+            Ok((rows, total))
+        })
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &OrderList {
+            orders: rows,
+            page,
+            per_page,
+            total,
+        },
+    ))
+}
+
+/// The order `id` if this token reaches it (another account's: 404).
+pub(super) async fn reachable_order(
+    who: &Bearer,
+    state: &AppState,
+    raw: &str,
+) -> Result<LicenseOrder, ApiError> {
+    let id = path_id(raw)?;
+    let order = state
+        .db(move |conn| Ok(LicenseOrder::find(conn, id)?))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if who.reaches(order.account_id) {
+        Ok(order)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "account",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn order(
+    who: Bearer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.need(Need::ReadOrders)?;
+    let order = reachable_order(&who, &state, &path).await?;
+    Ok(json(StatusCode::OK, &order_body(&state, order).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "account",
+    description = "Cancel a pending order of the account (scope order).",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    who: Bearer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.need(Need::Order)?;
+    let account = who.own_account()?.id;
+    let login = who.login.clone().ok_or(ApiError::Forbidden)?;
+    let id = path_id(&path)?;
+    let token = who.token.clone();
+    let order = run_op(&state, move |conn, ctx| {
+        ops::cancel_order(conn, ctx, &login, Some(&token), account, id)
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &order_body(&state, order).await?))
+}
+
+/// A decision's note from an optional JSON body.
+pub(super) fn note_of(
+    req: &HttpRequest,
+    body: &[u8],
+    required: bool,
+) -> Result<Option<String>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if required {
+            Err(ApiError::field("note", FieldError::Required))
+        } else {
+            Ok(None)
+        };
+    }
+    let value = json_body(req, body)?;
+    match optional_text(&value, "note", FieldError::Required)?.map(str::trim) {
+        None | Some("") if required => Err(ApiError::field("note", FieldError::Required)),
+        None | Some("") => Ok(None),
+        Some(text) => validation::required_text(text, 500)
+            .map(Some)
+            .map_err(|e| ApiError::field("note", e)),
+    }
+}
+
+pub(super) async fn decide(
+    who: Bearer,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    approve: bool,
+) -> Result<HttpResponse, ApiError> {
+    who.need(Need::Decide)?;
+    let note = note_of(&req, &body, !approve)?;
+    let order = reachable_order(&who, &state, &path).await?;
+    let (login, token) = (who.login.clone(), who.token.clone());
+    let decided = run_op(&state, move |conn, ctx| {
+        let by = ops::Decider {
+            login: login.as_ref(),
+            token: Some(&token),
+        };
+        match note {
+            Some(note) if !approve => ops::reject_order(conn, ctx, by, order.id, &note),
+            None if !approve => Err(OpError::Invalid {
+                field: "note",
+                error: FieldError::Required,
+            }),
+            note => ops::approve_order(conn, ctx, by, order.id, note.as_deref()),
+        }
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &order_body(&state, decided).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/approve", tag = "vendor",
+    description = "Approve a pending order (scope decide): the licenses rise by its quantity, exactly once.",
+    params(("id" = i64, Path)),
+    request_body(content = Option<NoteRequest>, content_type = "application/json"),
+    responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn approve(
+    who: Bearer,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    decide(who, state, req, path, body, true).await
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/reject", tag = "vendor",
+    description = "Reject a pending order with a note (scope decide).",
+    params(("id" = i64, Path)),
+    request_body(content = NoteRequest, content_type = "application/json"),
+    responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn reject(
+    who: Bearer,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    decide(who, state, req, path, body, false).await
+}

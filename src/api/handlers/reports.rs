@@ -1,0 +1,108 @@
+//! The active-user report of a day, and the recorded history.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use crate::domain::validation::FieldError;
+use crate::models::snapshot::Snapshot;
+use crate::models::user_version::UserVersion;
+use crate::models::User;
+use crate::state::AppState;
+
+use crate::api::auth::Bearer;
+use crate::api::problem::{ApiError, BadField, FieldText, Problem};
+use crate::api::types::*;
+
+#[allow(unused_imports)]
+use super::*;
+
+#[utoipa::path(get, path = "/api/v1/reports/active-users", tag = "account",
+    description = "The active-user report of a day (default today): the counted users, for a day before today as they stood at the end of that day (from the users' history); before any history, the count its snapshot recorded and no list.",
+    params(("on" = Option<String>, Query, format = Date)),
+    responses((status = 200, body = ReportBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn report(
+    who: Bearer,
+    state: web::Data<AppState>,
+    q: Params,
+) -> Result<HttpResponse, ApiError> {
+    let account = who.own_account()?.clone();
+    let now = state.clock.now();
+    let today = account.today(now);
+    let on = day_param(&q, "on")?.unwrap_or(today);
+    let acct = account.clone();
+    let found = state
+        .db(move |conn| {
+            crate::maintenance::record_snapshot(conn, &acct, now)?;
+            if on < today {
+                // As the day stood at its end, from history; before any
+                // history, the count its snapshot recorded.
+                let end = crate::domain::counting::end_of_day(acct.tz(), on).naive_utc();
+                let snapshot = Snapshot::find(conn, acct.id, on)?;
+                match UserVersion::counted_at_end_of(conn, acct.id, on, end)? {
+                    Some(mut users) => {
+                        users.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
+                        let licenses = snapshot.map(|s| s.licenses).unwrap_or(acct.licenses);
+                        Ok(Some((users.len() as i64, licenses, users)))
+                    }
+                    None => Ok(snapshot.map(|s| (s.active_users, s.licenses, Vec::new()))),
+                }
+            } else {
+                let users = User::counted_on(conn, acct.id, on)?;
+                Ok(Some((users.len() as i64, acct.licenses, users)))
+            }
+        })
+        .await?;
+    let Some((active_users, licenses, users)) = found else {
+        return Err(ApiError::Unprocessable(vec![BadField {
+            index: None,
+            field: "on".into(),
+            text: FieldText::NoRecord,
+        }]));
+    };
+    Ok(json(
+        StatusCode::OK,
+        &ReportBody {
+            day: on.to_string(),
+            active_users,
+            licenses,
+            users: users.iter().map(|u| UserBody::of(u, on)).collect(),
+        },
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/history", tag = "account",
+    description = "The recorded snapshots from `from` to `to`, both included (default: the last 90 days before `to`, which is today by default). `from` may not be after `to` nor more than 3660 days before it (422 naming `from`).",
+    params(("from" = Option<String>, Query, format = Date), ("to" = Option<String>, Query, format = Date)),
+    responses((status = 200, body = HistoryBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn history(
+    who: Bearer,
+    state: web::Data<AppState>,
+    q: Params,
+) -> Result<HttpResponse, ApiError> {
+    let account = who.own_account()?.clone();
+    let today = account.today(state.clock.now());
+    let to = day_param(&q, "to")?.unwrap_or(today);
+    let from = day_param(&q, "from")?.unwrap_or(to - chrono::Duration::days(90));
+    if from > to || (to - from).num_days() > MAX_HISTORY_DAYS {
+        return Err(ApiError::field("from", FieldError::Span));
+    }
+    let days = state
+        .db(move |conn| Ok(Snapshot::history(conn, account.id, from)?))
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &HistoryBody {
+            days: days
+                .into_iter()
+                .filter(|s| s.day <= to)
+                .map(|s| DayBody {
+                    day: s.day.to_string(),
+                    active_users: s.active_users,
+                    licenses: s.licenses,
+                })
+                .collect(),
+        },
+    ))
+}

@@ -1,0 +1,266 @@
+//! Orders: placing (form and API), cancelling, approving and rejecting.
+
+use crate::db::{is_unique_violation, write_transaction, DbConnection};
+use crate::domain::orders::OrderStatus;
+use crate::mail::{notify, MailContext};
+use crate::models::api_token::ApiToken;
+use crate::models::idempotency_key::IdempotencyKey;
+use crate::models::license_order::NewLicenseOrder;
+use crate::models::{now_utc, Account, AuditEvent, LicenseOrder, Login};
+
+use super::*;
+
+/// Place an order from a submitted form. The same form token returns the
+/// order it already made, however often and concurrently it is sent.
+pub fn place_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: &Login,
+    account_id: i64,
+    quantity: i64,
+    reference: Option<&str>,
+    form_token: &str,
+) -> Result<LicenseOrder, OpError> {
+    let attempt = write_transaction(conn, |conn| {
+        if let Some(existing) = LicenseOrder::find_by_form_token(conn, form_token)? {
+            return Ok(existing);
+        }
+        insert_order(
+            conn, ctx, by, None, account_id, quantity, reference, form_token,
+        )
+    });
+    match attempt {
+        // A concurrent submission of the same form won: answer with its order.
+        Err(OpError::Db(e)) if is_unique_violation(&e) => {
+            LicenseOrder::find_by_form_token(conn, form_token)?.ok_or(OpError::NotFound)
+        }
+        other => other,
+    }
+}
+
+/// An order placed through the API with an `Idempotency-Key` (SPEC 9).
+#[derive(Clone, Debug)]
+pub struct ApiOrder<'a> {
+    pub account_id: i64,
+    pub quantity: i64,
+    pub reference: Option<&'a str>,
+    pub key: &'a str,
+    /// SHA-256 of the request body, hex.
+    pub body_hash: &'a str,
+}
+
+/// Place an order through the API. The same key with the same body
+/// returns the order it made (`false`: not new); with another body it is
+/// refused. One key per token, however concurrently it is sent.
+pub fn place_api_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: &Login,
+    token: &ApiToken,
+    order: &ApiOrder<'_>,
+) -> Result<(LicenseOrder, bool), OpError> {
+    let earlier = |conn: &mut DbConnection| -> Result<Option<(LicenseOrder, bool)>, OpError> {
+        match IdempotencyKey::find(conn, token.id, order.key)? {
+            Some(k) if k.body_hash != order.body_hash => Err(OpError::KeyReused),
+            Some(k) => Ok(Some((
+                LicenseOrder::find(conn, k.order_id)?.ok_or(OpError::NotFound)?,
+                false,
+            ))),
+            None => Ok(None),
+        }
+    };
+    let attempt = write_transaction(conn, |conn| {
+        if let Some(found) = earlier(conn)? {
+            return Ok(found);
+        }
+        let form_token = format!("api-{}", crate::models::login_token::new_token());
+        let placed = insert_order(
+            conn,
+            ctx,
+            by,
+            Some(token),
+            order.account_id,
+            order.quantity,
+            order.reference,
+            &form_token,
+        )?;
+        IdempotencyKey {
+            token_id: token.id,
+            idempotency_key: order.key.to_string(),
+            body_hash: order.body_hash.to_string(),
+            order_id: placed.id,
+            created_at: now_utc(),
+        }
+        .insert(conn)?;
+        Ok((placed, true))
+    });
+    match attempt {
+        // A concurrent request with the same key won: answer as a repeat.
+        Err(OpError::Db(e)) if is_unique_violation(&e) => earlier(conn)?.ok_or(OpError::NotFound),
+        other => other,
+    }
+}
+
+/// Inside a write transaction: a new pending order, its audit event and
+/// the order desk's mail.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn insert_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: &Login,
+    via: Option<&ApiToken>,
+    account_id: i64,
+    quantity: i64,
+    reference: Option<&str>,
+    form_token: &str,
+) -> Result<LicenseOrder, OpError> {
+    let owned = Account::find(conn, account_id)?
+        .ok_or(OpError::NotFound)?
+        .licenses;
+    let order = LicenseOrder::insert(
+        conn,
+        &NewLicenseOrder {
+            account_id,
+            quantity,
+            reference,
+            status: OrderStatus::Pending,
+            form_token,
+            ordered_by: by.id,
+            ordered_at: now_utc(),
+        },
+    )?;
+    AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
+        .via(via)
+        .insert(conn)?;
+    notify::order_placed(conn, ctx, &order, by, false)?;
+    Ok(order)
+}
+
+/// A contact cancels a pending order of their account.
+pub fn cancel_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: &Login,
+    via: Option<&ApiToken>,
+    account_id: i64,
+    order_id: i64,
+) -> Result<LicenseOrder, OpError> {
+    write_transaction(conn, |conn| {
+        let order =
+            LicenseOrder::find_in_account(conn, account_id, order_id)?.ok_or(OpError::NotFound)?;
+        if !LicenseOrder::decide(
+            conn,
+            order.id,
+            OrderStatus::Cancelled,
+            Some(by.id),
+            now_utc(),
+            None,
+        )? {
+            return Err(OpError::NotPending);
+        }
+        AuditEvent::order_cancelled(by.id, account_id, order.id)
+            .via(via)
+            .insert(conn)?;
+        notify::order_placed(conn, ctx, &order, by, true)?;
+        LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
+    })
+}
+
+/// Who decides an order: a staff login on the pages, or a vendor `decide`
+/// token (made by a staff login, or by the command line with none), which
+/// reaches only its one account's orders when it has one.
+#[derive(Clone, Copy, Debug)]
+pub struct Decider<'a> {
+    pub login: Option<&'a Login>,
+    pub token: Option<&'a ApiToken>,
+}
+
+impl<'a> Decider<'a> {
+    /// Staff on the pages.
+    pub fn staff(login: &'a Login) -> Decider<'a> {
+        Decider {
+            login: Some(login),
+            token: None,
+        }
+    }
+
+    fn login_id(&self) -> Option<i64> {
+        self.login.map(|l| l.id)
+    }
+
+    /// The order, if this decider reaches it (another account's is not found).
+    fn find_order(&self, conn: &mut DbConnection, id: i64) -> Result<LicenseOrder, OpError> {
+        let order = LicenseOrder::find(conn, id)?.ok_or(OpError::NotFound)?;
+        match self.token.and_then(|t| t.account_id) {
+            Some(account) if account != order.account_id => Err(OpError::NotFound),
+            _ => Ok(order),
+        }
+    }
+}
+
+/// Staff approve a pending order: at most once, raising the licenses in the
+/// same transaction.
+pub fn approve_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: Decider<'_>,
+    order_id: i64,
+    note: Option<&str>,
+) -> Result<LicenseOrder, OpError> {
+    write_transaction(conn, |conn| {
+        let order = by.find_order(conn, order_id)?;
+        if !LicenseOrder::decide(
+            conn,
+            order.id,
+            OrderStatus::Approved,
+            by.login_id(),
+            now_utc(),
+            note,
+        )? {
+            return Err(OpError::NotPending);
+        }
+        let (before, after) = change_licenses(conn, order.account_id, order.quantity)?;
+        AuditEvent::order_approved(
+            by.login_id(),
+            order.account_id,
+            order.id,
+            order.quantity,
+            before,
+            after,
+            note,
+        )
+        .via(by.token)
+        .insert(conn)?;
+        notify::order_decided(conn, ctx, &order, OrderStatus::Approved, note)?;
+        notify::over_licenses(conn, ctx, order.account_id)?;
+        LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
+    })
+}
+
+/// Staff reject a pending order with a note.
+pub fn reject_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: Decider<'_>,
+    order_id: i64,
+    note: &str,
+) -> Result<LicenseOrder, OpError> {
+    write_transaction(conn, |conn| {
+        let order = by.find_order(conn, order_id)?;
+        if !LicenseOrder::decide(
+            conn,
+            order.id,
+            OrderStatus::Rejected,
+            by.login_id(),
+            now_utc(),
+            Some(note),
+        )? {
+            return Err(OpError::NotPending);
+        }
+        AuditEvent::order_rejected(by.login_id(), order.account_id, order.id, note)
+            .via(by.token)
+            .insert(conn)?;
+        notify::order_decided(conn, ctx, &order, OrderStatus::Rejected, Some(note))?;
+        LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
+    })
+}
