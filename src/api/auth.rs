@@ -31,7 +31,7 @@ pub struct Caller {
 
 impl Caller {
     /// Refuse with 403 unless the token's scope allows `need`.
-    pub fn need(&self, need: Need) -> Result<(), ApiError> {
+    fn need(&self, need: Need) -> Result<(), ApiError> {
         if self.token.scope.allows(need) {
             Ok(())
         } else {
@@ -139,27 +139,54 @@ pub async fn middleware(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-/// The caller, for a handler.
-pub struct Bearer(Rc<Caller>);
+/// What a handler's token must allow, named in its type (`Token<Decide>`):
+/// the only way a handler gets its caller, so a new endpoint cannot
+/// compile without naming its scope.
+pub trait Scope {
+    const NEED: Need;
+}
 
-impl std::ops::Deref for Bearer {
+macro_rules! scopes {
+    ($($(#[$doc:meta])* $name:ident => $need:expr;)*) => {
+        $($(#[$doc])* pub struct $name; impl Scope for $name { const NEED: Need = $need; })*
+    };
+}
+
+scopes! {
+    /// Read one's own account (account tokens: `read`, `order`).
+    OwnAccount => Need::ReadOwnAccount;
+    /// Place or cancel an order of one's own account (`order`).
+    PlaceOrders => Need::Order;
+    /// Read accounts (vendor tokens: `sync`, `decide`).
+    ReadAccounts => Need::ReadAccounts;
+    /// Write an account's users (`sync`).
+    SyncUsers => Need::Sync;
+    /// Read orders (`read`, `order`: its account's; `decide`: those it reaches).
+    ReadOrders => Need::ReadOrders;
+    /// Approve or reject orders (`decide`).
+    Decide => Need::Decide;
+}
+
+/// The caller of a request whose token allows `S` (403 otherwise).
+pub struct Token<S: Scope>(Rc<Caller>, std::marker::PhantomData<S>);
+
+impl<S: Scope> std::ops::Deref for Token<S> {
     type Target = Caller;
     fn deref(&self) -> &Caller {
         &self.0
     }
 }
 
-impl FromRequest for Bearer {
+impl<S: Scope> FromRequest for Token<S> {
     type Error = ApiError;
-    type Future = Ready<Result<Bearer, ApiError>>;
+    type Future = Ready<Result<Token<S>, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<Rc<Caller>>()
-                .cloned()
-                .map(Bearer)
-                .ok_or(ApiError::Unauthorized),
-        )
+        let caller = req.extensions().get::<Rc<Caller>>().cloned();
+        ready(match caller {
+            None => Err(ApiError::Unauthorized),
+            Some(c) if c.token.scope.allows(S::NEED) => Ok(Token(c, std::marker::PhantomData)),
+            Some(_) => Err(ApiError::Forbidden),
+        })
     }
 }

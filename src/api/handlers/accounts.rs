@@ -6,12 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
-use crate::domain::tokens::Need;
 use crate::models::account::AccountUsage;
 use crate::models::{Account, LicenseOrder, User};
 use crate::state::AppState;
 
-use crate::api::auth::Bearer;
+use crate::api::auth::{OwnAccount, ReadAccounts, Token};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::types::*;
 
@@ -59,7 +58,7 @@ pub(super) async fn figures(state: &AppState, account: Account) -> Result<Accoun
     responses((status = 200, body = AccountBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn own_account(
-    who: Bearer,
+    who: Token<OwnAccount>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let account = who.own_account()?.clone();
@@ -72,11 +71,10 @@ pub async fn own_account(
     responses((status = 200, body = AccountList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn accounts(
-    who: Bearer,
+    who: Token<ReadAccounts>,
     state: web::Data<AppState>,
     q: Params,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::ReadAccounts)?;
     let (page, per_page) = paging(&q)?;
     let bound = who.bound_account();
     let now = state.clock.now();
@@ -116,11 +114,10 @@ pub async fn accounts(
     responses((status = 200, body = AccountBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn account(
-    who: Bearer,
+    who: Token<ReadAccounts>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::ReadAccounts)?;
     let id = path_id(&path)?;
     if !who.reaches(id) {
         return Err(ApiError::NotFound);

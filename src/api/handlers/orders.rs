@@ -6,14 +6,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use crate::domain::orders::OrderStatus;
-use crate::domain::tokens::Need;
 use crate::domain::validation::{self, FieldError};
 use crate::models::license_order::login_email;
 use crate::models::{AuditEvent, LicenseOrder};
 use crate::ops::{self, OpError};
 use crate::state::AppState;
 
-use crate::api::auth::Bearer;
+use crate::api::auth::{Decide, PlaceOrders, ReadOrders, Token};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::types::*;
 
@@ -45,12 +44,11 @@ pub(super) async fn order_body(
         (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn place_order(
-    who: Bearer,
+    who: Token<PlaceOrders>,
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::Order)?;
     let account = who.own_account()?.clone();
     let login = who.login.clone().ok_or(ApiError::Forbidden)?;
     let value = json_body(&req, &body)?;
@@ -101,11 +99,10 @@ pub async fn place_order(
     responses((status = 200, body = OrderList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn orders(
-    who: Bearer,
+    who: Token<ReadOrders>,
     state: web::Data<AppState>,
     q: Params,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::ReadOrders)?;
     let (page, per_page) = paging(&q)?;
     let status = match q.get("status").map(|s| s.trim()) {
         None => None,
@@ -141,7 +138,7 @@ pub async fn orders(
 
 /// The order `id` if this token reaches it (another account's: 404).
 pub(super) async fn reachable_order(
-    who: &Bearer,
+    who: &crate::api::auth::Caller,
     state: &AppState,
     raw: &str,
 ) -> Result<LicenseOrder, ApiError> {
@@ -162,11 +159,10 @@ pub(super) async fn reachable_order(
     responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn order(
-    who: Bearer,
+    who: Token<ReadOrders>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::ReadOrders)?;
     let order = reachable_order(&who, &state, &path).await?;
     Ok(json(StatusCode::OK, &order_body(&state, order).await?))
 }
@@ -177,11 +173,10 @@ pub async fn order(
     responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn cancel(
-    who: Bearer,
+    who: Token<PlaceOrders>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::Order)?;
     let account = who.own_account()?.id;
     let login = who.login.clone().ok_or(ApiError::Forbidden)?;
     let id = path_id(&path)?;
@@ -217,14 +212,13 @@ pub(super) fn note_of(
 }
 
 pub(super) async fn decide(
-    who: Bearer,
+    who: Token<Decide>,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
     approve: bool,
 ) -> Result<HttpResponse, ApiError> {
-    who.need(Need::Decide)?;
     let note = note_of(&req, &body, !approve)?;
     let order = reachable_order(&who, &state, &path).await?;
     let (login, token) = (who.login.clone(), who.token.clone());
@@ -253,7 +247,7 @@ pub(super) async fn decide(
     responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn approve(
-    who: Bearer,
+    who: Token<Decide>,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -269,7 +263,7 @@ pub async fn approve(
     responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn reject(
-    who: Bearer,
+    who: Token<Decide>,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,

@@ -9,7 +9,7 @@ use crate::models::user_version::UserVersion;
 use crate::models::User;
 use crate::state::AppState;
 
-use crate::api::auth::Bearer;
+use crate::api::auth::{OwnAccount, Token};
 use crate::api::problem::{ApiError, BadField, FieldText, Problem};
 use crate::api::types::*;
 
@@ -22,7 +22,7 @@ use super::*;
     responses((status = 200, body = ReportBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn report(
-    who: Bearer,
+    who: Token<OwnAccount>,
     state: web::Data<AppState>,
     q: Params,
 ) -> Result<HttpResponse, ApiError> {
@@ -77,7 +77,7 @@ pub async fn report(
     responses((status = 200, body = HistoryBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn history(
-    who: Bearer,
+    who: Token<OwnAccount>,
     state: web::Data<AppState>,
     q: Params,
 ) -> Result<HttpResponse, ApiError> {

@@ -4,14 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::domain::import::Checker;
-use crate::domain::tokens::Need;
 use crate::domain::validation::FieldError;
 use crate::models::user::UserFilter;
 use crate::models::User;
 use crate::ops::{self, OpError};
 use crate::state::AppState;
 
-use crate::api::auth::Bearer;
+use crate::api::auth::{OwnAccount, SyncUsers, Token};
 use crate::api::problem::{ApiError, BadBody, Problem};
 use crate::api::types::*;
 
@@ -27,7 +26,7 @@ use super::*;
     responses((status = 200, body = UserList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn users(
-    who: Bearer,
+    who: Token<OwnAccount>,
     state: web::Data<AppState>,
     q: Params,
 ) -> Result<HttpResponse, ApiError> {
@@ -72,14 +71,13 @@ pub async fn users(
     responses((status = 200, body = SyncResult), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn sync_users(
-    who: Bearer,
+    who: Token<SyncUsers>,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     // Scope, reach and content type before a byte of the body is read.
-    who.need(Need::Sync)?;
     let id = path_id(&path)?;
     if !who.reaches(id) {
         return Err(ApiError::NotFound);
