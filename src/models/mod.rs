@@ -10,6 +10,7 @@ pub mod login;
 pub mod login_token;
 pub mod outbox;
 pub mod recovery_code;
+pub mod report;
 pub mod session;
 pub mod setting;
 pub mod snapshot;

@@ -9,14 +9,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::auth::Customer;
-use crate::domain::counting::end_of_day;
 use crate::domain::import::COLUMNS;
 use crate::domain::report::{self, Chart, HORIZON_DAYS};
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::maintenance;
+use crate::models::report::DayReport;
 use crate::models::snapshot::Snapshot;
-use crate::models::user_version::UserVersion;
 use crate::models::{Account, User};
 use crate::routes::pages::{ok, render, Chrome, MessagePage, Pager};
 use crate::routes::users::UserLine;
@@ -88,36 +87,8 @@ pub async fn active_users(
         .db(move |conn| {
             // Viewing a report records today's snapshot when it is missing.
             maintenance::record_snapshot(conn, &acct, now)?;
-            let end = end_of_day(acct.tz(), on).naive_utc();
-            let (count, users) = if past {
-                match UserVersion::counted_at_end_of(conn, acct.id, on, end)? {
-                    Some(all) => {
-                        let total = all.len() as i64;
-                        let rows = all
-                            .into_iter()
-                            .skip(Pager::offset(page) as usize)
-                            .take(Pager::SIZE as usize)
-                            .collect();
-                        (Some(total), rows)
-                    }
-                    // Before any recorded history: the snapshot's count.
-                    None => (
-                        Snapshot::find(conn, acct.id, on)?.map(|s| s.active_users),
-                        Vec::new(),
-                    ),
-                }
-            } else {
-                let (users, total) = User::page(
-                    conn,
-                    acct.id,
-                    crate::models::user::UserFilter::Counted,
-                    on,
-                    "",
-                    Pager::offset(page),
-                    Pager::SIZE,
-                )?;
-                (Some(total), users)
-            };
+            let report = DayReport::of(conn, &acct, on, today)?;
+            let (users, count) = report.page(conn, Pager::offset(page), Pager::SIZE)?;
             let history = Snapshot::history(
                 conn,
                 acct.id,
@@ -186,14 +157,11 @@ pub async fn active_users_csv(
     let account = who.account().clone();
     let today = account.today(state.clock.now());
     let on = day_of(q.on.as_deref(), today)?;
-    let end = end_of_day(account.tz(), on).naive_utc();
-    let past = on < today;
-    let id = account.id;
-    let covered = past
-        && state
-            .db(move |conn| Ok(UserVersion::covers(conn, id, end)?))
-            .await?;
-    if past && !covered {
+    let acct = account.clone();
+    let report = state
+        .db(move |conn| Ok(DayReport::of(conn, &acct, on, today)?))
+        .await?;
+    if !report.lists_users() {
         // Before any recorded history only the count is kept: no list.
         let t = who.lang.msgs();
         let page = MessagePage {
@@ -205,7 +173,6 @@ pub async fn active_users_csv(
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    let account_id = account.id;
     let state = state.into_inner();
     struct Cursor {
         after: Option<String>,
@@ -235,36 +202,7 @@ pub async fn active_users_csv(
                 }
                 let after = cur.after.clone();
                 let rows = state
-                    .db(move |conn| {
-                        if !past {
-                            let rows = User::counted_after(
-                                conn,
-                                account_id,
-                                on,
-                                after.as_deref(),
-                                CSV_CHUNK,
-                            )?;
-                            let last = rows.last().map(|u| u.employee_number.clone());
-                            return Ok((rows.len() as i64, last, rows));
-                        }
-                        // A past day from history: the versions valid at its
-                        // end, a chunk at a time, under that day's rule; the
-                        // cursor moves past the uncounted too.
-                        let versions = UserVersion::valid_before_after(
-                            conn,
-                            account_id,
-                            end,
-                            after.as_deref(),
-                            CSV_CHUNK,
-                        )?;
-                        let last = versions.last().map(|v| v.employee_number.clone());
-                        let rows = versions
-                            .iter()
-                            .filter(|v| v.reason(on).is_counted())
-                            .map(UserVersion::as_user)
-                            .collect();
-                        Ok((versions.len() as i64, last, rows))
-                    })
+                    .db(move |conn| Ok(report.chunk_after(conn, after.as_deref(), CSV_CHUNK)?))
                     .await;
                 let rows = match rows {
                     Ok(rows) => rows,

@@ -4,9 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use crate::domain::validation::FieldError;
+use crate::models::report::{DayReport, Source};
 use crate::models::snapshot::Snapshot;
-use crate::models::user_version::UserVersion;
-use crate::models::User;
 use crate::state::AppState;
 
 use crate::api::auth::{OwnAccount, Token};
@@ -34,23 +33,17 @@ pub async fn report(
     let found = state
         .db(move |conn| {
             crate::maintenance::record_snapshot(conn, &acct, now)?;
-            if on < today {
-                // As the day stood at its end, from history; before any
-                // history, the count its snapshot recorded.
-                let end = crate::domain::counting::end_of_day(acct.tz(), on).naive_utc();
-                let snapshot = Snapshot::find(conn, acct.id, on)?;
-                match UserVersion::counted_at_end_of(conn, acct.id, on, end)? {
-                    Some(mut users) => {
-                        users.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
-                        let licenses = snapshot.map(|s| s.licenses).unwrap_or(acct.licenses);
-                        Ok(Some((users.len() as i64, licenses, users)))
-                    }
-                    None => Ok(snapshot.map(|s| (s.active_users, s.licenses, Vec::new()))),
+            let report = DayReport::of(conn, &acct, on, today)?;
+            Ok(match report.source {
+                Source::NoRecord => None,
+                Source::Snapshot { active_users } => {
+                    Some((active_users, report.licenses, Vec::new()))
                 }
-            } else {
-                let users = User::counted_on(conn, acct.id, on)?;
-                Ok(Some((users.len() as i64, acct.licenses, users)))
-            }
+                Source::Live | Source::History => {
+                    let users = report.counted(conn)?;
+                    Some((users.len() as i64, report.licenses, users))
+                }
+            })
         })
         .await?;
     let Some((active_users, licenses, users)) = found else {
