@@ -98,13 +98,58 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-/// `GET /api/v1/openapi.json`: the document, made once.
-async fn openapi_json() -> HttpResponse {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let doc = DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default());
+/// `GET /api/v1/openapi.json`: the document, made once for the configured
+/// maximum per order (`--max-order-quantity`), which it declares.
+async fn openapi_json(state: web::Data<crate::state::AppState>) -> HttpResponse {
+    static DOC: std::sync::Mutex<Option<(i64, String)>> = std::sync::Mutex::new(None);
+    let max = state.settings.max_order_quantity;
+    let mut made = DOC
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let doc = match made.as_ref() {
+        Some((m, doc)) if *m == max => doc.clone(),
+        _ => {
+            let doc = document(max);
+            *made = Some((max, doc.clone()));
+            doc
+        }
+    };
+    drop(made);
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(doc.clone())
+        .body(doc)
+}
+
+/// The OpenAPI document, with `max` as every request's quantity maximum.
+pub fn document(max: i64) -> String {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    set_quantity_maximum(&mut doc, max);
+    doc.to_string()
+}
+
+/// Every schema property `quantity` that declares a maximum takes `max`.
+fn set_quantity_maximum(value: &mut serde_json::Value, max: i64) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(q) = map
+                .get_mut("properties")
+                .and_then(|p| p.get_mut("quantity"))
+                .and_then(|q| q.as_object_mut())
+                .filter(|q| q.contains_key("maximum"))
+            {
+                q.insert("maximum".into(), max.into());
+            }
+            for v in map.values_mut() {
+                set_quantity_maximum(v, max);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                set_quantity_maximum(v, max);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[derive(OpenApi)]

@@ -79,6 +79,23 @@ pub fn parse_quantity(input: &str, max: i64) -> Result<i64, FieldError> {
             .and_then(|v| v.checked_add(i64::from(b - b'0')))
             .ok_or(FieldError::Quantity)?;
     }
+    quantity_in_bounds(value, max)
+}
+
+/// SPEC 9: the API's `quantity`, a JSON integer (`5`, or `5.0` as JSON
+/// Schema's `integer` allows) from 1 to `max`: the same bounds as the
+/// form's, in the same place.
+pub fn json_quantity(n: &serde_json::Number, max: i64) -> Result<i64, FieldError> {
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => i,
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => f as i64,
+        _ => return Err(FieldError::Quantity),
+    };
+    quantity_in_bounds(whole, max)
+}
+
+/// A whole quantity from 1 to the maximum per order.
+fn quantity_in_bounds(value: i64, max: i64) -> Result<i64, FieldError> {
     if (1..=max).contains(&value) {
         Ok(value)
     } else {
@@ -240,6 +257,21 @@ mod tests {
         assert_eq!(parse_quantity(" 7 ", 10_000), Ok(7));
         assert_eq!(parse_quantity("\t007\t", 10_000), Ok(7));
         assert_eq!(parse_quantity("10000", 10_000), Ok(10_000));
+        let n = |v: serde_json::Value| v.as_number().cloned().expect("number");
+        assert_eq!(json_quantity(&n(serde_json::json!(5)), 10), Ok(5));
+        assert_eq!(json_quantity(&n(serde_json::json!(5.0)), 10), Ok(5));
+        assert_eq!(
+            json_quantity(&n(serde_json::json!(5.5)), 10),
+            Err(FieldError::Quantity)
+        );
+        assert_eq!(
+            json_quantity(&n(serde_json::json!(11)), 10),
+            Err(FieldError::Quantity)
+        );
+        assert_eq!(
+            json_quantity(&n(serde_json::json!(0)), 10),
+            Err(FieldError::Quantity)
+        );
         let thirty_digits = "1".repeat(30);
         let long = "9".repeat(5000);
         for bad in [

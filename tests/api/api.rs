@@ -1269,3 +1269,30 @@ async fn guessing_tokens_brakes_the_address_but_never_a_valid_token() {
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_openapi_document_declares_the_configured_maximum_per_order() {
+    let app = crate::helpers::spawn_app_with(|s| s.max_order_quantity = 25).await;
+    let text = client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("doc")
+        .text()
+        .await
+        .expect("text");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let schema = &doc["components"]["schemas"]["OrderRequest"];
+    assert_eq!(
+        schema["properties"]["quantity"]["maximum"],
+        serde_json::json!(25),
+        "{schema}"
+    );
+    // And the server holds to it.
+    let w = app.world();
+    let t = tokens(&app, &w);
+    let over = order(&app, &t.order, "k-26", r#"{"quantity": 26}"#).await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at = order(&app, &t.order, "k-25", r#"{"quantity": 25}"#).await;
+    assert_eq!(at.status, StatusCode::CREATED);
+}

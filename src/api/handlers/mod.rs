@@ -165,23 +165,14 @@ pub(super) fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Va
     Ok(value)
 }
 
-/// `quantity`: a JSON integer (`5` or `5.0`) from 1 to the maximum.
+/// `quantity`, by the rule of `validation::json_quantity`.
 pub(super) fn quantity_of(value: &serde_json::Value, max: i64) -> Result<i64, ApiError> {
-    let bad = || ApiError::field("quantity", FieldError::Quantity);
-    let n = value
+    value
         .get("quantity")
         .and_then(|q| q.as_number())
-        .ok_or_else(bad)?;
-    let whole = match (n.as_i64(), n.as_f64()) {
-        (Some(i), _) => i,
-        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => f as i64,
-        _ => return Err(bad()),
-    };
-    if (1..=max).contains(&whole) {
-        Ok(whole)
-    } else {
-        Err(bad())
-    }
+        .ok_or(FieldError::Quantity)
+        .and_then(|n| validation::json_quantity(n, max))
+        .map_err(|e| ApiError::field("quantity", e))
 }
 
 /// An optional text field: absent or null is none; another type is refused.
