@@ -1,9 +1,11 @@
 //! Rules with no I/O: who is counted, orders and their states, roles,
 //! validation of what people type. Unit tests reach them without a database.
 
+pub mod audit;
 pub mod counting;
 pub mod history;
 pub mod import;
+pub mod links;
 pub mod mail;
 pub mod orders;
 pub mod report;
@@ -58,6 +60,8 @@ stored_word!(counting::UserStatus, "users.status");
 stored_word!(mail::MailStatus, "outbox.status");
 stored_word!(mail::MailKind, "outbox.kind");
 stored_word!(tokens::TokenScope, "api_tokens.scope");
+stored_word!(audit::AuditKind, "audit_events.kind");
+stored_word!(links::Purpose, "login_tokens.purpose");
 
 #[cfg(test)]
 mod tests {
@@ -77,5 +81,12 @@ mod tests {
             Ok(roles::Role::Staff)
         );
         assert_eq!(String::from(counting::UserStatus::Passive), "passive");
+        let err = links::Purpose::try_from("welcome".to_string()).expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "unknown value \"welcome\" in login_tokens.purpose"
+        );
+        let err = mail::MailKind::try_from("newsletter".to_string()).expect_err("unknown");
+        assert!(err.to_string().contains("outbox.kind"));
     }
 }

@@ -3,6 +3,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::domain::audit::AuditKind;
 use crate::domain::orders::OrderStatus;
 use crate::domain::roles::Role;
 use crate::domain::validation::FieldError;
@@ -104,34 +105,34 @@ impl Msgs {
     }
 
     /// An audit event's kind as a reader sees it.
-    pub fn audit_kind(&self, kind: &str) -> &'static str {
+    pub fn audit_kind(&self, kind: AuditKind) -> &'static str {
         match kind {
-            "account_created" => self.kind_account_created,
-            "login_created" => self.kind_login_created,
-            "login_disabled" => self.kind_login_disabled,
-            "login_enabled" => self.kind_login_enabled,
-            "password_changed" => self.kind_password_changed,
-            "order_placed" => self.kind_order_placed,
-            "order_cancelled" => self.kind_order_cancelled,
-            "order_approved" => self.kind_order_approved,
-            "order_rejected" => self.kind_order_rejected,
-            "licenses_adjusted" => self.kind_licenses_adjusted,
-            "user_changed" => self.kind_user_changed,
-            "language_changed" => self.kind_language_changed,
-            "invitation_sent" => self.kind_invitation_sent,
-            "password_set_by_invitation" => self.kind_password_set_by_invitation,
-            "password_reset_requested" => self.kind_password_reset_requested,
-            "password_reset" => self.kind_password_reset,
-            "two_step_on" => self.kind_two_step_on,
-            "two_step_off" => self.kind_two_step_off,
-            "two_step_reset" => self.kind_two_step_reset,
-            "recovery_codes_renewed" => self.kind_recovery_codes_renewed,
-            "recovery_code_used" => self.kind_recovery_code_used,
-            "two_step_replay_refused" => self.kind_two_step_replay_refused,
-            "api_token_created" => self.kind_api_token_created,
-            "api_token_revoked" => self.kind_api_token_revoked,
-            "users_synced" => self.kind_users_synced,
-            _ => self.kind_users_imported,
+            AuditKind::AccountCreated => self.kind_account_created,
+            AuditKind::LoginCreated => self.kind_login_created,
+            AuditKind::LoginDisabled => self.kind_login_disabled,
+            AuditKind::LoginEnabled => self.kind_login_enabled,
+            AuditKind::PasswordChanged => self.kind_password_changed,
+            AuditKind::OrderPlaced => self.kind_order_placed,
+            AuditKind::OrderCancelled => self.kind_order_cancelled,
+            AuditKind::OrderApproved => self.kind_order_approved,
+            AuditKind::OrderRejected => self.kind_order_rejected,
+            AuditKind::LicensesAdjusted => self.kind_licenses_adjusted,
+            AuditKind::UserChanged => self.kind_user_changed,
+            AuditKind::UsersImported => self.kind_users_imported,
+            AuditKind::UsersSynced => self.kind_users_synced,
+            AuditKind::LanguageChanged => self.kind_language_changed,
+            AuditKind::InvitationSent => self.kind_invitation_sent,
+            AuditKind::PasswordSetByInvitation => self.kind_password_set_by_invitation,
+            AuditKind::PasswordResetRequested => self.kind_password_reset_requested,
+            AuditKind::PasswordReset => self.kind_password_reset,
+            AuditKind::TwoStepOn => self.kind_two_step_on,
+            AuditKind::TwoStepOff => self.kind_two_step_off,
+            AuditKind::TwoStepReset => self.kind_two_step_reset,
+            AuditKind::RecoveryCodesRenewed => self.kind_recovery_codes_renewed,
+            AuditKind::RecoveryCodeUsed => self.kind_recovery_code_used,
+            AuditKind::TwoStepReplayRefused => self.kind_two_step_replay_refused,
+            AuditKind::ApiTokenCreated => self.kind_api_token_created,
+            AuditKind::ApiTokenRevoked => self.kind_api_token_revoked,
         }
     }
 

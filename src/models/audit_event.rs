@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::db::schema::audit_events;
 use crate::db::DbConnection;
+pub use crate::domain::audit::AuditKind;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
@@ -16,7 +17,8 @@ pub struct AuditEvent {
     pub at: NaiveDateTime,
     pub login_id: Option<i64>,
     pub account_id: Option<i64>,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: AuditKind,
     pub details: String,
 }
 
@@ -35,14 +37,14 @@ impl NewAuditEvent {
     fn new(
         login_id: Option<i64>,
         account_id: Option<i64>,
-        kind: &'static str,
+        kind: AuditKind,
         details: serde_json::Value,
     ) -> Self {
         NewAuditEvent {
             at: super::now_utc(),
             login_id,
             account_id,
-            kind,
+            kind: kind.as_str(),
             details: details.to_string(),
         }
     }
@@ -81,7 +83,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             Some(account_id),
-            "account_created",
+            AuditKind::AccountCreated,
             json!({"name": name, "licenses": licenses}),
         )
     }
@@ -96,7 +98,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             account_id,
-            "login_created",
+            AuditKind::LoginCreated,
             json!({"login_id": login_id, "email": email, "role": role.as_str()}),
         )
     }
@@ -109,9 +111,9 @@ impl AuditEvent {
         disabled: bool,
     ) -> NewAuditEvent {
         let kind = if disabled {
-            "login_disabled"
+            AuditKind::LoginDisabled
         } else {
-            "login_enabled"
+            AuditKind::LoginEnabled
         };
         NewAuditEvent::new(
             by,
@@ -125,7 +127,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(login_id),
             account_id,
-            "password_changed",
+            AuditKind::PasswordChanged,
             json!({"login_id": login_id}),
         )
     }
@@ -139,7 +141,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             account_id,
-            "invitation_sent",
+            AuditKind::InvitationSent,
             json!({"login_id": login_id, "email": email}),
         )
     }
@@ -148,7 +150,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(login_id),
             account_id,
-            "password_set_by_invitation",
+            AuditKind::PasswordSetByInvitation,
             json!({"login_id": login_id}),
         )
     }
@@ -159,7 +161,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(login_id),
             account_id,
-            "password_reset_requested",
+            AuditKind::PasswordResetRequested,
             json!({"login_id": login_id}),
         )
     }
@@ -168,7 +170,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(login_id),
             account_id,
-            "password_reset",
+            AuditKind::PasswordReset,
             json!({"login_id": login_id}),
         )
     }
@@ -177,7 +179,7 @@ impl AuditEvent {
     /// `two_step_reset` (by staff or the command line), `recovery_codes_renewed`,
     /// `recovery_code_used`, `two_step_replay_refused`.
     pub fn two_step(
-        kind: &'static str,
+        kind: AuditKind,
         by: Option<i64>,
         account_id: Option<i64>,
         login_id: i64,
@@ -193,7 +195,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(login_id),
             account_id,
-            "language_changed",
+            AuditKind::LanguageChanged,
             json!({"login_id": login_id, "language": language}),
         )
     }
@@ -209,7 +211,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(by),
             Some(account_id),
-            "order_placed",
+            AuditKind::OrderPlaced,
             json!({"order_id": order_id, "quantity": quantity, "reference": reference, "licenses_owned": licenses_owned}),
         )
     }
@@ -218,7 +220,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(by),
             Some(account_id),
-            "order_cancelled",
+            AuditKind::OrderCancelled,
             json!({"order_id": order_id}),
         )
     }
@@ -235,7 +237,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             Some(account_id),
-            "order_approved",
+            AuditKind::OrderApproved,
             json!({"order_id": order_id, "quantity": quantity, "licenses_before": licenses_before, "licenses_after": licenses_after, "note": note}),
         )
     }
@@ -249,7 +251,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             Some(account_id),
-            "order_rejected",
+            AuditKind::OrderRejected,
             json!({"order_id": order_id, "note": note}),
         )
     }
@@ -265,7 +267,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             Some(account_id),
-            "licenses_adjusted",
+            AuditKind::LicensesAdjusted,
             json!({"change": change, "licenses_before": before, "licenses_after": after, "reason": reason}),
         )
     }
@@ -281,7 +283,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             Some(by),
             Some(account_id),
-            "user_changed",
+            AuditKind::UserChanged,
             json!({"user_id": user_id, "employee_number": employee_number, "status": status, "end_date": end_date.map(|d| d.to_string())}),
         )
     }
@@ -297,7 +299,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             Some(account_id),
-            "users_synced",
+            AuditKind::UsersSynced,
             json!({"created": created, "updated": updated, "unchanged": unchanged}),
         )
     }
@@ -307,7 +309,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             token.account_id,
-            "api_token_created",
+            AuditKind::ApiTokenCreated,
             json!({"token_id": token.id, "token": token.prefix, "name": token.name, "scope": token.scope.as_str(), "expires_at": token.expires_at.map(|t| t.to_string())}),
         )
     }
@@ -316,7 +318,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             token.account_id,
-            "api_token_revoked",
+            AuditKind::ApiTokenRevoked,
             json!({"token_id": token.id, "token": token.prefix, "name": token.name}),
         )
     }
@@ -330,7 +332,7 @@ impl AuditEvent {
         NewAuditEvent::new(
             by,
             Some(account_id),
-            "users_imported",
+            AuditKind::UsersImported,
             json!({"inserted": inserted, "updated": updated}),
         )
     }
@@ -377,7 +379,7 @@ impl AuditEvent {
         let wanted: std::collections::HashSet<i64> = orders.iter().map(|o| o.id).collect();
         let details: Vec<String> = audit_events::table
             .filter(audit_events::account_id.eq_any(accounts))
-            .filter(audit_events::kind.eq("order_placed"))
+            .filter(audit_events::kind.eq(AuditKind::OrderPlaced.as_str()))
             .filter(audit_events::at.ge(earliest - chrono::Duration::minutes(1)))
             .select(audit_events::details)
             .load(conn)?;
@@ -404,7 +406,7 @@ impl AuditEvent {
     ) -> QueryResult<Option<i64>> {
         let details: Vec<String> = audit_events::table
             .filter(audit_events::account_id.eq(account_id))
-            .filter(audit_events::kind.eq("order_placed"))
+            .filter(audit_events::kind.eq(AuditKind::OrderPlaced.as_str()))
             .select(audit_events::details)
             .load(conn)?;
         Ok(details.iter().find_map(|d| {

@@ -10,29 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::db::schema::login_tokens;
 use crate::db::DbConnection;
 
-/// What a link is for, stored as the lowercase word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    Invitation,
-    PasswordReset,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Invitation => "invitation",
-            Purpose::PasswordReset => "password_reset",
-        }
-    }
-
-    /// How long a link of this purpose lasts.
-    pub fn lifetime(self) -> chrono::Duration {
-        match self {
-            Purpose::Invitation => chrono::Duration::days(7),
-            Purpose::PasswordReset => chrono::Duration::hours(1),
-        }
-    }
-}
+pub use crate::domain::links::Purpose;
 
 /// A new token's text: 32 random bytes, base64url without padding.
 pub fn new_token() -> String {
@@ -61,7 +39,8 @@ pub fn plausible(token: &str) -> bool {
 pub struct LoginToken {
     pub id: i64,
     pub token_hash: String,
-    pub purpose: String,
+    #[diesel(deserialize_as = String)]
+    pub purpose: Purpose,
     pub login_id: i64,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,

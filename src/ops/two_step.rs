@@ -18,8 +18,13 @@ pub fn enable_two_step(
     write_transaction(conn, |conn| {
         Login::set_two_step(conn, login.id, Some(secret), Some(step))?;
         let codes = store_recovery_codes(conn, login.id)?;
-        AuditEvent::two_step("two_step_on", Some(login.id), login.account_id, login.id)
-            .insert(conn)?;
+        AuditEvent::two_step(
+            crate::domain::audit::AuditKind::TwoStepOn,
+            Some(login.id),
+            login.account_id,
+            login.id,
+        )
+        .insert(conn)?;
         Ok(codes)
     })
 }
@@ -32,7 +37,7 @@ pub fn renew_recovery_codes(
     write_transaction(conn, |conn| {
         let codes = store_recovery_codes(conn, login.id)?;
         AuditEvent::two_step(
-            "recovery_codes_renewed",
+            crate::domain::audit::AuditKind::RecoveryCodesRenewed,
             Some(login.id),
             login.account_id,
             login.id,
@@ -59,8 +64,13 @@ pub fn disable_two_step(conn: &mut DbConnection, login: &Login) -> Result<(), Op
     write_transaction(conn, |conn| {
         Login::set_two_step(conn, login.id, None, None)?;
         crate::models::recovery_code::delete_all(conn, login.id)?;
-        AuditEvent::two_step("two_step_off", Some(login.id), login.account_id, login.id)
-            .insert(conn)?;
+        AuditEvent::two_step(
+            crate::domain::audit::AuditKind::TwoStepOff,
+            Some(login.id),
+            login.account_id,
+            login.id,
+        )
+        .insert(conn)?;
         Ok(())
     })
 }
@@ -78,7 +88,13 @@ pub fn reset_two_step(
         Login::set_two_step(conn, login.id, None, None)?;
         crate::models::recovery_code::delete_all(conn, login.id)?;
         SessionRow::delete_for_login(conn, login.id, None)?;
-        AuditEvent::two_step("two_step_reset", by, login.account_id, login.id).insert(conn)?;
+        AuditEvent::two_step(
+            crate::domain::audit::AuditKind::TwoStepReset,
+            by,
+            login.account_id,
+            login.id,
+        )
+        .insert(conn)?;
         Ok(login)
     })
 }
@@ -135,7 +151,7 @@ pub fn check_code(
                 return Ok(CodeCheck::Right);
             }
             AuditEvent::two_step(
-                "two_step_replay_refused",
+                crate::domain::audit::AuditKind::TwoStepReplayRefused,
                 Some(login.id),
                 login.account_id,
                 login.id,
@@ -147,7 +163,7 @@ pub fn check_code(
             if crate::models::recovery_code::use_code(conn, login.id, &hash, now_utc())? {
                 Login::record_success(conn, login.id)?;
                 AuditEvent::two_step(
-                    "recovery_code_used",
+                    crate::domain::audit::AuditKind::RecoveryCodeUsed,
                     Some(login.id),
                     login.account_id,
                     login.id,

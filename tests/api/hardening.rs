@@ -368,3 +368,21 @@ async fn a_pre_sign_in_key_that_claims_a_half_sign_in_signs_no_one_in_and_writes
     }
     assert_eq!(session_rows(&app), before, "no row was written");
 }
+
+#[tokio::test]
+async fn an_unknown_audit_kind_read_from_the_database_is_an_error_naming_its_column() {
+    let app = spawn_app().await;
+    app.world();
+    execute(
+        &app,
+        "INSERT INTO audit_events (at, login_id, account_id, kind, details) \
+         VALUES ('2026-12-01 10:00:00', NULL, NULL, 'order_shipped', '{}')",
+    );
+    let err = with_conn(&app, |c| {
+        license_portal::models::AuditEvent::list(c, None, 0, 50).expect_err("an unknown kind")
+    });
+    assert!(
+        err.to_string().contains("audit_events.kind") && err.to_string().contains("order_shipped"),
+        "{err}"
+    );
+}

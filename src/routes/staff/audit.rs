@@ -81,8 +81,8 @@ pub async fn audit(
             .iter()
             .map(|e| AuditLine {
                 at: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                kind: e.kind.clone(),
-                kind_text: t.audit_kind(&e.kind),
+                kind: e.kind.as_str().to_string(),
+                kind_text: t.audit_kind(e.kind),
                 account: e
                     .account_id
                     .and_then(|id| names.get(&id).cloned())
