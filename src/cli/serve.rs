@@ -163,10 +163,10 @@ pub fn run(url: DatabaseUrl, opts: Opts) -> anyhow::Result<()> {
                      add it to an authenticator app, or get a code with: oathtool --totp -b {secret}"
                 ));
             }
-            crate::cli::output::show(format!("Mails land in {}/ (see the README's Mail section).", settings.mail.dir));
+            crate::cli::output::show(format!("Mails land in {}/ (see docs/mail.md).", settings.mail.dir));
             let token = crate::demo::api_token(&mut conn)?;
             crate::cli::output::show(format!(
-                "A new API token of {} (scope order), for the JSON API (see the README's API section):\n  {token}",
+                "A new API token of {} (scope order), for the JSON API (see docs/api.md):\n  {token}",
                 crate::demo::SIGNINS[1].1
             ));
         } else {
