@@ -24,19 +24,7 @@ fn binary() -> &'static str {
 }
 
 fn run(db: &str, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .arg("--database")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run license-portal");
-    assert!(
-        out.status.success(),
-        "license-portal {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::run_cli(binary(), db, args, None)
 }
 
 /// The sync body: `USERS` users; `round` changes every name.
@@ -151,12 +139,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
         .build()
         .expect("client");
     rt.block_on(async {
-        for _ in 0..100 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        common::wait_until_up(&client, &base).await;
     });
     let (resting, _) = memory_kib(pid);
     let put = |round: usize, want: &str| {

@@ -123,19 +123,7 @@ async fn valid(client: &reqwest::Client, url: &str, token: &str, from: &str) -> 
 }
 
 fn run(db: &str, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .arg("--database")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run license-portal");
-    assert!(
-        out.status.success(),
-        "license-portal {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::run_cli(binary(), db, args, None)
 }
 
 fn main() {
@@ -180,12 +168,7 @@ fn main() {
         .build()
         .expect("client");
     rt.block_on(async {
-        for _ in 0..100 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        common::wait_until_up(&client, &base).await;
         let next = Arc::new(AtomicU64::new(0));
         let (resting, _) = memory_kib(pid);
         let (before, odd_before) = load(&client, &url, &next, Some(TURN), u64::MAX).await;

@@ -27,35 +27,7 @@ fn binary() -> &'static str {
 }
 
 fn run(db: &str, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(binary())
-        .arg("--database")
-        .arg(db)
-        .args(args)
-        .env(
-            "PORTAL_MAIL_DIR",
-            std::env::temp_dir().join("bench-import-mail"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run license-portal");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        out.status.success(),
-        "license-portal {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::run_cli(binary(), db, args, stdin)
 }
 
 fn csv_file(path: &std::path::Path) {
@@ -174,12 +146,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
         .build()
         .expect("client");
     let (first, later) = rt.block_on(async {
-        for _ in 0..100 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        common::wait_until_up(&client, &base).await;
         let html = client
             .get(format!("{base}/login"))
             .send()

@@ -77,3 +77,52 @@ pub fn drop_postgres(url: &str) {
         eprintln!("could not drop the benchmark database {name}: {e}");
     }
 }
+
+/// Run the portal's command line on `db` (the first line of `stdin`
+/// given, if any) and return its standard output, trimmed; panics with its
+/// standard error when it fails.
+#[allow(dead_code)] // the portal benchmark runs in-process
+pub fn run_cli(binary: &str, db: &str, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(binary)
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env(
+            "PORTAL_MAIL_DIR",
+            std::env::temp_dir().join("bench-cli-mail"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run license-portal");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "license-portal {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Wait (up to 10 s) until the server at `base` answers `/healthz`.
+#[allow(dead_code)] // the portal benchmark runs in-process
+pub async fn wait_until_up(client: &reqwest::Client, base: &str) {
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

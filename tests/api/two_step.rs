@@ -66,6 +66,19 @@ async fn enrol(app: &TestApp, c: &Client) -> (String, Vec<String>) {
     (secret, codes)
 }
 
+/// The contact enrolled, then a new client half signed in with its
+/// password: the secret, that client and its form's CSRF token.
+async fn half_signed_in(app: &TestApp) -> (String, Client, String) {
+    let c = app.client_for("contact@alpha.example").await;
+    let (secret, _) = enrol(app, &c).await;
+    let half = client();
+    let res = app.sign_in(&half, "contact@alpha.example", PASSWORD).await;
+    assert_eq!(location(res.headers()), "/login/two-step");
+    let (_, html) = app.get_html(&half, "/login/two-step").await;
+    let token = hidden_value(&html, "csrf_token").expect("token");
+    (secret, half, token)
+}
+
 /// Password then code; returns the answer to the code.
 async fn sign_in_with_code(
     app: &TestApp,
@@ -458,13 +471,7 @@ async fn a_reset_link_never_skips_the_second_step() {
 #[tokio::test]
 async fn a_burst_of_codes_at_once_on_one_half_session_is_held_to_five() {
     let app = app_with(Policy::Staff).await;
-    let c = app.client_for("contact@alpha.example").await;
-    let (secret, _) = enrol(&app, &c).await;
-    let half = client();
-    let res = app.sign_in(&half, "contact@alpha.example", PASSWORD).await;
-    assert_eq!(location(res.headers()), "/login/two-step");
-    let (_, html) = app.get_html(&half, "/login/two-step").await;
-    let token = hidden_value(&html, "csrf_token").expect("token");
+    let (secret, half, token) = half_signed_in(&app).await;
     let right = code(&secret, 0);
     let mut burst = Vec::new();
     for i in 0..40u32 {
@@ -545,13 +552,7 @@ async fn a_password_reset_ends_a_half_signed_in_session() {
 #[tokio::test]
 async fn nine_wrong_codes_sent_at_once_end_the_half_session() {
     let app = app_with(Policy::Staff).await;
-    let c = app.client_for("contact@alpha.example").await;
-    let (secret, _) = enrol(&app, &c).await;
-    let half = client();
-    let res = app.sign_in(&half, "contact@alpha.example", PASSWORD).await;
-    assert_eq!(location(res.headers()), "/login/two-step");
-    let (_, html) = app.get_html(&half, "/login/two-step").await;
-    let token = hidden_value(&html, "csrf_token").expect("token");
+    let (secret, half, token) = half_signed_in(&app).await;
     let right: Vec<String> = (-1..=1).map(|o| code(&secret, o)).collect();
     let guesses: Vec<String> = (0..40u32)
         .map(|i| format!("{:06}", (i * 7919 + 13) % 1_000_000))
