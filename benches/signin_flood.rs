@@ -12,7 +12,6 @@
 //! (an empty database) measures PostgreSQL.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,30 +29,7 @@ fn binary() -> &'static str {
 }
 
 fn run(db: &str, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(binary())
-        .arg("--database")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run license-portal");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        out.status.success(),
-        "license-portal {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::run_cli(binary(), db, args, stdin)
 }
 
 /// The session cookie and CSRF token of a fresh `GET /login`.
