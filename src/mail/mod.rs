@@ -127,8 +127,8 @@ pub fn without_links(body: &str) -> String {
 }
 
 /// The language a mail to this login speaks: its choice, else English.
-pub fn lang_of(language: Option<&str>) -> Lang {
-    language.and_then(Lang::parse).unwrap_or(Lang::En)
+pub fn lang_of(language: Option<Lang>) -> Lang {
+    language.unwrap_or(Lang::En)
 }
 
 /// The templates, one per kind; both languages in each file.

@@ -11,6 +11,7 @@ use crate::domain::mail::MailKind;
 use crate::domain::orders::OrderStatus;
 use crate::domain::roles::Role;
 use crate::i18n::Lang;
+use crate::models::login::LangColumn;
 use crate::models::login_token::{LoginToken, Purpose};
 use crate::models::{now_utc, Account, LicenseOrder, Login, User};
 
@@ -39,7 +40,7 @@ pub fn invitation(
         MailKind::Invitation,
         &login.email,
         &Invitation {
-            sv: lang_of(login.language.as_deref()) == Lang::Sv,
+            sv: lang_of(login.language) == Lang::Sv,
             name: login.display_name(),
             account: account.as_deref(),
             link: &link,
@@ -69,7 +70,7 @@ pub fn password_reset(
         MailKind::PasswordReset,
         &login.email,
         &PasswordReset {
-            sv: lang_of(login.language.as_deref()) == Lang::Sv,
+            sv: lang_of(login.language) == Lang::Sv,
             link: &ctx.link(&format!("/reset/{token}")),
             expires: &when(expires),
         },
@@ -86,7 +87,7 @@ pub fn password_changed(conn: &mut DbConnection, login: &Login) -> Result<(), Ma
         MailKind::PasswordChanged,
         &login.email,
         &PasswordChanged {
-            sv: lang_of(login.language.as_deref()) == Lang::Sv,
+            sv: lang_of(login.language) == Lang::Sv,
             email: &login.email,
             at: &when(now),
         },
@@ -101,7 +102,7 @@ fn order_desk(
     conn: &mut DbConnection,
     ctx: &MailContext,
 ) -> Result<Vec<(String, Lang)>, MailError> {
-    let staff: Vec<(String, Option<String>)> = logins::table
+    let staff: Vec<(String, LangColumn)> = logins::table
         .filter(logins::role.eq(Role::Staff.as_str()))
         .filter(logins::disabled.eq(false))
         .order(logins::id.asc())
@@ -110,7 +111,7 @@ fn order_desk(
     if ctx.order_desk.is_empty() {
         return Ok(staff
             .into_iter()
-            .map(|(email, lang)| (email, lang_of(lang.as_deref())))
+            .map(|(email, lang)| (email, lang_of(lang.0)))
             .collect());
     }
     Ok(ctx
@@ -120,7 +121,7 @@ fn order_desk(
             let lang = staff
                 .iter()
                 .find(|(email, _)| email.eq_ignore_ascii_case(address))
-                .map(|(_, lang)| lang_of(lang.as_deref()))
+                .map(|(_, lang)| lang_of(lang.0))
                 .unwrap_or(Lang::En);
             (address.clone(), lang)
         })
@@ -187,7 +188,7 @@ pub fn order_decided(
         MailKind::OrderDecided,
         &contact.email,
         &OrderDecided {
-            sv: lang_of(contact.language.as_deref()) == Lang::Sv,
+            sv: lang_of(contact.language) == Lang::Sv,
             approved: decision == OrderStatus::Approved,
             order_id: order.id,
             quantity: order.quantity,
@@ -222,7 +223,7 @@ pub fn over_licenses(
     if over == marked {
         return Ok(());
     }
-    let contacts: Vec<(String, Option<String>)> = logins::table
+    let contacts: Vec<(String, LangColumn)> = logins::table
         .filter(logins::account_id.eq(account.id))
         .filter(logins::role.eq(Role::Contact.as_str()))
         .filter(logins::disabled.eq(false))
@@ -258,7 +259,7 @@ pub fn over_licenses(
             MailKind::OverLicenses,
             &email,
             &OverLicenses {
-                sv: lang_of(language.as_deref()) == Lang::Sv,
+                sv: lang_of(language.0) == Lang::Sv,
                 account: &account.name,
                 owned: account.licenses,
                 counted,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::{accounts, logins};
 use crate::db::DbConnection;
 use crate::domain::roles::Role;
+use crate::i18n::Lang;
 
 /// Failures in a row that lock a login.
 pub const LOCKOUT_THRESHOLD: i32 = 10;
@@ -27,7 +28,10 @@ pub struct Login {
     pub disabled: bool,
     pub failed_attempts: i32,
     pub locked_until: Option<NaiveDateTime>,
-    pub language: Option<String>,
+    /// The language it chose, if it did (a word it does not know is an
+    /// error when read, never English in silence).
+    #[diesel(deserialize_as = LangColumn)]
+    pub language: Option<Lang>,
     pub created_at: NaiveDateTime,
     /// The TOTP secret (base32) while two-step is on; never shown again
     /// after enrolment, never logged.
@@ -46,6 +50,41 @@ pub struct NewLogin<'a> {
     pub role: Role,
     pub account_id: Option<i64>,
     pub created_at: NaiveDateTime,
+}
+
+/// `logins.language` as read: none, or a language the portal speaks; any
+/// other word is an error naming the column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LangColumn(pub Option<Lang>);
+
+impl<DB> Queryable<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB> for LangColumn
+where
+    DB: diesel::backend::Backend,
+    Option<String>: diesel::deserialize::FromStaticSqlRow<
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        DB,
+    >,
+{
+    type Row = Option<String>;
+
+    fn build(row: Option<String>) -> diesel::deserialize::Result<LangColumn> {
+        match row {
+            None => Ok(LangColumn(None)),
+            Some(code) => match Lang::parse(&code) {
+                Some(lang) => Ok(LangColumn(Some(lang))),
+                None => Err(Box::new(crate::domain::UnknownValue {
+                    column: "logins.language",
+                    value: code,
+                })),
+            },
+        }
+    }
+}
+
+impl From<LangColumn> for Option<Lang> {
+    fn from(column: LangColumn) -> Option<Lang> {
+        column.0
+    }
 }
 
 /// A login's `Debug` leaves the password hash out, so no log can hold it.
@@ -88,7 +127,7 @@ impl Login {
 
     /// The language it chose, if it did.
     pub fn lang(&self) -> Option<crate::i18n::Lang> {
-        self.language.as_deref().and_then(crate::i18n::Lang::parse)
+        self.language
     }
 
     /// Whether two-step sign-in is on.
@@ -272,5 +311,22 @@ impl Login {
         diesel::update(logins::table.find(id))
             .set(logins::language.eq(Some(language)))
             .execute(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_language_word_the_portal_does_not_know_is_an_error_naming_its_column() {
+        type Column = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+        let build = |v: Option<&str>| {
+            <LangColumn as Queryable<Column, diesel::sqlite::Sqlite>>::build(v.map(str::to_string))
+        };
+        assert_eq!(build(None).expect("none"), LangColumn(None));
+        assert_eq!(build(Some("sv")).expect("sv"), LangColumn(Some(Lang::Sv)));
+        let err = build(Some("de")).expect_err("unknown");
+        assert_eq!(err.to_string(), "unknown value \"de\" in logins.language");
     }
 }

@@ -158,7 +158,7 @@ pub async fn set_language(
                     let Some(login) = Login::find(conn, login_id)? else {
                         return Ok(());
                     };
-                    if login.language.as_deref() != Some(lang.code()) {
+                    if login.language != Some(lang) {
                         Login::set_language(conn, login_id, lang.code())?;
                         AuditEvent::language_changed(login_id, login.account_id, lang.code())
                             .insert(conn)?;

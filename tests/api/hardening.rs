@@ -386,3 +386,26 @@ async fn an_unknown_audit_kind_read_from_the_database_is_an_error_naming_its_col
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_database_refuses_a_language_the_portal_does_not_speak() {
+    let app = spawn_app().await;
+    app.world();
+    let refused = with_conn(&app, |c| {
+        let sql = "UPDATE logins SET language = 'de' WHERE email = 'contact@alpha.example'";
+        match c {
+            DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+            DbConnection::Postgres(c) => diesel::sql_query(sql).execute(c),
+        }
+    });
+    let err = refused.expect_err("a CHECK refuses it");
+    assert!(err.to_string().contains("language"), "{err}");
+    execute(
+        &app,
+        "UPDATE logins SET language = 'sv' WHERE email = 'contact@alpha.example'",
+    );
+    let login = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+        .expect("read")
+        .expect("login");
+    assert_eq!(login.language, Some(license_portal::i18n::Lang::Sv));
+}
