@@ -124,7 +124,7 @@ pub struct SignedIn {
     pub lang: Lang,
     pub csrf: String,
     pub session: Session,
-    pub flash: Option<String>,
+    pub flash: Option<crate::i18n::Flash>,
     /// The client's address, for the log.
     pub peer: String,
 }

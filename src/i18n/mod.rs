@@ -4,11 +4,13 @@
 
 mod catalog;
 mod en;
+mod flash;
 mod sv;
 mod words;
 
 pub use catalog::Msgs;
 pub use en::EN;
+pub use flash::Flash;
 pub use sv::SV;
 
 /// The languages the portal speaks.

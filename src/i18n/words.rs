@@ -1,6 +1,7 @@
 //! What the pages ask of a catalog beyond its keys: formatted figures,
 //! the words of enums, errors and flashes.
 
+use super::flash::Flash;
 #[allow(unused_imports)]
 use super::*;
 use crate::domain::audit::AuditKind;
@@ -77,31 +78,30 @@ impl Msgs {
         }
     }
 
-    /// The one-time message named by a flash key.
-    pub fn flash(&self, key: &str) -> Option<&'static str> {
-        Some(match key {
-            "password_changed" => self.password_changed,
-            "language_saved" => self.language_saved,
-            "other_sessions_ended" => self.other_sessions_ended,
-            "order_placed" => self.order_placed,
-            "order_cancelled" => self.order_cancelled,
-            "order_approved" => self.order_approved,
-            "order_rejected" => self.order_rejected,
-            "account_created" => self.account_created,
-            "licenses_adjusted" => self.licenses_adjusted,
-            "login_created" => self.login_created,
-            "login_disabled" => self.login_disabled,
-            "login_enabled" => self.login_enabled,
-            "user_saved" => self.user_saved,
-            "users_imported" => self.users_imported,
-            "invitation_sent" => self.invitation_sent,
-            "mail_retried" => self.mail_retried,
-            "token_revoked" => self.token_revoked,
-            "two_step_reset" => self.two_step_reset_done,
-            "two_step_enabled" => self.two_step_enabled_flash,
-            "two_step_disabled" => self.two_step_disabled_flash,
-            _ => return None,
-        })
+    /// The words of a one-time message.
+    pub fn flash(&self, flash: Flash) -> &'static str {
+        match flash {
+            Flash::PasswordChanged => self.password_changed,
+            Flash::LanguageSaved => self.language_saved,
+            Flash::OtherSessionsEnded => self.other_sessions_ended,
+            Flash::OrderPlaced => self.order_placed,
+            Flash::OrderCancelled => self.order_cancelled,
+            Flash::OrderApproved => self.order_approved,
+            Flash::OrderRejected => self.order_rejected,
+            Flash::AccountCreated => self.account_created,
+            Flash::LicensesAdjusted => self.licenses_adjusted,
+            Flash::LoginCreated => self.login_created,
+            Flash::LoginDisabled => self.login_disabled,
+            Flash::LoginEnabled => self.login_enabled,
+            Flash::UserSaved => self.user_saved,
+            Flash::UsersImported => self.users_imported,
+            Flash::InvitationSent => self.invitation_sent,
+            Flash::MailRetried => self.mail_retried,
+            Flash::TokenRevoked => self.token_revoked,
+            Flash::TwoStepReset => self.two_step_reset_done,
+            Flash::TwoStepEnabled => self.two_step_enabled_flash,
+            Flash::TwoStepDisabled => self.two_step_disabled_flash,
+        }
     }
 
     /// An audit event's kind as a reader sees it.

@@ -243,7 +243,7 @@ pub async fn order_submit(
                     ops::place_order(conn, ctx, &login, account_id, q, r.as_deref(), &token)
                 })
                 .await??;
-            who.session.set_flash("order_placed");
+            who.session.set_flash(crate::i18n::Flash::OrderPlaced);
             Ok(see_other(&format!("/account/orders/{}", order.id)))
         }
         (token_ok, q, r) => {
@@ -361,6 +361,6 @@ pub async fn cancel(
     state
         .op(move |conn, ctx| ops::cancel_order(conn, ctx, &login, None, account_id, id))
         .await??;
-    who.session.set_flash("order_cancelled");
+    who.session.set_flash(crate::i18n::Flash::OrderCancelled);
     Ok(see_other(&format!("/account/orders/{id}")))
 }

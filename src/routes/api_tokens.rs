@@ -244,7 +244,7 @@ async fn revoke(
         .db(move |conn| Ok(ops::revoke_api_token(conn, Some(by), id, account)))
         .await??;
     tracing::info!(token_id = id, login_id = by, "api token revoked");
-    who.session.set_flash("token_revoked");
+    who.session.set_flash(crate::i18n::Flash::TokenRevoked);
     Ok(see_other(back))
 }
 

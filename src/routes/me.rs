@@ -120,7 +120,7 @@ pub async fn change_password(
     state
         .op(move |conn, _| ops::change_password(conn, &login, &hash, keep.as_deref()))
         .await??;
-    who.session.set_flash("password_changed");
+    who.session.set_flash(crate::i18n::Flash::PasswordChanged);
     Ok(see_other("/me"))
 }
 
@@ -137,6 +137,7 @@ pub async fn end_other_sessions(
             Ok(())
         })
         .await?;
-    who.session.set_flash("other_sessions_ended");
+    who.session
+        .set_flash(crate::i18n::Flash::OtherSessionsEnded);
     Ok(see_other("/me"))
 }

@@ -57,7 +57,7 @@ impl Chrome {
             order_nav: role.reads_account() && role.changes_account(),
             staff_nav: role.is_staff(),
             active,
-            flash: who.flash.as_deref().and_then(|k| t.flash(k)),
+            flash: who.flash.map(|k| t.flash(k)),
             back: back.to_string(),
         }
     }

@@ -322,6 +322,6 @@ pub async fn turn_off(
     state
         .op(move |conn, _| ops::disable_two_step(conn, &login))
         .await??;
-    who.session.set_flash("two_step_disabled");
+    who.session.set_flash(crate::i18n::Flash::TwoStepDisabled);
     Ok(see_other("/me/two-step"))
 }

@@ -215,7 +215,7 @@ pub async fn change(
                 .await?
             {
                 Ok(_) => {
-                    who.session.set_flash("user_saved");
+                    who.session.set_flash(crate::i18n::Flash::UserSaved);
                     let back = safe_back(&f.back);
                     let back = if back.starts_with("/account/users") {
                         back

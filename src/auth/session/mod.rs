@@ -236,13 +236,21 @@ impl Session {
     }
 
     /// A one-time message for the next page.
-    pub fn set_flash(&self, key: &str) {
-        self.put(K_FLASH, key);
+    pub fn set_flash(&self, flash: crate::i18n::Flash) {
+        self.put(K_FLASH, flash.as_str());
     }
 
-    pub fn take_flash(&self) -> Option<String> {
-        self.take(K_FLASH)
-            .and_then(|v| serde_json::from_str::<String>(&v).ok())
+    /// The one-time message, once. A word this version does not know (a
+    /// session from another version) is dropped with a warning.
+    pub fn take_flash(&self) -> Option<crate::i18n::Flash> {
+        let word = self
+            .take(K_FLASH)
+            .and_then(|v| serde_json::from_str::<String>(&v).ok())?;
+        let flash = crate::i18n::Flash::parse(&word);
+        if flash.is_none() {
+            tracing::warn!(flash = %word.chars().take(40).collect::<String>(), "an unknown flash in a session was dropped");
+        }
+        flash
     }
 
     /// The session of a request (an empty one outside the middleware).

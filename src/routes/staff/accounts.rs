@@ -106,7 +106,7 @@ pub async fn create_account(
             let account = state
                 .db(move |conn| Ok(ops::create_account(conn, Some(by), &input)?))
                 .await?;
-            who.session.set_flash("account_created");
+            who.session.set_flash(crate::i18n::Flash::AccountCreated);
             Ok(see_other(&format!("/staff/accounts/{}", account.id)))
         }
         Err((field, e)) => {
@@ -298,7 +298,7 @@ pub async fn adjust(
                 .await?
             {
                 Ok(_) => {
-                    who.session.set_flash("licenses_adjusted");
+                    who.session.set_flash(crate::i18n::Flash::LicensesAdjusted);
                     return Ok(see_other(&format!("/staff/accounts/{id}")));
                 }
                 Err(OpError::LicenseBounds) => forms.change_error = Some(t.err_license_bounds),
@@ -352,7 +352,7 @@ pub async fn create_login(
             {
                 Ok((login, _)) => {
                     tracing::info!(login_id = login.id, by, "login created and invited");
-                    who.session.set_flash("invitation_sent");
+                    who.session.set_flash(crate::i18n::Flash::InvitationSent);
                     return Ok(see_other(&format!("/staff/accounts/{id}")));
                 }
                 Err(OpError::EmailTaken) => forms.email_error = Some(t.email_taken),
@@ -385,9 +385,9 @@ async fn set_disabled(
         .db(move |conn| Ok(ops::set_login_disabled(conn, Some(by), id, disabled)?))
         .await?;
     who.session.set_flash(if disabled {
-        "login_disabled"
+        crate::i18n::Flash::LoginDisabled
     } else {
-        "login_enabled"
+        crate::i18n::Flash::LoginEnabled
     });
     Ok(see_other(&match login.account_id {
         Some(a) => format!("/staff/accounts/{a}"),
@@ -425,7 +425,7 @@ pub async fn invite_again(
     let (login, _) = state
         .op(move |conn, ctx| ops::reinvite(conn, ctx, Some(by), id))
         .await??;
-    who.session.set_flash("invitation_sent");
+    who.session.set_flash(crate::i18n::Flash::InvitationSent);
     Ok(see_other(&match login.account_id {
         Some(a) => format!("/staff/accounts/{a}"),
         None => "/staff/accounts".to_string(),
@@ -452,7 +452,7 @@ pub async fn reset_two_step(
         by,
         "two-step reset by staff; sessions ended"
     );
-    who.session.set_flash("two_step_reset");
+    who.session.set_flash(crate::i18n::Flash::TwoStepReset);
     Ok(see_other(&match login.account_id {
         Some(a) => format!("/staff/accounts/{a}"),
         None => "/staff/accounts".to_string(),

@@ -46,7 +46,7 @@ pub async fn import_users(
                 .await?
             {
                 Ok(_) => {
-                    who.session.set_flash("users_imported");
+                    who.session.set_flash(crate::i18n::Flash::UsersImported);
                     return Ok(see_other(&format!("/staff/accounts/{id}")));
                 }
                 Err(OpError::Import(e)) => who.lang.import_error(&e),

@@ -172,7 +172,7 @@ pub async fn approve(
         Err(refused) => return Err(refused.into()),
     }
     tracing::info!(order_id = id, login_id = who.login.id, "order approved");
-    who.session.set_flash("order_approved");
+    who.session.set_flash(crate::i18n::Flash::OrderApproved);
     Ok(see_other("/staff/orders"))
 }
 
@@ -192,6 +192,6 @@ pub async fn reject(
     state
         .op(move |conn, ctx| ops::reject_order(conn, ctx, ops::Decider::staff(&login), id, &note))
         .await??;
-    who.session.set_flash("order_rejected");
+    who.session.set_flash(crate::i18n::Flash::OrderRejected);
     Ok(see_other("/staff/orders"))
 }

@@ -85,6 +85,6 @@ pub async fn retry(
         login_id = who.login.id,
         "failed mail queued again"
     );
-    who.session.set_flash("mail_retried");
+    who.session.set_flash(crate::i18n::Flash::MailRetried);
     Ok(see_other("/staff/outbox"))
 }
