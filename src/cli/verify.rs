@@ -39,9 +39,9 @@ pub fn disagreements(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
             user_counts::active_users,
         ))
         .load(conn)?;
-    let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let far = crate::models::counted::NO_END;
     let active: Vec<(i64, Option<chrono::NaiveDate>)> = users::table
-        .filter(users::status.eq("active"))
+        .filter(crate::models::counted::user_active())
         .select((users::account_id, users::end_date))
         .load(conn)?;
     let mut recount: BTreeMap<(i64, chrono::NaiveDate), i64> = BTreeMap::new();

@@ -14,7 +14,7 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             UserStatus::Active => "active",
             UserStatus::Passive => "passive",

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_token;
 pub mod audit_event;
+pub mod counted;
 pub mod idempotency_key;
 pub mod license_order;
 pub mod login;

@@ -83,11 +83,11 @@ impl SessionRow {
         day: chrono::NaiveDate,
     ) -> QueryResult<std::collections::HashMap<String, SignedInRow>> {
         use crate::db::schema::{accounts, logins, user_counts};
-        // The SQL form of `User::count_counted` (see `user_counts`), bound to
+        // The rule's SQL over `user_counts` (`counted::sums_on`), bound to
         // each row's own login.
         let counted = user_counts::table
             .filter(user_counts::account_id.nullable().eq(logins::account_id))
-            .filter(user_counts::end_date.ge(day))
+            .filter(super::counted::sums_on(day))
             .select(diesel::dsl::sum(user_counts::active_users))
             .single_value();
         let rows: Vec<LoadedRow> = crate::on_backend!(conn, |c| sessions::table
@@ -150,7 +150,7 @@ impl SessionRow {
         // out of the prepared-statement cache, planned again every request.
         let counted = user_counts::table
             .filter(user_counts::account_id.nullable().eq(account_id()))
-            .filter(user_counts::end_date.ge(day))
+            .filter(super::counted::sums_on(day))
             .select(diesel::dsl::sum(user_counts::active_users))
             .single_value();
         // The overview's orders (`LicenseOrder::overview`): the pending ones

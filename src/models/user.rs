@@ -78,8 +78,8 @@ impl User {
         counting::count_reason(self.status, self.start_date, self.end_date, day)
     }
 
-    /// The users counted on `day`: the SQL form of `counting::is_counted`,
-    /// summed over the per-end-date counts the triggers keep.
+    /// The users counted on `day`: the rule's SQL over the per-end-date
+    /// counts the triggers keep (`counted::sums_on`).
     pub fn count_counted(
         conn: &mut DbConnection,
         account_id: i64,
@@ -87,7 +87,7 @@ impl User {
     ) -> QueryResult<i64> {
         let total: Option<i64> = crate::on_backend!(conn, |c| user_counts::table
             .filter(user_counts::account_id.eq(account_id))
-            .filter(user_counts::end_date.ge(day))
+            .filter(super::counted::sums_on(day))
             .select(diesel::dsl::sum(user_counts::active_users))
             .get_result(c))?;
         Ok(total.unwrap_or(0))
@@ -100,7 +100,7 @@ impl User {
         day: NaiveDate,
         accounts: Option<&[i64]>,
     ) -> QueryResult<Vec<(i64, i64)>> {
-        let base = user_counts::table.filter(user_counts::end_date.ge(day));
+        let base = user_counts::table.filter(super::counted::sums_on(day));
         let sum = diesel::dsl::sum(user_counts::active_users);
         let rows: Vec<(i64, Option<i64>)> = match accounts {
             Some(ids) => base
@@ -428,19 +428,17 @@ fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) ->
     let soon = counting::ending_soon_until(day);
     query = match filter {
         UserFilter::All => query,
-        UserFilter::Counted => query
-            .filter(users::status.eq("active"))
-            .filter(users::end_date.is_null().or(users::end_date.ge(day))),
+        UserFilter::Counted => query.filter(super::counted::user_on(day)),
         UserFilter::Group(UserGroup::Passive) => query.filter(users::status.eq("passive")),
         UserFilter::Group(UserGroup::Ended) => query
-            .filter(users::status.eq("active"))
+            .filter(super::counted::user_active())
             .filter(users::end_date.lt(day)),
         UserFilter::Group(UserGroup::EndingSoon) => query
-            .filter(users::status.eq("active"))
+            .filter(super::counted::user_active())
             .filter(users::end_date.ge(day))
             .filter(users::end_date.le(soon)),
         UserFilter::Group(UserGroup::FutureStart) => query
-            .filter(users::status.eq("active"))
+            .filter(super::counted::user_active())
             .filter(users::start_date.gt(day))
             .filter(users::end_date.is_null().or(users::end_date.gt(soon))),
     };

@@ -8,6 +8,7 @@ mod language;
 mod api;
 mod browser;
 mod cli;
+mod counting;
 mod csrf;
 mod foundation;
 mod hardening;
