@@ -53,7 +53,7 @@ impl Caller {
     /// Whether the token reaches the account `id` (a vendor token without
     /// an account reaches every one).
     pub fn reaches(&self, id: i64) -> bool {
-        self.token.account_id.is_none_or(|own| own == id)
+        crate::domain::tokens::reaches(self.token.account_id, id)
     }
 }
 

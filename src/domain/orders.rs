@@ -41,14 +41,6 @@ impl OrderStatus {
 /// is refused rather than overflowing.
 pub const MAX_LICENSES: i64 = 1_000_000_000;
 
-/// Licenses after adding `change`, or `None` when the result would fall below
-/// zero or rise past [`MAX_LICENSES`].
-pub fn licenses_after(owned: i64, change: i64) -> Option<i64> {
-    owned
-        .checked_add(change)
-        .filter(|total| (0..=MAX_LICENSES).contains(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,14 +58,5 @@ mod tests {
         for st in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(st.as_str()), Some(st));
         }
-    }
-
-    #[test]
-    fn licenses_never_fall_below_zero_or_overflow() {
-        assert_eq!(licenses_after(10, -3), Some(7));
-        assert_eq!(licenses_after(3, -3), Some(0));
-        assert_eq!(licenses_after(3, -4), None);
-        assert_eq!(licenses_after(MAX_LICENSES, 1), None);
-        assert_eq!(licenses_after(i64::MAX, 1), None);
     }
 }

@@ -76,6 +76,13 @@ impl TokenScope {
     }
 }
 
+/// Whether a token bound to `bound` (none: a vendor token for every
+/// account) reaches `account`'s orders and users: the one rule the API's
+/// reads and the decisions both take.
+pub fn reaches(bound: Option<i64>, account: i64) -> bool {
+    bound.is_none_or(|own| own == account)
+}
+
 /// The longest token name.
 pub const MAX_NAME_CHARS: usize = 100;
 /// The longest lifetime a token may be given, in days.
@@ -99,6 +106,13 @@ pub fn parse_days(input: &str) -> Result<Option<i64>, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bound_token_reaches_its_account_only_and_an_unbound_one_every_account() {
+        assert!(reaches(Some(3), 3));
+        assert!(!reaches(Some(3), 4));
+        assert!(reaches(None, 4));
+    }
 
     #[test]
     fn each_scope_allows_what_spec_9_says_and_nothing_more() {

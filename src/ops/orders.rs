@@ -191,11 +191,30 @@ impl<'a> Decider<'a> {
     /// The order, if this decider reaches it (another account's is not found).
     fn find_order(&self, conn: &mut DbConnection, id: i64) -> Result<LicenseOrder, OpError> {
         let order = LicenseOrder::find(conn, id)?.ok_or(OpError::NotFound)?;
-        match self.token.and_then(|t| t.account_id) {
-            Some(account) if account != order.account_id => Err(OpError::NotFound),
-            _ => Ok(order),
+        let bound = self.token.and_then(|t| t.account_id);
+        if crate::domain::tokens::reaches(bound, order.account_id) {
+            Ok(order)
+        } else {
+            Err(OpError::NotFound)
         }
     }
+}
+
+/// Decide a pending order this decider reaches, at most once whatever runs
+/// at the same time (a conditional update): the one path of approvals and
+/// rejections, from the pages and the API.
+fn decide(
+    conn: &mut DbConnection,
+    by: Decider<'_>,
+    order_id: i64,
+    status: OrderStatus,
+    note: Option<&str>,
+) -> Result<LicenseOrder, OpError> {
+    let order = by.find_order(conn, order_id)?;
+    if !LicenseOrder::decide(conn, order.id, status, by.login_id(), now_utc(), note)? {
+        return Err(OpError::NotPending);
+    }
+    Ok(order)
 }
 
 /// Staff approve a pending order: at most once, raising the licenses in the
@@ -208,17 +227,7 @@ pub fn approve_order(
     note: Option<&str>,
 ) -> Result<LicenseOrder, OpError> {
     write_transaction(conn, |conn| {
-        let order = by.find_order(conn, order_id)?;
-        if !LicenseOrder::decide(
-            conn,
-            order.id,
-            OrderStatus::Approved,
-            by.login_id(),
-            now_utc(),
-            note,
-        )? {
-            return Err(OpError::NotPending);
-        }
+        let order = decide(conn, by, order_id, OrderStatus::Approved, note)?;
         let (before, after) = change_licenses(conn, order.account_id, order.quantity)?;
         AuditEvent::order_approved(
             by.login_id(),
@@ -246,17 +255,7 @@ pub fn reject_order(
     note: &str,
 ) -> Result<LicenseOrder, OpError> {
     write_transaction(conn, |conn| {
-        let order = by.find_order(conn, order_id)?;
-        if !LicenseOrder::decide(
-            conn,
-            order.id,
-            OrderStatus::Rejected,
-            by.login_id(),
-            now_utc(),
-            Some(note),
-        )? {
-            return Err(OpError::NotPending);
-        }
+        let order = decide(conn, by, order_id, OrderStatus::Rejected, Some(note))?;
         AuditEvent::order_rejected(by.login_id(), order.account_id, order.id, note)
             .via(by.token)
             .insert(conn)?;
