@@ -266,3 +266,62 @@ pub async fn frame(
         BoxBody::new(body)
     }))
 }
+
+/// The problem answers of the OpenAPI document, declared once each: a
+/// path names the sets it can answer (`responses((status = 200, ...),
+/// Always, NotFound)`).
+pub mod answers {
+    use std::collections::BTreeMap;
+
+    use utoipa::openapi::content::ContentBuilder;
+    use utoipa::openapi::response::{Response, ResponseBuilder};
+    use utoipa::openapi::{Ref, RefOr};
+
+    fn problem(description: &str) -> RefOr<Response> {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+            .into()
+    }
+
+    macro_rules! sets {
+        ($($(#[$doc:meta])* $name:ident: $($status:literal => $text:literal),+;)*) => {
+            $(
+                $(#[$doc])*
+                pub struct $name;
+                impl utoipa::IntoResponses for $name {
+                    fn responses() -> BTreeMap<String, RefOr<Response>> {
+                        BTreeMap::from([$(($status.to_string(), problem($text))),+])
+                    }
+                }
+            )*
+        };
+    }
+
+    sets! {
+        /// What every endpoint behind a token may answer.
+        Always:
+            "401" => "No live token",
+            "403" => "The token's scope does not allow it",
+            "429" => "Over the token's rate, or a braked address",
+            "503" => "The database is away or too busy";
+        /// A malformed request: a missing header, a body that is no JSON object.
+        Malformed: "400" => "Malformed";
+        /// Another account's, or none.
+        NotFound: "404" => "Not found";
+        /// An order no longer pending.
+        Conflict: "409" => "No longer pending";
+        /// A body over the limit.
+        TooLarge: "413" => "Too large";
+        /// A body that is not JSON.
+        NotJson: "415" => "Not JSON";
+        /// Values refused, each field named.
+        Invalid: "422" => "Values refused";
+    }
+}

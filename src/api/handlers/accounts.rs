@@ -11,7 +11,8 @@ use crate::models::{Account, LicenseOrder, User};
 use crate::state::AppState;
 
 use crate::api::auth::{OwnAccount, ReadAccounts, Token};
-use crate::api::problem::{ApiError, Problem};
+use crate::api::problem::answers::{Always, Invalid, NotFound};
+use crate::api::problem::ApiError;
 use crate::api::types::*;
 
 #[allow(unused_imports)]
@@ -55,7 +56,7 @@ pub(super) async fn figures(state: &AppState, account: Account) -> Result<Accoun
 
 #[utoipa::path(get, path = "/api/v1/account", tag = "account",
     description = "The figures of the token's own account (account tokens).",
-    responses((status = 200, body = AccountBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = AccountBody), Always),
     security(("bearer" = [])))]
 pub async fn own_account(
     who: Token<OwnAccount>,
@@ -68,7 +69,7 @@ pub async fn own_account(
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "vendor",
     description = "Every account the vendor token reaches, by id.",
     params(("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
-    responses((status = 200, body = AccountList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = AccountList), Always, Invalid),
     security(("bearer" = [])))]
 pub async fn accounts(
     who: Token<ReadAccounts>,
@@ -111,7 +112,7 @@ pub async fn accounts(
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "vendor",
     description = "One account's figures; another account than the token's is answered as an unknown one.",
     params(("id" = i64, Path)),
-    responses((status = 200, body = AccountBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = AccountBody), Always, NotFound),
     security(("bearer" = [])))]
 pub async fn account(
     who: Token<ReadAccounts>,

@@ -13,7 +13,10 @@ use crate::ops::{self, OpError};
 use crate::state::AppState;
 
 use crate::api::auth::{Decide, PlaceOrders, ReadOrders, Token};
-use crate::api::problem::{ApiError, Problem};
+use crate::api::problem::answers::{
+    Always, Conflict, Invalid, Malformed, NotFound, NotJson, TooLarge,
+};
+use crate::api::problem::ApiError;
 use crate::api::types::*;
 
 #[allow(unused_imports)]
@@ -40,8 +43,7 @@ pub(super) async fn order_body(
     responses(
         (status = 201, body = OrderBody, headers(("Location" = String))),
         (status = 200, body = OrderBody, description = "the order this key already made"),
-        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+        Always, Malformed, TooLarge, NotJson, Invalid),
     security(("bearer" = [])))]
 pub async fn place_order(
     who: Token<PlaceOrders>,
@@ -96,7 +98,7 @@ pub async fn place_order(
     description = "Orders, newest first: an account token's own account's; a decide token's every account's (or its one account's).",
     params(("status" = Option<OrderStatusJson>, Query),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
-    responses((status = 200, body = OrderList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = OrderList), Always, Invalid),
     security(("bearer" = [])))]
 pub async fn orders(
     who: Token<ReadOrders>,
@@ -156,7 +158,7 @@ pub(super) async fn reachable_order(
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "account",
     params(("id" = i64, Path)),
-    responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = OrderBody), Always, NotFound),
     security(("bearer" = [])))]
 pub async fn order(
     who: Token<ReadOrders>,
@@ -170,7 +172,7 @@ pub async fn order(
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "account",
     description = "Cancel a pending order of the account (scope order).",
     params(("id" = i64, Path)),
-    responses((status = 200, body = OrderBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = OrderBody), Always, NotFound, Conflict),
     security(("bearer" = [])))]
 pub async fn cancel(
     who: Token<PlaceOrders>,
@@ -244,7 +246,7 @@ pub(super) async fn decide(
     description = "Approve a pending order (scope decide): the licenses rise by its quantity, exactly once.",
     params(("id" = i64, Path)),
     request_body(content = Option<NoteRequest>, content_type = "application/json"),
-    responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = OrderBody), Always, Malformed, NotFound, Conflict, NotJson, Invalid),
     security(("bearer" = [])))]
 pub async fn approve(
     who: Token<Decide>,
@@ -260,7 +262,7 @@ pub async fn approve(
     description = "Reject a pending order with a note (scope decide).",
     params(("id" = i64, Path)),
     request_body(content = NoteRequest, content_type = "application/json"),
-    responses((status = 200, body = OrderBody), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = OrderBody), Always, Malformed, NotFound, Conflict, NotJson, Invalid),
     security(("bearer" = [])))]
 pub async fn reject(
     who: Token<Decide>,

@@ -9,7 +9,8 @@ use crate::models::snapshot::Snapshot;
 use crate::state::AppState;
 
 use crate::api::auth::{OwnAccount, Token};
-use crate::api::problem::{ApiError, BadField, FieldText, Problem};
+use crate::api::problem::answers::{Always, Invalid};
+use crate::api::problem::{ApiError, BadField, FieldText};
 use crate::api::types::*;
 
 #[allow(unused_imports)]
@@ -18,7 +19,7 @@ use super::*;
 #[utoipa::path(get, path = "/api/v1/reports/active-users", tag = "account",
     description = "The active-user report of a day (default today): the counted users, for a day before today as they stood at the end of that day (from the users' history); before any history, the count its snapshot recorded and no list.",
     params(("on" = Option<String>, Query, format = Date)),
-    responses((status = 200, body = ReportBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ReportBody), Always, Invalid),
     security(("bearer" = [])))]
 pub async fn report(
     who: Token<OwnAccount>,
@@ -67,7 +68,7 @@ pub async fn report(
 #[utoipa::path(get, path = "/api/v1/reports/history", tag = "account",
     description = "The recorded snapshots from `from` to `to`, both included (default: the last 90 days before `to`, which is today by default). `from` may not be after `to` nor more than 3660 days before it (422 naming `from`).",
     params(("from" = Option<String>, Query, format = Date), ("to" = Option<String>, Query, format = Date)),
-    responses((status = 200, body = HistoryBody), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = HistoryBody), Always, Invalid),
     security(("bearer" = [])))]
 pub async fn history(
     who: Token<OwnAccount>,

@@ -11,7 +11,8 @@ use crate::ops::{self, OpError};
 use crate::state::AppState;
 
 use crate::api::auth::{OwnAccount, SyncUsers, Token};
-use crate::api::problem::{ApiError, BadBody, Problem};
+use crate::api::problem::answers::{Always, Invalid, Malformed, NotFound, NotJson, TooLarge};
+use crate::api::problem::{ApiError, BadBody};
 use crate::api::types::*;
 
 #[allow(unused_imports)]
@@ -23,7 +24,7 @@ use super::*;
         ("filter" = Option<FilterJson>, Query),
         ("q" = Option<String>, Query, description = "matches the name or the employee number"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
-    responses((status = 200, body = UserList), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = UserList), Always, Invalid),
     security(("bearer" = [])))]
 pub async fn users(
     who: Token<OwnAccount>,
@@ -68,7 +69,7 @@ pub async fn users(
     description = "Every user of the account, as the WFM product knows them (scope sync): upsert by employee number with the rules of the CSV import, all or none; users not named are left as they are. The first bad user is named by its index (from 0) and field.",
     params(("id" = i64, Path)),
     request_body(content = SyncRequest, content_type = "application/json"),
-    responses((status = 200, body = SyncResult), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = SyncResult), Always, Malformed, NotFound, TooLarge, NotJson, Invalid),
     security(("bearer" = [])))]
 pub async fn sync_users(
     who: Token<SyncUsers>,
