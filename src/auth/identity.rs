@@ -190,13 +190,37 @@ impl FromRequest for Staff {
     }
 }
 
-/// A contact or viewer, with their own account.
-pub struct Customer {
-    who: SignedIn,
-    account: Account,
+/// Which customers an account extractor takes, as a type.
+pub trait CustomerNeed {
+    const NEED: Need;
 }
 
-impl Customer {
+/// A contact or viewer (reads).
+pub struct Reader;
+impl CustomerNeed for Reader {
+    const NEED: Need = Need::Customer;
+}
+
+/// A contact (may change the account).
+pub struct Changer;
+impl CustomerNeed for Changer {
+    const NEED: Need = Need::Contact;
+}
+
+/// A customer signed in, with their own account: every query of the page
+/// is scoped to it. `Customer` reads, `Contact` may change.
+pub struct OfAccount<N: CustomerNeed> {
+    who: SignedIn,
+    account: Account,
+    _need: std::marker::PhantomData<N>,
+}
+
+/// A contact or viewer, with their own account.
+pub type Customer = OfAccount<Reader>;
+/// A contact, who may change their own account.
+pub type Contact = OfAccount<Changer>;
+
+impl<N: CustomerNeed> OfAccount<N> {
     /// The account this login belongs to: every query of the page is
     /// scoped to it.
     pub fn account(&self) -> &Account {
@@ -204,53 +228,25 @@ impl Customer {
     }
 }
 
-impl Deref for Customer {
+impl<N: CustomerNeed> Deref for OfAccount<N> {
     type Target = SignedIn;
     fn deref(&self) -> &SignedIn {
         &self.who
     }
 }
 
-impl FromRequest for Customer {
+impl<N: CustomerNeed> FromRequest for OfAccount<N> {
     type Error = AppError;
-    type Future = Ready<Result<Customer, AppError>>;
+    type Future = Ready<Result<OfAccount<N>, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(SignedIn::from_req(req, Need::Customer).and_then(|who| {
+        ready(SignedIn::from_req(req, N::NEED).and_then(|who| {
             let account = who.own_account()?;
-            Ok(Customer { who, account })
-        }))
-    }
-}
-
-/// A contact, who may change their own account.
-pub struct Contact {
-    who: SignedIn,
-    account: Account,
-}
-
-impl Contact {
-    /// The account this login belongs to and may change.
-    pub fn account(&self) -> &Account {
-        &self.account
-    }
-}
-
-impl Deref for Contact {
-    type Target = SignedIn;
-    fn deref(&self) -> &SignedIn {
-        &self.who
-    }
-}
-
-impl FromRequest for Contact {
-    type Error = AppError;
-    type Future = Ready<Result<Contact, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(SignedIn::from_req(req, Need::Contact).and_then(|who| {
-            let account = who.own_account()?;
-            Ok(Contact { who, account })
+            Ok(OfAccount {
+                who,
+                account,
+                _need: std::marker::PhantomData,
+            })
         }))
     }
 }
