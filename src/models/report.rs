@@ -85,8 +85,8 @@ impl DayReport {
         matches!(self.source, Source::Live | Source::History)
     }
 
-    /// The counted users of the day, by employee number (none where the
-    /// report has no list).
+    /// The counted users of the day, by employee number, as the API and
+    /// the CSV list them (none where the report has no list).
     pub fn counted(&self, conn: &mut DbConnection) -> QueryResult<Vec<User>> {
         match self.source {
             Source::Live => User::counted_on(conn, self.account_id, self.day),
@@ -101,8 +101,9 @@ impl DayReport {
         }
     }
 
-    /// One page of the counted users and how many there are in all; the
-    /// count alone where there is no list, `None` without a record.
+    /// One page of the counted users, by name as the page lists them, and
+    /// how many there are in all; the count alone where there is no list,
+    /// `None` without a record.
     pub fn page(
         &self,
         conn: &mut DbConnection,
@@ -123,7 +124,11 @@ impl DayReport {
                 Ok((users, Some(total)))
             }
             Source::History => {
-                let all = self.counted(conn)?;
+                // By name, as today's page lists them (the API's list is by
+                // employee number: `counted`).
+                let all =
+                    UserVersion::counted_at_end_of(conn, self.account_id, self.day, self.end)?
+                        .unwrap_or_default();
                 let total = all.len() as i64;
                 let rows = all
                     .into_iter()

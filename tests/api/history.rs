@@ -538,3 +538,22 @@ async fn a_change_stamped_before_the_current_version_began_never_overlaps_it() {
     .len();
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn a_past_days_page_lists_its_users_by_name_as_todays_does() {
+    let (app, _a, c, _) = timeline().await;
+    let order = |html: &str| -> Vec<String> {
+        let doc = scraper::Html::parse_document(html);
+        let sel = scraper::Selector::parse("#report-users tr.user").expect("sel");
+        doc.select(&sel)
+            .filter_map(|e| e.value().attr("data-employee-number").map(str::to_string))
+            .collect()
+    };
+    // Uno (U4), Urban (U2), Ursula (U3): by name, not by employee number.
+    let (_, html) = app
+        .get_html(&c, "/account/reports/active-users?on=2026-11-05")
+        .await;
+    assert_eq!(order(&html), ["U4", "U2", "U3"]);
+    let (_, html) = app.get_html(&c, "/account/reports/active-users").await;
+    assert_eq!(order(&html), ["U4"], "today's page");
+}
