@@ -127,21 +127,20 @@ impl Default for Throttle {
     }
 }
 
-/// How long an address with these failures must wait, if it must.
+/// How long an address with these failures must wait, if it must. The
+/// failures are kept in the order they came, so those still in the window
+/// are the newest ones: one pass finds the oldest of them.
 fn wait_of(times: &Failures, now: Instant) -> Option<Duration> {
-    let live = times
+    let first_live = times
         .iter()
-        .filter(|t| now.saturating_duration_since(**t) < WINDOW)
-        .count();
-    if live < LIMIT {
+        .position(|t| now.saturating_duration_since(*t) < WINDOW)?;
+    if times.len() - first_live < LIMIT {
         return None;
     }
-    let oldest = times
-        .iter()
-        .find(|t| now.saturating_duration_since(**t) < WINDOW)?;
+    let oldest = times[first_live];
     Some(
         WINDOW
-            .saturating_sub(now.saturating_duration_since(*oldest))
+            .saturating_sub(now.saturating_duration_since(oldest))
             .max(Duration::from_secs(1)),
     )
 }

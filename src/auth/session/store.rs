@@ -22,20 +22,10 @@ use crate::state::AppState;
 #[allow(unused_imports)]
 use super::*;
 
-/// The column's object as actix-session's map (each value as JSON text).
-pub(in crate::auth) fn to_state(
-    stored: serde_json::Map<String, serde_json::Value>,
-) -> HashMap<String, String> {
-    stored
-        .into_iter()
-        .filter(|(k, _)| k != K_LOGIN)
-        .map(|(k, v)| (k, v.to_string()))
-        .collect()
-}
-
-/// The row's column straight into actix-session's map, each value's JSON
-/// text as it is stored (what every signed-in request reads: no tree is
-/// built). An unreadable column is an empty state.
+/// A stored state (a row's column, or a pre-sign-in key's) straight into
+/// actix-session's map, each value's JSON text as it is stored (what every
+/// signed-in request reads: no tree is built). An unreadable one is an
+/// empty state.
 pub(in crate::auth) fn column_state(json: &str) -> HashMap<String, String> {
     serde_json::from_str::<HashMap<&str, &serde_json::value::RawValue>>(json)
         .map(|m| {
@@ -81,20 +71,19 @@ pub(in crate::auth) fn needs_row(state: &HashMap<String, String>) -> bool {
 /// The prefix of a session key that carries a pre-sign-in state.
 pub(in crate::auth) const PRE: &str = "p.";
 
-/// A pre-sign-in state with the time it began.
+/// A pre-sign-in state with the time it began; the state is the same
+/// object a row's column holds.
 #[derive(Serialize, Deserialize)]
 pub(in crate::auth) struct PreSignIn {
     /// When it began (Unix seconds).
     t: i64,
-    s: serde_json::Map<String, serde_json::Value>,
+    s: Box<serde_json::value::RawValue>,
 }
 
 pub(in crate::auth) fn pre_key(state: &HashMap<String, String>, began: i64) -> String {
-    let json = serde_json::to_vec(&PreSignIn {
-        t: began,
-        s: to_stored(state),
-    })
-    .unwrap_or_default();
+    let json = serde_json::value::to_raw_value(&to_stored(state))
+        .and_then(|s| serde_json::to_vec(&PreSignIn { t: began, s }))
+        .unwrap_or_default();
     format!(
         "{PRE}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
@@ -118,7 +107,7 @@ pub(in crate::auth) fn read_pre_key(
         .ok()?;
     let pre: PreSignIn = serde_json::from_slice(&json).ok()?;
     let began = DateTime::<Utc>::from_timestamp(pre.t, 0)?.naive_utc();
-    let mut state = to_state(pre.s);
+    let mut state = column_state(pre.s.get());
     state.retain(|k, _| PRE_KEYS.contains(&k.as_str()));
     (began > timeouts.absolute_cutoff(now.naive_utc())).then_some((pre.t, state))
 }
