@@ -11,11 +11,11 @@
 //! measured in a fresh database made on `BENCH_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`); loopback only.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, memory_kib, Server};
+use common::{free_port, memory_kib};
 
 const USERS: usize = 100_000;
 
@@ -116,22 +116,16 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
     };
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let server = Server(
-        Command::new(binary())
-            .arg("--database")
-            .arg(db)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("PORTAL_WORKERS", "2")
-            .env("PORTAL_API_RATE_LIMIT", "100000000")
-            .env(
-                "PORTAL_MAIL_DIR",
-                std::env::temp_dir().join("bench-api-mail"),
-            )
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve"),
+    let server = common::serve(
+        binary(),
+        db,
+        port,
+        &[],
+        &[
+            ("PORTAL_WORKERS", "2"),
+            ("PORTAL_API_RATE_LIMIT", "100000000"),
+        ],
+        &std::env::temp_dir().join("bench-api-mail"),
     );
     let pid = server.0.id();
     let client = reqwest::Client::builder()

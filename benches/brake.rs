@@ -12,13 +12,12 @@
 //! Target: after >= 0.8 x before. Run with `cargo bench --bench brake`
 //! (or `bench/run.sh`); loopback only: the addresses are header text.
 
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, memory_kib, Server};
+use common::{free_port, memory_kib};
 
 const FILL: u64 = 130_000;
 const TURN: Duration = Duration::from_secs(4);
@@ -35,22 +34,26 @@ fn address(n: u64) -> String {
 
 const BAD: &str = "lp_0000000000000000000000000000000000000000";
 
-/// Send bad tokens from new addresses (`next` counts them) for `turn`, or
-/// until `until` addresses were used; returns requests/s and the statuses
-/// that were not 401.
-async fn load(
-    client: &reqwest::Client,
-    url: &str,
+/// Send requests over `CONNECTIONS` connections for `turn`, or until
+/// `until` requests were numbered (`next` counts them), each made by
+/// `request` from its number; returns requests/s and how many answers were
+/// not `expect`.
+async fn drive<F>(
     next: &Arc<AtomicU64>,
     turn: Option<Duration>,
     until: u64,
-) -> (f64, u64) {
+    expect: u16,
+    request: F,
+) -> (f64, u64)
+where
+    F: Fn(u64) -> reqwest::RequestBuilder + Clone + Send + 'static,
+{
     let started = Instant::now();
     let done = Arc::new(AtomicU64::new(0));
     let odd = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
-            let (client, url) = (client.clone(), url.to_string());
+            let request = request.clone();
             let (next, done, odd) = (next.clone(), done.clone(), odd.clone());
             tokio::spawn(async move {
                 loop {
@@ -61,17 +64,9 @@ async fn load(
                     if n >= until {
                         break;
                     }
-                    let res = client
-                        .get(&url)
-                        .bearer_auth(BAD)
-                        .header("x-forwarded-for", address(n))
-                        .send()
-                        .await;
-                    match res {
-                        Ok(r) if r.status() == 401 => {}
-                        _ => {
-                            odd.fetch_add(1, Ordering::Relaxed);
-                        }
+                    let res = request(n).send().await;
+                    if !res.is_ok_and(|r| r.status() == expect) {
+                        odd.fetch_add(1, Ordering::Relaxed);
                     }
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -85,41 +80,42 @@ async fn load(
     (rps, odd.load(Ordering::Relaxed))
 }
 
-/// A valid token's requests/s for `turn`, from one braked address.
+/// Bad tokens, each from a new address (`next` numbers them), for `turn`
+/// or until `until` addresses were used: requests/s and the non-401s.
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    next: &Arc<AtomicU64>,
+    turn: Option<Duration>,
+    until: u64,
+) -> (f64, u64) {
+    let (client, url) = (client.clone(), url.to_string());
+    drive(next, turn, until, 401, move |n| {
+        client
+            .get(&url)
+            .bearer_auth(BAD)
+            .header("x-forwarded-for", address(n))
+    })
+    .await
+}
+
+/// A valid token's requests/s for a turn, from one braked address, and
+/// the non-200s.
 async fn valid(client: &reqwest::Client, url: &str, token: &str, from: &str) -> (f64, u64) {
-    let started = Instant::now();
-    let done = Arc::new(AtomicU64::new(0));
-    let odd = Arc::new(AtomicU64::new(0));
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url, token, from) = (
-                client.clone(),
-                url.to_string(),
-                token.to_string(),
-                from.to_string(),
-            );
-            let (done, odd) = (done.clone(), odd.clone());
-            tokio::spawn(async move {
-                while started.elapsed() < TURN {
-                    let res = client
-                        .get(&url)
-                        .bearer_auth(&token)
-                        .header("x-forwarded-for", &from)
-                        .send()
-                        .await;
-                    if !res.is_ok_and(|r| r.status() == 200) {
-                        odd.fetch_add(1, Ordering::Relaxed);
-                    }
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        let _ = t.await;
-    }
-    let rps = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
-    (rps, odd.load(Ordering::Relaxed))
+    let (client, url, token, from) = (
+        client.clone(),
+        url.to_string(),
+        token.to_string(),
+        from.to_string(),
+    );
+    let next = Arc::new(AtomicU64::new(0));
+    drive(&next, Some(TURN), u64::MAX, 200, move |_| {
+        client
+            .get(&url)
+            .bearer_auth(&token)
+            .header("x-forwarded-for", &from)
+    })
+    .await
 }
 
 fn run(db: &str, args: &[&str]) -> String {
@@ -140,25 +136,16 @@ fn main() {
         &["token", "create", "--name", "bench", "--scope", "sync"],
     );
     let port = free_port();
-    let server = Server(
-        Command::new(binary())
-            .arg("--database")
-            .arg(&db)
-            .args([
-                "serve",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--trusted-proxy",
-                "127.0.0.1",
-            ])
-            .env("PORTAL_WORKERS", "2")
-            .env("PORTAL_API_RATE_LIMIT", "100000000")
-            .env("PORTAL_MAIL_DIR", dir.path().join("mail"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve"),
+    let server = common::serve(
+        binary(),
+        &db,
+        port,
+        &["--trusted-proxy", "127.0.0.1"],
+        &[
+            ("PORTAL_WORKERS", "2"),
+            ("PORTAL_API_RATE_LIMIT", "100000000"),
+        ],
+        &dir.path().join("mail"),
     );
     let pid = server.0.id();
     let base = format!("http://127.0.0.1:{port}");

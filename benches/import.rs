@@ -9,13 +9,12 @@
 //! itself). Run with `cargo bench --bench import` (or `bench/run.sh`).
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 // Of the shared helpers this bench does not read memory.
 #[allow(dead_code)]
 mod common;
-use common::{free_port, Server};
+use common::free_port;
 
 const USERS: usize = 100_000;
 const PASSWORD: &str = "benchmark password for imports";
@@ -127,18 +126,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
     );
     let import = started.elapsed();
     let port = free_port();
-    let server = Server(
-        Command::new(binary())
-            .arg("--database")
-            .arg(db)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("PORTAL_MAIL_DIR", dir.path().join("mail"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve"),
-    );
+    let server = common::serve(binary(), db, port, &[], &[], &dir.path().join("mail"));
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .cookie_store(true)

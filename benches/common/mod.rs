@@ -126,3 +126,31 @@ pub async fn wait_until_up(client: &reqwest::Client, base: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The portal serving `db` on `127.0.0.1:port` with `args` after `serve`
+/// and `env` beside its quiet log and `mail_dir`; killed when dropped.
+#[allow(dead_code)] // the portal benchmark runs in-process
+pub fn serve(
+    binary: &str,
+    db: &str,
+    port: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+    mail_dir: &std::path::Path,
+) -> Server {
+    use std::process::{Command, Stdio};
+    Server(
+        Command::new(binary)
+            .arg("--database")
+            .arg(db)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .envs(env.iter().copied())
+            .env("PORTAL_MAIL_DIR", mail_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    )
+}

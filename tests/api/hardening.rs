@@ -101,15 +101,17 @@ async fn counters_start_at_0_and_three_thousand_made_up_methods_leave_memory_and
     }
     assert!(up, "the server answers");
     // Every counter of SPEC 10 is there from the start, at 0.
-    let fresh = c
-        .get(format!("http://{address}/metrics"))
-        .bearer_auth("metrics-token-for-the-test")
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics_text = || async {
+        c.get(format!("http://{address}/metrics"))
+            .bearer_auth("metrics-token-for-the-test")
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    };
+    let fresh = metrics_text().await;
     for counter in ["portal_failed_sign_ins_total 0", "portal_lockouts_total 0"] {
         assert!(
             fresh.lines().any(|l| l == counter),
@@ -143,15 +145,7 @@ async fn counters_start_at_0_and_three_thousand_made_up_methods_leave_memory_and
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_after = rss_kib(server.id());
     let log_after = std::fs::metadata(&log_path).expect("log").len();
-    let metrics = c
-        .get(format!("http://{address}/metrics"))
-        .bearer_auth("metrics-token-for-the-test")
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics_text().await;
     let _ = server.kill();
     let _ = server.wait();
     let refused: usize = statuses
