@@ -90,20 +90,7 @@ async fn check(req: &mut ServiceRequest, takes: Takes) -> Result<(), AppError> {
     if is_cross_site(req) {
         return Err(AppError::Csrf);
     }
-    // A multipart boundary is case-sensitive: keep the header as sent and
-    // lower-case only the media type.
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = media_type(req.headers());
     let limit = match (essence.as_str(), takes) {
         ("application/x-www-form-urlencoded", _) => FORM_LIMIT,
         ("multipart/form-data", Takes::Uploads) => UPLOAD_LIMIT,
@@ -127,7 +114,13 @@ async fn check(req: &mut ServiceRequest, takes: Takes) -> Result<(), AppError> {
     }
     let body = read_body(req.take_payload(), limit).await?;
     let fields = if essence == "multipart/form-data" {
-        multipart_text_fields(&content_type, &body)?
+        // A multipart boundary is case-sensitive: the header as sent.
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        multipart_text_fields(content_type, &body)?
     } else {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .map_err(|_| AppError::BadRequest)?
@@ -351,4 +344,19 @@ mod tests {
             multipart_parts("multipart/form-data; boundary=webkitformboundaryabc", body).is_err()
         );
     }
+}
+
+/// A request's media type: its `Content-Type` before any parameter,
+/// trimmed and lower-cased (`""` without one). The one reading of the
+/// header for the page forms and the API's JSON bodies.
+pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> String {
+    headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }

@@ -37,6 +37,35 @@ impl OrderStatus {
     }
 }
 
+/// A decision on a pending order with its note checked, the one note rule
+/// of the pages and the API: optional when approving, required when
+/// rejecting, at most 500 characters either way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approve(Option<String>),
+    Reject(String),
+}
+
+impl Decision {
+    pub fn parse(approve: bool, note: &str) -> Result<Decision, super::validation::FieldError> {
+        let note = note.trim();
+        match (approve, note) {
+            (true, "") => Ok(Decision::Approve(None)),
+            (true, note) => {
+                super::validation::required_text(note, 500).map(|n| Decision::Approve(Some(n)))
+            }
+            (false, note) => super::validation::required_text(note, 500).map(Decision::Reject),
+        }
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Decision::Approve(note) => note.as_deref(),
+            Decision::Reject(note) => Some(note),
+        }
+    }
+}
+
 /// The most licenses an account may own; an approval or adjustment past it
 /// is refused rather than overflowing.
 pub const MAX_LICENSES: i64 = 1_000_000_000;
@@ -44,6 +73,24 @@ pub const MAX_LICENSES: i64 = 1_000_000_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_is_optional_to_approve_and_required_to_reject() {
+        use super::super::validation::FieldError;
+        assert_eq!(Decision::parse(true, "  "), Ok(Decision::Approve(None)));
+        assert_eq!(
+            Decision::parse(true, " ok "),
+            Ok(Decision::Approve(Some("ok".into())))
+        );
+        assert_eq!(Decision::parse(false, " "), Err(FieldError::Required));
+        assert_eq!(
+            Decision::parse(false, "no budget"),
+            Ok(Decision::Reject("no budget".into()))
+        );
+        let long = "x".repeat(501);
+        assert!(Decision::parse(true, &long).is_err());
+        assert!(Decision::parse(false, &long).is_err());
+    }
 
     #[test]
     fn only_pending_orders_are_decided() {

@@ -19,7 +19,7 @@ use lettre::message::Mailbox;
 use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
 
 use crate::db::Pool;
-use crate::domain::mail::{backoff, MailKind};
+use crate::domain::mail::backoff;
 use crate::models::now_utc;
 use crate::models::outbox::OutboxMail;
 
@@ -228,9 +228,10 @@ pub fn send_due(
         let result = message(&mail, settings).and_then(|m| settings.transport.send(&m));
         match result {
             Ok(()) => {
-                let kept = match MailKind::parse(&mail.kind) {
-                    Some(kind) if kind.carries_link() => super::without_links(&mail.body),
-                    _ => mail.body.clone(),
+                let kept = if mail.kind.carries_link() {
+                    super::without_links(&mail.body)
+                } else {
+                    mail.body.clone()
                 };
                 // Sent: saying so must not fail, or the lease runs out and
                 // it is sent again. Try for a while before giving up.

@@ -11,13 +11,14 @@ use diesel::prelude::*;
 
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
-use crate::domain::mail::{MailStatus, MAX_ATTEMPTS};
+use crate::domain::mail::{MailKind, MailStatus, MAX_ATTEMPTS};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMail {
     pub id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: MailKind,
     pub to_address: String,
     pub subject: String,
     pub body: String,

@@ -19,13 +19,41 @@ pub struct UserVersion {
     pub account_id: i64,
     pub employee_number: String,
     pub name: String,
-    #[diesel(deserialize_as = String)]
+    #[diesel(deserialize_as = VersionStatus)]
     pub status: UserStatus,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
     pub valid_from: NaiveDateTime,
     pub valid_to: Option<NaiveDateTime>,
     pub changed_by: String,
+}
+
+/// `user_versions.status` as read: a user's status word, an error naming
+/// this column (not `users.status`) when it is not one.
+pub struct VersionStatus(UserStatus);
+
+impl<DB> Queryable<diesel::sql_types::Text, DB> for VersionStatus
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromStaticSqlRow<diesel::sql_types::Text, DB>,
+{
+    type Row = String;
+
+    fn build(word: String) -> diesel::deserialize::Result<VersionStatus> {
+        match UserStatus::parse(&word) {
+            Some(status) => Ok(VersionStatus(status)),
+            None => Err(Box::new(crate::domain::UnknownValue {
+                column: "user_versions.status",
+                value: word,
+            })),
+        }
+    }
+}
+
+impl From<VersionStatus> for UserStatus {
+    fn from(read: VersionStatus) -> UserStatus {
+        read.0
+    }
 }
 
 /// Who changed a user, as `user_versions.changed_by` keeps it:

@@ -1,7 +1,7 @@
 //! Orders: placing (form and API), cancelling, approving and rejecting.
 
 use crate::db::{is_unique_violation, write_transaction, DbConnection};
-use crate::domain::orders::OrderStatus;
+use crate::domain::orders::{Decision, OrderStatus};
 use crate::mail::{notify, MailContext};
 use crate::models::api_token::ApiToken;
 use crate::models::idempotency_key::IdempotencyKey;
@@ -215,6 +215,21 @@ fn decide(
         return Err(OpError::NotPending);
     }
     Ok(order)
+}
+
+/// Decide a pending order as `decision` says: the one entry of the pages
+/// and the API.
+pub fn decide_order(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    by: Decider<'_>,
+    order_id: i64,
+    decision: &Decision,
+) -> Result<LicenseOrder, OpError> {
+    match decision {
+        Decision::Approve(note) => approve_order(conn, ctx, by, order_id, note.as_deref()),
+        Decision::Reject(note) => reject_order(conn, ctx, by, order_id, note),
+    }
 }
 
 /// Staff approve a pending order: at most once, raising the licenses in the

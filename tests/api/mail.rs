@@ -289,7 +289,7 @@ async fn a_reset_answers_alike_for_any_address_mails_once_and_ends_the_sessions(
     let queued = OutboxMail::to(&mut app.conn(), "contact@alpha.example")
         .expect("outbox")
         .into_iter()
-        .filter(|m| m.kind == "password_reset")
+        .filter(|m| m.kind.as_str() == "password_reset")
         .count();
     assert_eq!(queued, 3, "the fourth ask within the hour writes no mail");
 }
@@ -725,7 +725,7 @@ async fn the_daily_round_tells_an_account_that_went_over_once() {
         OutboxMail::to(&mut app.conn(), "contact@alpha.example")
             .expect("outbox")
             .into_iter()
-            .filter(|m| m.kind == "over_licenses")
+            .filter(|m| m.kind.as_str() == "over_licenses")
             .count()
     };
     for _ in 0..2 {

@@ -20,5 +20,6 @@ mod orders;
 mod passwords;
 mod reports;
 mod signin;
+mod stored_words;
 mod throttle;
 mod two_step;

@@ -5,11 +5,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
-use crate::domain::orders::OrderStatus;
+use crate::domain::orders::{Decision, OrderStatus};
 use crate::domain::validation::{self, FieldError};
 use crate::models::license_order::login_email;
 use crate::models::{AuditEvent, LicenseOrder};
-use crate::ops::{self, OpError};
+use crate::ops;
 use crate::state::AppState;
 
 use crate::api::auth::{Decide, PlaceOrders, ReadOrders, Token};
@@ -190,27 +190,16 @@ pub async fn cancel(
     Ok(json(StatusCode::OK, &order_body(&state, order).await?))
 }
 
-/// A decision's note from an optional JSON body.
-pub(super) fn note_of(
-    req: &HttpRequest,
-    body: &[u8],
-    required: bool,
-) -> Result<Option<String>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return if required {
-            Err(ApiError::field("note", FieldError::Required))
-        } else {
-            Ok(None)
-        };
-    }
-    let value = json_body(req, body)?;
-    match optional_text(&value, "note", FieldError::Required)?.map(str::trim) {
-        None | Some("") if required => Err(ApiError::field("note", FieldError::Required)),
-        None | Some("") => Ok(None),
-        Some(text) => validation::required_text(text, 500)
-            .map(Some)
-            .map_err(|e| ApiError::field("note", e)),
-    }
+/// A decision from an optional JSON body with an optional `note`, under
+/// the one note rule (`Decision::parse`).
+fn decision_of(req: &HttpRequest, body: &[u8], approve: bool) -> Result<Decision, ApiError> {
+    let note = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let value = json_body(req, body)?;
+        optional_text(&value, "note", FieldError::Required)?.map(str::to_string)
+    };
+    Decision::parse(approve, note.as_deref().unwrap_or("")).map_err(|e| ApiError::field("note", e))
 }
 
 pub(super) async fn decide(
@@ -221,7 +210,7 @@ pub(super) async fn decide(
     body: web::Bytes,
     approve: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let note = note_of(&req, &body, !approve)?;
+    let decision = decision_of(&req, &body, approve)?;
     let order = reachable_order(&who, &state, &path).await?;
     let (login, token) = (who.login.clone(), who.token.clone());
     let decided = run_op(&state, move |conn, ctx| {
@@ -229,14 +218,7 @@ pub(super) async fn decide(
             login: login.as_ref(),
             token: Some(&token),
         };
-        match note {
-            Some(note) if !approve => ops::reject_order(conn, ctx, by, order.id, &note),
-            None if !approve => Err(OpError::Invalid {
-                field: "note",
-                error: FieldError::Required,
-            }),
-            note => ops::approve_order(conn, ctx, by, order.id, note.as_deref()),
-        }
+        ops::decide_order(conn, ctx, by, order.id, &decision)
     })
     .await?;
     Ok(json(StatusCode::OK, &order_body(&state, decided).await?))

@@ -9,8 +9,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::Staff;
-use crate::domain::orders::OrderStatus;
-use crate::domain::validation;
+use crate::domain::orders::{Decision, OrderStatus};
+use crate::domain::validation::FieldError;
 use crate::error::AppError;
 use crate::models::{Account, LicenseOrder};
 use crate::ops::{self, OpError};
@@ -149,31 +149,7 @@ pub async fn approve(
     path: web::Path<String>,
     form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path_id(&path)?;
-    // The note is optional when approving; a bad one is refused, not dropped.
-    let note = match form.note.trim() {
-        "" => None,
-        text => match validation::required_text(text, 500) {
-            Ok(note) => Some(note),
-            Err(e) => return refused(&who, &state, who.lang.msgs().field_error(e), None).await,
-        },
-    };
-    let login = who.login.clone();
-    match state
-        .op(move |conn, ctx| {
-            ops::approve_order(conn, ctx, ops::Decider::staff(&login), id, note.as_deref())
-        })
-        .await?
-    {
-        Ok(_) => {}
-        Err(OpError::LicenseBounds) => {
-            return refused(&who, &state, who.lang.msgs().err_license_bounds, None).await
-        }
-        Err(refused) => return Err(refused.into()),
-    }
-    tracing::info!(order_id = id, login_id = who.login.id, "order approved");
-    who.session.set_flash(crate::i18n::Flash::OrderApproved);
-    Ok(see_other("/staff/orders"))
+    decide(who, state, path, form, true).await
 }
 
 /// `POST /staff/orders/{id}/reject`: a note is required (422 without).
@@ -183,15 +159,51 @@ pub async fn reject(
     path: web::Path<String>,
     form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, AppError> {
+    decide(who, state, path, form, false).await
+}
+
+/// An approval or a rejection: a bad note is refused beside the order (a
+/// rejection's) or above the queue, never dropped.
+async fn decide(
+    who: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+    approve: bool,
+) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
-    let note = match validation::required_text(&form.note, 500) {
-        Ok(note) => note,
-        Err(_) => return refused(&who, &state, who.lang.msgs().note_required, Some(id)).await,
+    let t = who.lang.msgs();
+    let decision = match Decision::parse(approve, &form.note) {
+        Ok(decision) => decision,
+        Err(FieldError::Required) => return refused(&who, &state, t.note_required, Some(id)).await,
+        Err(e) => {
+            let beside = (!approve).then_some(id);
+            return refused(&who, &state, t.field_error(e), beside).await;
+        }
     };
     let login = who.login.clone();
-    state
-        .op(move |conn, ctx| ops::reject_order(conn, ctx, ops::Decider::staff(&login), id, &note))
-        .await??;
-    who.session.set_flash(crate::i18n::Flash::OrderRejected);
+    let outcome = state
+        .op(move |conn, ctx| {
+            ops::decide_order(conn, ctx, ops::Decider::staff(&login), id, &decision)
+        })
+        .await?;
+    match outcome {
+        Ok(_) => {}
+        Err(OpError::LicenseBounds) => {
+            return refused(&who, &state, t.err_license_bounds, None).await
+        }
+        Err(refused) => return Err(refused.into()),
+    }
+    tracing::info!(
+        order_id = id,
+        login_id = who.login.id,
+        approve,
+        "order decided"
+    );
+    who.session.set_flash(if approve {
+        crate::i18n::Flash::OrderApproved
+    } else {
+        crate::i18n::Flash::OrderRejected
+    });
     Ok(see_other("/staff/orders"))
 }

@@ -45,7 +45,7 @@ pub async fn outbox(who: Staff, state: web::Data<AppState>) -> Result<HttpRespon
             .into_iter()
             .map(|m| MailLine {
                 id: m.id,
-                kind: m.kind,
+                kind: m.kind.as_str().to_string(),
                 to: m.to_address,
                 subject: m.subject,
                 attempts: m.attempts,
