@@ -304,6 +304,21 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
 
+/// A request's media type: its `Content-Type` before any parameter,
+/// trimmed and lower-cased (`""` without one). The one reading of the
+/// header for the page forms and the API's JSON bodies.
+pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> String {
+    headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,19 +359,4 @@ mod tests {
             multipart_parts("multipart/form-data; boundary=webkitformboundaryabc", body).is_err()
         );
     }
-}
-
-/// A request's media type: its `Content-Type` before any parameter,
-/// trimmed and lower-cased (`""` without one). The one reading of the
-/// header for the page forms and the API's JSON bodies.
-pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> String {
-    headers
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
