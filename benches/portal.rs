@@ -90,6 +90,7 @@ fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
         conn,
         None,
         &AccountInput::parse("Big Customer AB", "90000", "Europe/Stockholm").expect("input"),
+        chrono::Utc::now(),
     )
     .expect("account");
     let hash = license_portal::password::Hasher::for_command()
@@ -126,6 +127,7 @@ fn seed(conn: &mut DbConnection, today: NaiveDate) -> i64 {
                 None,
                 &AccountInput::parse(&format!("Customer {i:04}"), licenses, "Europe/Stockholm")
                     .expect("input"),
+                chrono::Utc::now(),
             )
             .expect("account");
             insert_rows(conn, rows(a.id, SMALL_USERS, today));
@@ -148,6 +150,7 @@ fn seed_history(conn: &mut DbConnection, big: i64, today: NaiveDate, hash: &str)
         conn,
         None,
         &AccountInput::parse("History AB", "20000", "Europe/Stockholm").expect("input"),
+        chrono::Utc::now(),
     )
     .expect("account");
     ops::create_login(

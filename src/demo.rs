@@ -73,11 +73,13 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         conn,
         Some(staff.id),
         &AccountInput::parse("Nordic Retail AB", "20", "Europe/Stockholm").map_err(field)?,
+        ctx.now,
     )?;
     let fjord = ops::create_account(
         conn,
         Some(staff.id),
         &AccountInput::parse("Fjord Logistics AS", "50", "Europe/Oslo").map_err(field)?,
+        ctx.now,
     )?;
     let contact = make_login(conn, SIGNINS[1], Some(nordic.id), "Karin Kontakt")?;
     make_login(conn, SIGNINS[2], Some(nordic.id), "Vera Viewer")?;
@@ -216,8 +218,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         ctx,
         &contact,
         nordic.id,
-        5,
-        Some("PO-2026-001"),
+        &order_of(5, Some("PO-2026-001")),
         "demo-order-1",
     )?;
     ops::approve_order(
@@ -233,6 +234,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         Some(staff.id),
         nordic.id,
         -5,
+        ops::Period::default(),
         "Demo: keep the account over its licenses",
     )?;
     ops::place_order(
@@ -240,8 +242,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         ctx,
         &contact,
         nordic.id,
-        3,
-        Some("PO-2026-014"),
+        &order_of(3, Some("PO-2026-014")),
         "demo-order-2",
     )?;
     let rejected = ops::place_order(
@@ -249,8 +250,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         ctx,
         &fjord_contact,
         fjord.id,
-        100,
-        None,
+        &order_of(100, None),
         "demo-order-3",
     )?;
     ops::reject_order(
@@ -265,8 +265,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         ctx,
         &fjord_contact,
         fjord.id,
-        2,
-        Some("PO-88"),
+        &order_of(2, Some("PO-88")),
         "demo-order-4",
     )?;
     ops::cancel_order(conn, ctx, &fjord_contact, None, fjord.id, cancelled.id)?;
@@ -323,4 +322,13 @@ fn make_login(
 
 fn field((name, e): (&'static str, crate::domain::validation::FieldError)) -> anyhow::Error {
     anyhow::anyhow!("demo data: field {name}: {e:?}")
+}
+
+/// An order of `quantity` licenses for good, as the demo places them.
+fn order_of(quantity: i64, reference: Option<&str>) -> ops::OrderInput {
+    ops::OrderInput {
+        quantity,
+        reference: reference.map(str::to_string),
+        ..Default::default()
+    }
 }

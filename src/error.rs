@@ -149,7 +149,7 @@ impl From<OpError> for AppError {
     fn from(e: OpError) -> Self {
         match e {
             OpError::NotFound | OpError::UnknownAccount => AppError::NotFound,
-            OpError::NotPending => AppError::AlreadyDecided,
+            OpError::NotPending | OpError::Clash(_) => AppError::AlreadyDecided,
             OpError::Db(e) => e.into(),
             OpError::Mail(e) => AppError::Internal(e.into()),
             OpError::LinkGone => AppError::Gone,

@@ -17,46 +17,71 @@ use crate::models::user_version::UserVersion;
 use crate::models::{Account, User};
 use crate::state::Clock;
 
-/// How often the maintenance thread wakes.
-const INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// How often the maintenance thread wakes: often enough that a day
+/// turning in any time zone reaches `accounts.licenses` within a minute.
+const INTERVAL: Duration = Duration::from_secs(30);
+/// Every how many wakings the slower work runs (about five minutes).
+const SLOW_EVERY: u32 = 10;
 
-/// Start the maintenance thread; it runs until the process ends. Each
-/// round also checks every account against its licenses, since a day
-/// turning makes end dates pass (the over-licenses mail of SPEC 7).
+/// Start the maintenance thread; it runs until the process ends. Every
+/// 30 seconds it writes the licenses of accounts whose ledger changed
+/// with a day turning (SPEC 12); every five minutes it also checks every
+/// account against its licenses, since a day turning makes end dates pass
+/// (the over-licenses mail of SPEC 7).
 pub fn start(pool: Pool, timeouts: Timeouts, clock: Clock, mail: MailContext, wake: Wake) {
     let spawned = std::thread::Builder::new()
         .name("maintenance".into())
-        .spawn(move || loop {
-            match pool.get() {
-                Ok(mut conn) => {
-                    if let Err(e) = record_snapshots(&mut conn, clock.now()) {
-                        tracing::warn!(error = %e, "recording snapshots failed");
+        .spawn(move || {
+            let mut round: u32 = 0;
+            loop {
+                round = round.wrapping_add(1);
+                match pool.get() {
+                    Ok(mut conn) => {
+                        let ctx = MailContext {
+                            now: clock.now(),
+                            ..mail.clone()
+                        };
+                        match crate::ops::roll_days(&mut conn, &ctx) {
+                            Ok(0) => {}
+                            Ok(n) => {
+                                tracing::info!(accounts = n, "licenses of the new day written");
+                                wake.wake();
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "writing the day's licenses failed")
+                            }
+                        }
+                        if round % SLOW_EVERY == 1 {
+                            slow_round(&mut conn, &ctx, timeouts, &wake);
+                        }
                     }
-                    let ctx = MailContext {
-                        now: clock.now(),
-                        ..mail.clone()
-                    };
-                    match check_licenses(&mut conn, &ctx) {
-                        Ok(()) => wake.wake(),
-                        Err(e) => tracing::warn!(error = %e, "checking licenses failed"),
-                    }
-                    match session::delete_expired(&mut conn, timeouts) {
-                        Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions deleted"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
-                    }
-                    let keep = chrono::Duration::hours(crate::models::idempotency_key::KEEP_HOURS);
-                    if let Err(e) = IdempotencyKey::purge(&mut conn, clock.now().naive_utc() - keep)
-                    {
-                        tracing::warn!(error = %e, "forgetting old idempotency keys failed");
-                    }
+                    Err(e) => tracing::warn!(error = %e, "maintenance: database unavailable"),
                 }
-                Err(e) => tracing::warn!(error = %e, "maintenance: database unavailable"),
+                std::thread::sleep(INTERVAL);
             }
-            std::thread::sleep(INTERVAL);
         });
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start the maintenance thread");
+    }
+}
+
+/// Snapshots, the over-licenses check, expired sessions and old keys.
+fn slow_round(conn: &mut DbConnection, ctx: &MailContext, timeouts: Timeouts, wake: &Wake) {
+    if let Err(e) = record_snapshots(conn, ctx.now) {
+        tracing::warn!(error = %e, "recording snapshots failed");
+    }
+    match check_licenses(conn, ctx) {
+        Ok(()) => wake.wake(),
+        Err(e) => tracing::warn!(error = %e, "checking licenses failed"),
+    }
+    match session::delete_expired(conn, timeouts) {
+        Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions deleted"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+    }
+    let keep = chrono::Duration::hours(crate::models::idempotency_key::KEEP_HOURS);
+    if let Err(e) = IdempotencyKey::purge(conn, ctx.now.naive_utc() - keep) {
+        tracing::warn!(error = %e, "forgetting old idempotency keys failed");
     }
 }
 
@@ -85,13 +110,14 @@ pub fn record_snapshot(
         return Ok(false);
     }
     let active_users = User::count_counted(conn, account.id, day)?;
+    let licenses = account.clone().as_of(conn, day)?.licenses;
     let written = Snapshot::record(
         conn,
         &Snapshot {
             account_id: account.id,
             day,
             active_users,
-            licenses: account.licenses,
+            licenses,
         },
     )?;
     if written {

@@ -28,6 +28,19 @@ impl Clock {
         Clock(Arc::new(move || at))
     }
 
+    /// A clock that says what its hand is set to, and the hand: for tests
+    /// and benchmarks in which days pass.
+    pub fn movable(at: DateTime<Utc>) -> (Clock, Arc<std::sync::Mutex<DateTime<Utc>>>) {
+        let hand = Arc::new(std::sync::Mutex::new(at));
+        let read = hand.clone();
+        let clock = Clock(Arc::new(move || {
+            *read
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }));
+        (clock, hand)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         (self.0)()
     }

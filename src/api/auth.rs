@@ -103,14 +103,19 @@ pub async fn middleware(
         tracing::info!(peer = %crate::auth::peer_of(req.peer_addr()), "api: refused, not a token");
         return refuse_bad(req, &state);
     }
-    let now = state.clock.now().naive_utc();
+    let clock_now = state.clock.now();
+    let now = clock_now.naive_utc();
     let found = state
         .db(move |conn| {
             let Some((token, login)) = ApiToken::find_live(conn, &secret, now)? else {
                 return Ok(None);
             };
             let account = match token.account_id.filter(|_| !token.scope.is_vendor()) {
-                Some(id) => Some(Account::find(conn, id)?.ok_or(crate::error::AppError::NotFound)?),
+                Some(id) => {
+                    let a = Account::find(conn, id)?.ok_or(crate::error::AppError::NotFound)?;
+                    let today = a.today(clock_now);
+                    Some(a.as_of(conn, today)?)
+                }
                 None => None,
             };
             if token.touch_due(now) {

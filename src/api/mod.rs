@@ -173,7 +173,7 @@ fn set_quantity_maximum(value: &mut serde_json::Value, max: i64) {
         handlers::reject,
         handlers::sync_users,
     ),
-    components(schemas(problem::Problem, problem::FieldProblem, types::FilterJson, types::OrderStatusJson)),
+    components(schemas(problem::Problem, problem::FieldProblem, types::FilterJson, types::OrderStatusJson, types::OrderKindJson)),
     modifiers(&Bearer),
     tags(
         (name = "account", description = "Account tokens (scopes read and order): one account."),

@@ -85,6 +85,9 @@ pub enum ApiError {
     NotFound,
     #[error("the order is no longer pending")]
     Conflict,
+    /// A dated change that cannot be made now, with why.
+    #[error("refused: {0:?}")]
+    Clash(crate::domain::orders::Clash),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("body too large")]
@@ -135,6 +138,7 @@ impl BadBody {
 #[derive(Clone, Debug)]
 struct Parts {
     detail: Option<BadBody>,
+    clash: Option<crate::domain::orders::Clash>,
     fields: Vec<BadField>,
 }
 
@@ -151,7 +155,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict => StatusCode::CONFLICT,
+            ApiError::Conflict | ApiError::Clash(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -195,6 +199,10 @@ impl ResponseError for ApiError {
                 ApiError::BadRequest(what) => Some(*what),
                 _ => None,
             },
+            clash: match self {
+                ApiError::Clash(clash) => Some(*clash),
+                _ => None,
+            },
             fields: match self {
                 ApiError::Unprocessable(fields) => fields.clone(),
                 _ => Vec::new(),
@@ -209,6 +217,10 @@ fn problem(lang: Lang, status: StatusCode, parts: Option<&Parts>) -> Problem {
     let t = lang.msgs();
     let detail = match (status.as_u16(), parts.and_then(|p| p.detail)) {
         (400, Some(what)) => format!("{} ({})", t.api_error_text(400), what.text(t)),
+        (409, _) if parts.and_then(|p| p.clash).is_some() => parts
+            .and_then(|p| p.clash)
+            .map(|c| lang.clash(c))
+            .unwrap_or_default(),
         (code, _) => t.api_error_text(code).to_string(),
     };
     Problem {

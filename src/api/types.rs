@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::counting::{CountReason, UserStatus};
-use crate::domain::orders::OrderStatus;
+use crate::domain::orders::{OrderKind, OrderStatus};
 use crate::models::{LicenseOrder, User};
 
 /// An account's figures.
@@ -137,7 +137,8 @@ pub struct HistoryBody {
     pub days: Vec<DayBody>,
 }
 
-/// A new order: it adds `quantity` licenses once approved.
+/// A new order: once approved it adds (or, `kind` `reduce`, takes away)
+/// `quantity` licenses, for good or, with `ends_on`, for a period.
 #[derive(Serialize, ToSchema)]
 pub struct OrderRequest {
     #[schema(minimum = 1, maximum = 10000)]
@@ -146,6 +147,32 @@ pub struct OrderRequest {
     /// them a control character (C0, DEL or C1).
     #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub reference: Option<String>,
+    /// `add` (the default) or `reduce`.
+    pub kind: Option<OrderKindJson>,
+    /// The first day (YYYY-MM-DD, the account's time zone): not before
+    /// today (a reduction: tomorrow; its default the first of next month).
+    #[schema(format = Date)]
+    pub starts_on: Option<String>,
+    /// The last day of temporary licenses, both ends counted, at most 366
+    /// days; an addition only.
+    #[schema(format = Date)]
+    pub ends_on: Option<String>,
+}
+
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderKindJson {
+    Add,
+    Reduce,
+}
+
+impl From<OrderKind> for OrderKindJson {
+    fn from(k: OrderKind) -> Self {
+        match k {
+            OrderKind::Add => OrderKindJson::Add,
+            OrderKind::Reduce => OrderKindJson::Reduce,
+        }
+    }
 }
 
 /// A decision's note: optional to approve, required to reject.
@@ -193,6 +220,13 @@ pub struct OrderBody {
     pub decision_note: Option<String>,
     /// The licenses the account owned when the order was placed.
     pub licenses_before: Option<i64>,
+    pub kind: OrderKindJson,
+    /// The first day it counts, as asked (null: the approval day).
+    #[schema(format = Date)]
+    pub starts_on: Option<String>,
+    /// The last day of temporary licenses (null: for good).
+    #[schema(format = Date)]
+    pub ends_on: Option<String>,
 }
 
 /// RFC 3339 in UTC.
@@ -214,6 +248,9 @@ impl OrderBody {
             decided_at: order.decided_at.map(rfc3339),
             decision_note: order.decision_note.clone(),
             licenses_before,
+            kind: order.kind.into(),
+            starts_on: order.starts_on.map(|d| d.to_string()),
+            ends_on: order.ends_on.map(|d| d.to_string()),
         }
     }
 }

@@ -343,7 +343,7 @@ mod tests {
         crate::db::run_migrations(&mut conn).expect("migrations");
         let account = |conn: &mut DbConnection, name: &str, licenses: &str| {
             let input = AccountInput::parse(name, licenses, "Europe/Stockholm").expect("input");
-            ops::create_account(conn, None, &input).expect("account")
+            ops::create_account(conn, None, &input, chrono::Utc::now()).expect("account")
         };
         let a = account(&mut conn, "A", "7");
         let b = account(&mut conn, "B", "9");
@@ -353,7 +353,18 @@ mod tests {
         let ld = login(&mut conn, "d@a.example", "contact", Some(a.id));
         Login::set_disabled(&mut conn, ld.id, true).expect("disable");
         let ctx = crate::mail::MailContext::from_env();
-        let order = ops::place_order(&mut conn, &ctx, &la, a.id, 3, None, "form-a").expect("order");
+        let order = ops::place_order(
+            &mut conn,
+            &ctx,
+            &la,
+            a.id,
+            &ops::OrderInput {
+                quantity: 3,
+                ..Default::default()
+            },
+            "form-a",
+        )
+        .expect("order");
         let o = Some(Preload::Orders);
         let batch = [
             ask("a@a.example", o),

@@ -31,7 +31,7 @@ pub fn run(url: &DatabaseUrl, cmd: Command) -> anyhow::Result<()> {
             let input = ops::AccountInput::parse(&name, &licenses, &time_zone)
                 .map_err(|(field, e)| anyhow::anyhow!("{}", ops::cli_field_message(field, e)))?;
             let mut conn = super::connect_migrated(url)?;
-            let account = ops::create_account(&mut conn, None, &input)?;
+            let account = ops::create_account(&mut conn, None, &input, chrono::Utc::now())?;
             crate::cli::output::result(account.id);
             Ok(())
         }

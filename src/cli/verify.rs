@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::db::schema::{accounts, active_user_snapshots, audit_events, user_counts, users};
+use crate::db::schema::{active_user_snapshots, audit_events, user_counts, users};
 use crate::db::{DatabaseUrl, DbConnection};
 
 #[derive(QueryableByName)]
@@ -67,50 +67,9 @@ pub fn disagreements(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
         }
     }
 
-    // Licenses against the audit trail.
-    let owned: Vec<(i64, i64)> = accounts::table
-        .select((accounts::id, accounts::licenses))
-        .order(accounts::id)
-        .load(conn)?;
-    let events: Vec<(Option<i64>, String, String)> = audit_events::table
-        .filter(audit_events::kind.eq_any([
-            "account_created",
-            "order_approved",
-            "licenses_adjusted",
-        ]))
-        .order(audit_events::id)
-        .select((
-            audit_events::account_id,
-            audit_events::kind,
-            audit_events::details,
-        ))
-        .load(conn)?;
-    let mut trail: BTreeMap<i64, (bool, i64)> = BTreeMap::new();
-    for (account, kind, details) in events {
-        let Some(account) = account else { continue };
-        let json: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
-        let number = |field: &str| json.get(field).and_then(serde_json::Value::as_i64);
-        let entry = trail.entry(account).or_insert((false, 0));
-        match kind.as_str() {
-            "account_created" => {
-                entry.0 = true;
-                entry.1 += number("licenses").unwrap_or(0);
-            }
-            "order_approved" => entry.1 += number("quantity").unwrap_or(0),
-            _ => entry.1 += number("change").unwrap_or(0),
-        }
-    }
-    for (account, licenses) in owned {
-        match trail.get(&account) {
-            None | Some((false, _)) => found.push(format!(
-                "account {account}: owns {licenses} licenses but its audit trail has no account_created event"
-            )),
-            Some((true, sum)) if *sum != licenses => found.push(format!(
-                "account {account}: owns {licenses} licenses, its audit trail adds up to {sum}"
-            )),
-            _ => {}
-        }
-    }
+    // Licenses against the ledger (SPEC 12): today's figure, and a row
+    // for every approval and adjustment since the account's first row.
+    found.extend(ledger_disagreements(conn, chrono::Utc::now())?);
 
     // One snapshot per account and day.
     let doubles: Vec<(i64, chrono::NaiveDate, i64)> = active_user_snapshots::table
@@ -153,4 +112,78 @@ pub fn run(url: &DatabaseUrl) -> anyhow::Result<bool> {
         crate::cli::output::note(format!("verify: {} disagreement(s)", found.len()));
     }
     Ok(found.is_empty())
+}
+
+/// Each account's licenses against its ledger for today (as every page
+/// shows it: a figure a day turning changed counts as written), and a
+/// ledger row for every approved order and adjustment made since the
+/// account's first row.
+fn ledger_disagreements(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> diesel::QueryResult<Vec<String>> {
+    use crate::db::schema::{license_ledger, license_orders};
+    use crate::domain::ledger::owned_on_recorded;
+    use crate::models::ledger::LedgerRow;
+    let mut found = Vec::new();
+    for account in crate::models::Account::all(conn)? {
+        let today = account.today(now);
+        let spans = LedgerRow::spans(conn, account.id)?;
+        let shown = account.clone().as_of(conn, today)?.licenses;
+        let Some(ledger) = owned_on_recorded(&spans, today) else {
+            if shown != 0 && spans.is_empty() {
+                found.push(format!(
+                    "account {}: owns {shown} licenses but has no ledger row",
+                    account.id
+                ));
+            }
+            continue;
+        };
+        if ledger != shown {
+            found.push(format!(
+                "account {}: owns {shown} licenses, its ledger says {ledger} for {today}",
+                account.id
+            ));
+        }
+        let since: Option<chrono::NaiveDateTime> = license_ledger::table
+            .filter(license_ledger::account_id.eq(account.id))
+            .select(diesel::dsl::min(license_ledger::created_at))
+            .first(conn)?;
+        let Some(since) = since else { continue };
+        let missing: Vec<i64> = license_orders::table
+            .left_join(
+                license_ledger::table
+                    .on(license_ledger::order_id.eq(license_orders::id.nullable())),
+            )
+            .filter(license_orders::account_id.eq(account.id))
+            .filter(license_orders::status.eq("approved"))
+            .filter(license_orders::decided_at.ge(since))
+            .filter(license_ledger::id.is_null())
+            .select(license_orders::id)
+            .load(conn)?;
+        for order in missing {
+            found.push(format!(
+                "account {}: order {order} was approved but has no ledger row",
+                account.id
+            ));
+        }
+        let adjusted: i64 = audit_events::table
+            .filter(audit_events::account_id.eq(account.id))
+            .filter(audit_events::kind.eq("licenses_adjusted"))
+            .filter(audit_events::at.ge(since))
+            .count()
+            .get_result(conn)?;
+        let rows: i64 = license_ledger::table
+            .filter(license_ledger::account_id.eq(account.id))
+            .filter(license_ledger::kind.eq("adjustment"))
+            .count()
+            .get_result(conn)?;
+        if adjusted != rows {
+            found.push(format!(
+                "account {}: {adjusted} adjustments in the audit trail, {rows} in the ledger",
+                account.id
+            ));
+        }
+    }
+    Ok(found)
 }

@@ -9,6 +9,7 @@ diesel::table! {
         time_zone -> Text,
         created_at -> Timestamp,
         over_licenses_notified -> Bool,
+        licenses_until -> Nullable<Date>,
     }
 }
 
@@ -65,6 +66,24 @@ diesel::table! {
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
         decision_note -> Nullable<Text>,
+        kind -> Text,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    license_ledger (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        change -> BigInt,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        kind -> Text,
+        order_id -> Nullable<BigInt>,
+        login_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -192,6 +211,7 @@ diesel::joinable!(recovery_codes -> logins (login_id));
 diesel::joinable!(logins -> accounts (account_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(license_orders -> accounts (account_id));
+diesel::joinable!(license_ledger -> accounts (account_id));
 diesel::joinable!(active_user_snapshots -> accounts (account_id));
 diesel::joinable!(user_counts -> accounts (account_id));
 
@@ -211,4 +231,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     api_idempotency_keys,
     user_versions,
+    license_ledger,
 );

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod counting;
 pub mod history;
 pub mod import;
+pub mod ledger;
 pub mod links;
 pub mod mail;
 pub mod orders;
@@ -62,6 +63,8 @@ stored_word!(mail::MailKind, "outbox.kind");
 stored_word!(tokens::TokenScope, "api_tokens.scope");
 stored_word!(audit::AuditKind, "audit_events.kind");
 stored_word!(links::Purpose, "login_tokens.purpose");
+stored_word!(ledger::LedgerKind, "license_ledger.kind");
+stored_word!(orders::OrderKind, "license_orders.kind");
 
 #[cfg(test)]
 mod tests {

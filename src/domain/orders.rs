@@ -37,6 +37,52 @@ impl OrderStatus {
     }
 }
 
+/// What an order does: adds licenses, or takes some away (SPEC 12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OrderKind {
+    #[default]
+    Add,
+    Reduce,
+}
+
+impl OrderKind {
+    pub const ALL: [OrderKind; 2] = [OrderKind::Add, OrderKind::Reduce];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Add => "add",
+            OrderKind::Reduce => "reduce",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderKind> {
+        OrderKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The ledger's signed change of an order of `quantity`.
+    pub fn change(self, quantity: i64) -> i64 {
+        match self {
+            OrderKind::Add => quantity,
+            OrderKind::Reduce => -quantity,
+        }
+    }
+}
+
+/// Why a change of licenses that was asked for cannot be made now
+/// (answered 409 at approval, nothing changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clash {
+    /// Temporary licenses whose last day is before today.
+    PeriodPassed,
+    /// A reduction that would leave, on `day`, fewer licenses than the
+    /// users counted then as forecast (or fewer than 0).
+    Short {
+        day: chrono::NaiveDate,
+        owned: i64,
+        counted: i64,
+    },
+}
+
 /// A decision on a pending order with its note checked, the one note rule
 /// of the pages and the API: optional when approving, required when
 /// rejecting, at most 500 characters either way.

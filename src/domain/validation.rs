@@ -43,7 +43,22 @@ pub enum FieldError {
     /// A period's first day after its last, or more than
     /// [`MAX_HISTORY_DAYS`] before it.
     Span,
+    /// A day before today where only today or later is allowed.
+    PastDay,
+    /// A period's last day before its first.
+    EndBeforeStart,
+    /// A period longer than [`MAX_PERIOD_DAYS`], both ends counted.
+    PeriodTooLong,
+    /// A reduction's first day not after today.
+    NotBeforeTomorrow,
+    /// An end day on a reduction, which is for good.
+    ReduceNoEnd,
+    /// An order kind that is neither `add` nor `reduce`.
+    Kind,
 }
+
+/// The longest period of temporary licenses, both ends counted.
+pub const MAX_PERIOD_DAYS: i64 = 366;
 
 /// The highest page number a list answers.
 pub const MAX_PAGE: i64 = 1_000_000;

@@ -5,6 +5,8 @@
 mod catalog;
 mod en;
 mod flash;
+mod ledger;
+pub use ledger::Effect;
 mod sv;
 mod words;
 

@@ -66,6 +66,12 @@ impl Msgs {
             FieldError::Page => self.err_page,
             FieldError::PerPage => self.err_per_page,
             FieldError::Span => self.err_span,
+            FieldError::PastDay => self.err_past_day,
+            FieldError::EndBeforeStart => self.err_end_before_start,
+            FieldError::PeriodTooLong => self.err_period_long,
+            FieldError::NotBeforeTomorrow => self.err_not_before_tomorrow,
+            FieldError::ReduceNoEnd => self.err_reduce_no_end,
+            FieldError::Kind => self.err_kind,
         }
     }
 

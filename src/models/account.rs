@@ -17,6 +17,9 @@ pub struct Account {
     pub licenses: i64,
     pub time_zone: String,
     pub created_at: NaiveDateTime,
+    /// The last day `licenses` holds (null: no change is coming).
+    #[serde(default)]
+    pub licenses_until: Option<chrono::NaiveDate>,
 }
 
 #[derive(Insertable)]
@@ -94,24 +97,55 @@ impl Account {
         Account::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
     }
 
-    /// Add `change` to the licenses in one statement, only while the result
-    /// stays within 0..=`max`; returns whether the row changed. Atomic on
-    /// both backends, so concurrent changes never lose one another.
-    pub fn add_licenses(
+    /// Keep today's figure and the last day it holds (SPEC 12): written in
+    /// the transaction of every ledger change and when a day turns.
+    pub fn set_licenses(
         conn: &mut DbConnection,
         id: i64,
-        change: i64,
-        max: i64,
-    ) -> QueryResult<bool> {
-        let changed = diesel::update(
-            accounts::table
-                .find(id)
-                .filter((accounts::licenses + change).ge(0))
-                .filter((accounts::licenses + change).le(max)),
-        )
-        .set(accounts::licenses.eq(accounts::licenses + change))
-        .execute(conn)?;
-        Ok(changed == 1)
+        licenses: i64,
+        until: Option<chrono::NaiveDate>,
+    ) -> QueryResult<()> {
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::licenses.eq(licenses),
+                accounts::licenses_until.eq(until),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Whether the stored figure is not today's: a ledger row started or
+    /// ended since it was written.
+    pub fn licenses_stale(&self, today: chrono::NaiveDate) -> bool {
+        self.licenses_until.is_some_and(|until| until < today)
+    }
+
+    /// The account with today's figure of licenses: the stored one, or,
+    /// on the first requests of a day a row starts or ends (before the
+    /// server's round writes it), the ledger's. Reads only.
+    pub fn as_of(
+        mut self,
+        conn: &mut DbConnection,
+        today: chrono::NaiveDate,
+    ) -> QueryResult<Account> {
+        if self.licenses_stale(today) {
+            if let Some(owned) = super::ledger::LedgerRow::owned_on(conn, self.id, today)? {
+                self.licenses = owned;
+            }
+        }
+        Ok(self)
+    }
+
+    /// Accounts whose figure may be stale on `utc_day` (no zone is more
+    /// than a day ahead of UTC): the few with a change coming.
+    pub fn with_change_due(
+        conn: &mut DbConnection,
+        utc_day: chrono::NaiveDate,
+    ) -> QueryResult<Vec<Account>> {
+        accounts::table
+            .filter(accounts::licenses_until.le(utc_day))
+            .select(Account::as_select())
+            .load(conn)
     }
 
     /// Every account with its users counted on its own "today", over-licensed

@@ -1,11 +1,11 @@
 //! `license_orders`: a contact's request for more licenses, and its decision.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{accounts, license_orders, logins};
 use crate::db::DbConnection;
-use crate::domain::orders::OrderStatus;
+use crate::domain::orders::{OrderKind, OrderStatus};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = license_orders)]
@@ -22,6 +22,10 @@ pub struct LicenseOrder {
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
     pub decision_note: Option<String>,
+    #[diesel(deserialize_as = String)]
+    pub kind: OrderKind,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
 }
 
 #[derive(Clone, Insertable)]
@@ -35,6 +39,10 @@ pub struct NewLicenseOrder<'a> {
     pub form_token: &'a str,
     pub ordered_by: i64,
     pub ordered_at: NaiveDateTime,
+    #[diesel(serialize_as = String)]
+    pub kind: OrderKind,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
 }
 
 /// An order with the names around it, for pages.

@@ -6,6 +6,7 @@ pub mod api_token;
 pub mod audit_event;
 pub mod counted;
 pub mod idempotency_key;
+pub mod ledger;
 pub mod license_order;
 pub mod login;
 pub mod login_token;

@@ -37,6 +37,7 @@ pub fn create_account(
     conn: &mut DbConnection,
     by: Option<i64>,
     input: &AccountInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Account, OpError> {
     write_transaction(conn, |conn| {
         let account = Account::insert(
@@ -50,6 +51,7 @@ pub fn create_account(
         )?;
         AuditEvent::account_created(by, account.id, &account.name, account.licenses)
             .insert(conn)?;
+        super::licenses::initial_row(conn, &account, now)?;
         Ok(account)
     })
 }

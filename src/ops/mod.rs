@@ -25,6 +25,9 @@ pub enum OpError {
     NotPending,
     #[error("the licenses would fall below 0 or exceed the maximum")]
     LicenseBounds,
+    /// A dated change that cannot be made now (SPEC 12).
+    #[error("refused: {0:?}")]
+    Clash(crate::domain::orders::Clash),
     #[error("role and account do not fit: contact and viewer need an account, staff have none")]
     RoleAccount,
     #[error("{0}")]

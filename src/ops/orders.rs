@@ -1,7 +1,8 @@
 //! Orders: placing (form and API), cancelling, approving and rejecting.
 
 use crate::db::{is_unique_violation, write_transaction, DbConnection};
-use crate::domain::orders::{Decision, OrderStatus};
+use crate::domain::ledger::LedgerKind;
+use crate::domain::orders::{Decision, OrderKind, OrderStatus};
 use crate::mail::{notify, MailContext};
 use crate::models::api_token::ApiToken;
 use crate::models::idempotency_key::IdempotencyKey;
@@ -10,6 +11,16 @@ use crate::models::{now_utc, Account, AuditEvent, LicenseOrder, Login};
 
 use super::*;
 
+/// What an order asks for, checked: its kind, quantity, days and
+/// reference (the same from the form and the API).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderInput {
+    pub kind: OrderKind,
+    pub quantity: i64,
+    pub period: Period,
+    pub reference: Option<String>,
+}
+
 /// Place an order from a submitted form. The same form token returns the
 /// order it already made, however often and concurrently it is sent.
 pub fn place_order(
@@ -17,17 +28,14 @@ pub fn place_order(
     ctx: &MailContext,
     by: &Login,
     account_id: i64,
-    quantity: i64,
-    reference: Option<&str>,
+    input: &OrderInput,
     form_token: &str,
 ) -> Result<LicenseOrder, OpError> {
     let attempt = write_transaction(conn, |conn| {
         if let Some(existing) = LicenseOrder::find_by_form_token(conn, form_token)? {
             return Ok(existing);
         }
-        insert_order(
-            conn, ctx, by, None, account_id, quantity, reference, form_token,
-        )
+        insert_order(conn, ctx, by, None, account_id, input, form_token)
     });
     match attempt {
         // A concurrent submission of the same form won: answer with its order.
@@ -42,8 +50,7 @@ pub fn place_order(
 #[derive(Clone, Debug)]
 pub struct ApiOrder<'a> {
     pub account_id: i64,
-    pub quantity: i64,
-    pub reference: Option<&'a str>,
+    pub input: OrderInput,
     pub key: &'a str,
     /// SHA-256 of the request body, hex.
     pub body_hash: &'a str,
@@ -80,8 +87,7 @@ pub fn place_api_order(
             by,
             Some(token),
             order.account_id,
-            order.quantity,
-            order.reference,
+            &order.input,
             &form_token,
         )?;
         IdempotencyKey {
@@ -103,20 +109,19 @@ pub fn place_api_order(
 
 /// Inside a write transaction: a new pending order, its audit event and
 /// the order desk's mail.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn insert_order(
     conn: &mut DbConnection,
     ctx: &MailContext,
     by: &Login,
     via: Option<&ApiToken>,
     account_id: i64,
-    quantity: i64,
-    reference: Option<&str>,
+    input: &OrderInput,
     form_token: &str,
 ) -> Result<LicenseOrder, OpError> {
     let owned = Account::find(conn, account_id)?
         .ok_or(OpError::NotFound)?
         .licenses;
+    let (quantity, reference) = (input.quantity, input.reference.as_deref());
     let order = LicenseOrder::insert(
         conn,
         &NewLicenseOrder {
@@ -127,6 +132,9 @@ pub(super) fn insert_order(
             form_token,
             ordered_by: by.id,
             ordered_at: now_utc(),
+            kind: input.kind,
+            starts_on: input.period.starts_on,
+            ends_on: input.period.ends_on,
         },
     )?;
     AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
@@ -243,7 +251,23 @@ pub fn approve_order(
 ) -> Result<LicenseOrder, OpError> {
     write_transaction(conn, |conn| {
         let order = decide(conn, by, order_id, OrderStatus::Approved, note)?;
-        let (before, after) = change_licenses(conn, order.account_id, order.quantity)?;
+        let (before, after) = super::licenses::write_row(
+            conn,
+            ctx.now,
+            super::licenses::Entry {
+                account_id: order.account_id,
+                change: order.kind.change(order.quantity),
+                period: Period {
+                    starts_on: order.starts_on,
+                    ends_on: order.ends_on,
+                },
+                kind: LedgerKind::Order,
+                order_id: Some(order.id),
+                login_id: by.login_id(),
+                reason: None,
+                keep_counted: order.kind == OrderKind::Reduce,
+            },
+        )?;
         AuditEvent::order_approved(
             by.login_id(),
             order.account_id,

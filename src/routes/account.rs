@@ -9,6 +9,8 @@ use serde::Deserialize;
 use crate::auth::session::Preloaded;
 use crate::auth::{form_token, Contact, Customer, SignedIn};
 use crate::domain::counting::{free_licenses, suggested_quantity};
+use crate::domain::ledger::Period;
+use crate::domain::orders::OrderKind;
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::models::license_order::login_email;
@@ -120,25 +122,47 @@ pub struct OrderFormPage {
     pub groups: GroupCounts,
     pub suggested: Option<i64>,
     pub max: i64,
-    pub quantity: String,
-    pub reference: String,
+    pub e: OrderEntry,
+    /// Today in the account's time zone: the earliest day a period may
+    /// name (the date fields' `min`).
+    pub today: String,
     pub form_token: String,
     pub quantity_error: Option<String>,
     pub reference_error: Option<&'static str>,
+    pub starts_on_error: Option<&'static str>,
+    pub ends_on_error: Option<&'static str>,
     pub form_error: Option<&'static str>,
+}
+
+/// The order form's fields as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct OrderEntry {
+    #[serde(default)]
+    pub quantity: String,
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub starts_on: String,
+    #[serde(default)]
+    pub ends_on: String,
+    #[serde(default)]
+    pub form_token: String,
 }
 
 impl OrderFormPage {
     pub fn has_errors(&self) -> bool {
-        self.quantity_error.is_some() || self.reference_error.is_some() || self.form_error.is_some()
+        self.quantity_error.is_some()
+            || self.reference_error.is_some()
+            || self.starts_on_error.is_some()
+            || self.ends_on_error.is_some()
+            || self.form_error.is_some()
     }
 }
 
 async fn order_form_page(
     who: &Contact,
     state: &AppState,
-    quantity: String,
-    reference: String,
+    e: OrderEntry,
 ) -> Result<OrderFormPage, AppError> {
     let account = who.account().clone();
     let account_id = account.id;
@@ -157,11 +181,13 @@ async fn order_form_page(
         groups,
         suggested: suggested_quantity(account.licenses, who.counted, pending.1),
         max: state.settings.max_order_quantity,
-        quantity,
-        reference,
+        e,
+        today: today.to_string(),
         form_token: form_token::issue(&state.form_key, account.id, state.clock.now().timestamp()),
         quantity_error: None,
         reference_error: None,
+        starts_on_error: None,
+        ends_on_error: None,
         form_error: None,
     })
 }
@@ -188,36 +214,25 @@ pub async fn order_form(
         .and_then(|n| validation::parse_quantity(n, state.settings.max_order_quantity).ok())
         .map(|n| n.to_string())
         .unwrap_or_default();
-    let page = order_form_page(&who, &state, quantity, String::new()).await?;
-    ok(&page)
-}
-
-#[derive(Deserialize)]
-pub struct OrderForm {
-    #[serde(default)]
-    quantity: String,
-    #[serde(default)]
-    reference: String,
-    #[serde(default)]
-    form_token: String,
+    let entry = OrderEntry {
+        quantity,
+        ..Default::default()
+    };
+    ok(&order_form_page(&who, &state, entry).await?)
 }
 
 /// `POST /account/order-licenses`: one submitted form, at most one order.
 pub async fn order_submit(
     who: Contact,
     state: web::Data<AppState>,
-    form: web::Form<OrderForm>,
+    form: web::Form<OrderEntry>,
 ) -> Result<HttpResponse, AppError> {
     let account = who.account().clone();
-    let OrderForm {
-        quantity,
-        reference,
-        form_token: token,
-    } = form.into_inner();
+    let entry = form.into_inner();
     let account_id = account.id;
 
     // A resubmission lands on the order the form already made.
-    let lookup = token.clone();
+    let lookup = entry.form_token.clone();
     let existing = state
         .db(move |conn| Ok(LicenseOrder::find_by_form_token(conn, &lookup)?))
         .await?
@@ -227,32 +242,48 @@ pub async fn order_submit(
     }
 
     let t = who.lang.msgs();
+    let now = state.clock.now();
     let token_ok = form_token::verify(
         &state.form_key,
-        &token,
+        &entry.form_token,
         account_id,
-        state.clock.now().timestamp(),
+        now.timestamp(),
     );
-    let parsed_quantity = validation::parse_quantity(&quantity, state.settings.max_order_quantity);
-    let parsed_reference = validation::parse_reference(&reference);
-    match (token_ok, parsed_quantity, parsed_reference) {
-        (true, Ok(q), Ok(r)) => {
+    let quantity = validation::parse_quantity(&entry.quantity, state.settings.max_order_quantity);
+    let reference = validation::parse_reference(&entry.reference);
+    let period = Period::parse_add(&entry.starts_on, &entry.ends_on, account.today(now));
+    match (token_ok, quantity, reference, period) {
+        (true, Ok(quantity), Ok(reference), Ok(period)) => {
             let login = who.login.clone();
+            let input = ops::OrderInput {
+                kind: OrderKind::Add,
+                quantity,
+                period,
+                reference,
+            };
+            let token = entry.form_token;
             let order = state
                 .op(move |conn, ctx| {
-                    ops::place_order(conn, ctx, &login, account_id, q, r.as_deref(), &token)
+                    ops::place_order(conn, ctx, &login, account_id, &input, &token)
                 })
                 .await??;
             who.session.set_flash(crate::i18n::Flash::OrderPlaced);
             Ok(see_other(&format!("/account/orders/{}", order.id)))
         }
-        (token_ok, q, r) => {
-            let mut page = order_form_page(&who, &state, quantity, reference).await?;
+        (token_ok, q, r, p) => {
+            let mut page = order_form_page(&who, &state, entry).await?;
             page.form_error = (!token_ok).then_some(t.form_expired);
             page.quantity_error = q
                 .err()
                 .map(|_| who.lang.quantity_rule(state.settings.max_order_quantity));
             page.reference_error = r.err().map(|e| t.field_error(e));
+            if let Err((field, e)) = p {
+                let message = Some(t.field_error(e));
+                match field {
+                    "starts_on" => page.starts_on_error = message,
+                    _ => page.ends_on_error = message,
+                }
+            }
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

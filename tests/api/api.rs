@@ -13,7 +13,12 @@ use license_portal::models::{Account, AuditEvent, Login, User};
 use license_portal::ops::{self, TokenInput};
 
 /// A token of `scope` (on `account` when given), made by `maker`.
-fn token(app: &TestApp, scope: &str, account: Option<i64>, maker: Option<&str>) -> String {
+pub(crate) fn token(
+    app: &TestApp,
+    scope: &str,
+    account: Option<i64>,
+    maker: Option<&str>,
+) -> String {
     let vendor = TokenScope::parse(scope).expect("scope").is_vendor();
     let input = TokenInput::parse("test", scope, account, "", vendor).expect("token input");
     let by = maker.map(|email| login(app, email).id);
@@ -52,11 +57,11 @@ fn tokens(app: &TestApp, w: &World) -> Tokens {
     }
 }
 
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     content_type: String,
     location: Option<String>,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 async fn call(
@@ -104,7 +109,7 @@ async fn get(app: &TestApp, path: &str, token: &str) -> Answer {
     call(app, &client(), "GET", path, Some(token), &[], None).await
 }
 
-async fn order(app: &TestApp, token: &str, key: &str, body: &str) -> Answer {
+pub(crate) async fn order(app: &TestApp, token: &str, key: &str, body: &str) -> Answer {
     call(
         app,
         &client(),
@@ -130,8 +135,7 @@ fn pending_order(app: &TestApp, account: &Account, quantity: i64) -> i64 {
         &app.mail_ctx(),
         &contact,
         account.id,
-        quantity,
-        None,
+        &crate::helpers::adds(quantity),
         &form_token,
     )
     .expect("order")

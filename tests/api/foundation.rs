@@ -88,7 +88,15 @@ async fn fifty_concurrent_write_transactions_all_succeed() {
             let mut conn = pool.get().expect("connection");
             // Read, then write, in one transaction: the case that fails
             // with "database is locked" without BEGIN IMMEDIATE.
-            ops::adjust_licenses(&mut conn, &ctx, None, account.id, 1, &format!("writer {i}"))
+            ops::adjust_licenses(
+                &mut conn,
+                &ctx,
+                None,
+                account.id,
+                1,
+                ops::Period::default(),
+                &format!("writer {i}"),
+            )
         }));
     }
     let failures: Vec<String> = threads
@@ -157,7 +165,15 @@ async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
     let account = app.create_account("Nested AB", 5);
     let mut conn = app.conn();
     let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
-        ops::adjust_licenses(conn, &app.mail_ctx(), None, account.id, 2, "inner")?;
+        ops::adjust_licenses(
+            conn,
+            &app.mail_ctx(),
+            None,
+            account.id,
+            2,
+            ops::Period::default(),
+            "inner",
+        )?;
         Err(ops::OpError::NotFound)
     });
     assert!(outcome.is_err());
@@ -167,7 +183,15 @@ async fn a_write_transaction_inside_another_commits_or_rolls_back_with_it() {
         "the inner change rolled back with the outer"
     );
     let outcome: Result<(), ops::OpError> = db::write_transaction(&mut conn, |conn| {
-        ops::adjust_licenses(conn, &app.mail_ctx(), None, account.id, 2, "inner")?;
+        ops::adjust_licenses(
+            conn,
+            &app.mail_ctx(),
+            None,
+            account.id,
+            2,
+            ops::Period::default(),
+            "inner",
+        )?;
         Ok(())
     });
     assert!(outcome.is_ok());

@@ -32,7 +32,7 @@ fn at(app: &TestApp, when: &str) -> MailContext {
 
 fn account(app: &TestApp, name: &str, tz: &str) -> Account {
     let input = AccountInput::parse(name, "10", tz).expect("input");
-    ops::create_account(&mut app.conn(), None, &input).expect("account")
+    ops::create_account(&mut app.conn(), None, &input, app.state.clock.now()).expect("account")
 }
 
 fn user_id(app: &TestApp, account: i64, number: &str) -> i64 {

@@ -14,6 +14,7 @@ mod foundation;
 mod hardening;
 mod history;
 mod layout;
+mod ledger;
 mod mail;
 mod operate;
 mod orders;

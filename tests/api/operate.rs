@@ -170,7 +170,7 @@ async fn verify_passes_a_healthy_database_and_names_each_planted_disagreement() 
     );
     assert_eq!(text(&out.stdout), "");
 
-    // Licenses without an audit trail, and a wrong user_counts row.
+    // Licenses the ledger does not hold, and a wrong user_counts row.
     app.conn()
         .batch_execute(&format!(
             "UPDATE accounts SET licenses = licenses + 7 WHERE id = {}; \
@@ -184,8 +184,9 @@ async fn verify_passes_a_healthy_database_and_names_each_planted_disagreement() 
     let said = text(&out.stdout);
     assert!(
         said.contains(&format!(
-            "account {}: owns 24 licenses, its audit trail adds up to 17",
-            w.b.id
+            "account {}: owns 24 licenses, its ledger says 17 for {}",
+            w.b.id,
+            app.today()
         )),
         "{said}"
     );

@@ -10,7 +10,7 @@ use crate::helpers::{
 };
 
 /// Open the Order Licenses tab and return a fresh form token.
-async fn form_token(app: &TestApp, c: &Client) -> String {
+pub(crate) async fn form_token(app: &TestApp, c: &Client) -> String {
     let (status, html) = app.get_html(c, "/account/order-licenses").await;
     assert_eq!(status, StatusCode::OK);
     hidden_value(&html, "form_token").expect("form token")
@@ -754,8 +754,7 @@ async fn long_lists_are_paged_fifty_at_a_time() {
             &app.mail_ctx(),
             &contact,
             w.a.id,
-            1,
-            None,
+            &crate::helpers::adds(1),
             &format!("paging-{i}"),
         )
         .expect("order");
@@ -806,8 +805,7 @@ async fn the_overview_counts_every_pending_order_and_lists_the_five_newest_of_it
             &app.mail_ctx(),
             by,
             account,
-            quantity,
-            None,
+            &crate::helpers::adds(quantity),
             token,
         )
         .expect("order")

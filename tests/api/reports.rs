@@ -526,8 +526,13 @@ async fn today_is_the_accounts_date_not_the_servers() {
     let mut ids = Vec::new();
     for zone in ["Pacific/Kiritimati", "Pacific/Pago_Pago"] {
         let input = license_portal::ops::AccountInput::parse(zone, "5", zone).expect("input");
-        let account =
-            license_portal::ops::create_account(&mut app.conn(), None, &input).expect("account");
+        let account = license_portal::ops::create_account(
+            &mut app.conn(),
+            None,
+            &input,
+            app.state.clock.now(),
+        )
+        .expect("account");
         app.add_user(
             account.id,
             "LAST-DAY-28",

@@ -937,8 +937,7 @@ async fn many_sessions_read_at_once_each_see_only_their_own_login_and_account() 
             &app.mail_ctx(),
             &contact,
             account.id,
-            100 + i,
-            None,
+            &crate::helpers::adds(100 + i),
             &format!("tenant-form-{i}"),
         )
         .expect("order");

@@ -68,6 +68,7 @@ pub(super) fn op_error(e: OpError) -> ApiError {
     match e {
         OpError::NotFound | OpError::UnknownAccount => ApiError::NotFound,
         OpError::NotPending => ApiError::Conflict,
+        OpError::Clash(clash) => ApiError::Clash(clash),
         OpError::Invalid { field, error } => ApiError::field(field, error),
         OpError::KeyReused => ApiError::Unprocessable(vec![BadField {
             index: None,

@@ -5,7 +5,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
-use crate::domain::orders::{Decision, OrderStatus};
+use crate::domain::ledger::Period;
+use crate::domain::orders::{Decision, OrderKind, OrderStatus};
 use crate::domain::validation::{self, FieldError};
 use crate::models::license_order::login_email;
 use crate::models::{AuditEvent, LicenseOrder};
@@ -62,10 +63,34 @@ pub async fn place_order(
             validation::parse_reference(text).map_err(|e| ApiError::field("reference", e))?
         }
     };
+    let kind = match optional_text(&value, "kind", FieldError::Kind)? {
+        None => OrderKind::Add,
+        Some(word) => OrderKind::parse(word).ok_or(ApiError::field("kind", FieldError::Kind))?,
+    };
+    let starts_on = optional_text(&value, "starts_on", FieldError::Date)?.unwrap_or("");
+    let ends_on = optional_text(&value, "ends_on", FieldError::Date)?.unwrap_or("");
+    let today = account.today(state.clock.now());
+    let period = match kind {
+        OrderKind::Add => Period::parse_add(starts_on, ends_on, today),
+        OrderKind::Reduce => Period::parse_reduce(starts_on, ends_on, today),
+    }
+    .map_err(|(field, e)| ApiError::field(field, e))?;
     // The same request, whatever its spacing or key order, has one hash.
-    let body_hash = hex::encode(Sha256::digest(
-        serde_json::json!({"quantity": quantity, "reference": reference}).to_string(),
-    ));
+    // An order with neither kind nor days hashes as it did before they
+    // existed, so a key sent again across the upgrade still matches.
+    let mut fields = serde_json::json!({"quantity": quantity, "reference": reference});
+    if kind != OrderKind::Add || !starts_on.trim().is_empty() || !ends_on.trim().is_empty() {
+        fields["kind"] = kind.as_str().into();
+        fields["starts_on"] = starts_on.trim().into();
+        fields["ends_on"] = ends_on.trim().into();
+    }
+    let body_hash = hex::encode(Sha256::digest(fields.to_string()));
+    let input = ops::OrderInput {
+        kind,
+        quantity,
+        period,
+        reference,
+    };
     let token = who.token.clone();
     let (order, created) = run_op(&state, move |conn, ctx| {
         ops::place_api_order(
@@ -75,8 +100,7 @@ pub async fn place_order(
             &token,
             &ops::ApiOrder {
                 account_id: account.id,
-                quantity,
-                reference: reference.as_deref(),
+                input,
                 key: &key,
                 body_hash: &body_hash,
             },

@@ -155,6 +155,15 @@ pub(in crate::auth) fn settle(
     let half = column_state(&row.state).contains_key(K_HALF);
     // The count came with the row for the statement's day; an account
     // whose today is another date is counted again.
+    // On the first requests of a day a ledger row starts or ends, the
+    // figure is the ledger's until the server's round writes it (SPEC 12).
+    let account = match account {
+        Some(a) => {
+            let today = a.today(today_at);
+            Some(a.as_of(conn, today)?)
+        }
+        None => None,
+    };
     let identity = match login {
         Some(login) => {
             let counted = match &account {

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::models::account::AccountUsage;
 use crate::models::login_token::LoginToken;
 use crate::models::{now_utc, Account, Login, User};
-use crate::ops::{self, AccountInput, LoginInput, OpError};
+use crate::ops::{self, AccountInput, LoginInput, OpError, Period};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::routes::path_id;
 use crate::state::AppState;
@@ -103,8 +103,9 @@ pub async fn create_account(
     match AccountInput::parse(&f.name, &f.licenses, &f.time_zone) {
         Ok(input) => {
             let by = who.login.id;
+            let now = state.clock.now();
             let account = state
-                .db(move |conn| Ok(ops::create_account(conn, Some(by), &input)?))
+                .db(move |conn| Ok(ops::create_account(conn, Some(by), &input, now)?))
                 .await?;
             who.session.set_flash(crate::i18n::Flash::AccountCreated);
             Ok(see_other(&format!("/staff/accounts/{}", account.id)))
@@ -150,6 +151,9 @@ pub struct AccountForms {
     pub reason: String,
     pub change_error: Option<&'static str>,
     pub reason_error: Option<&'static str>,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub period_error: Option<&'static str>,
     pub email: String,
     pub login_name: String,
     pub role: String,
@@ -163,6 +167,7 @@ impl AccountForms {
     pub fn has_errors(&self) -> bool {
         self.change_error.is_some()
             || self.reason_error.is_some()
+            || self.period_error.is_some()
             || self.email_error.is_some()
             || self.role_error.is_some()
             || self.import_error.is_some()
@@ -270,6 +275,10 @@ pub struct AdjustForm {
     change: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
 }
 
 /// `POST /staff/accounts/{id}/licenses`: a signed change with a reason.
@@ -284,17 +293,26 @@ pub async fn adjust(
     let f = form.into_inner();
     let change = validation::parse_adjustment(&f.change);
     let reason = validation::required_text(&f.reason, 500);
+    let today = state
+        .db(move |conn| Account::find(conn, id)?.ok_or(AppError::NotFound))
+        .await?
+        .today(state.clock.now());
+    let period = Period::parse_add(&f.starts_on, &f.ends_on, today);
     let mut forms = AccountForms {
         change: f.change.clone(),
         reason: f.reason.clone(),
+        starts_on: f.starts_on.clone(),
+        ends_on: f.ends_on.clone(),
         role: "contact".into(),
         ..Default::default()
     };
-    match (change, reason) {
-        (Ok(change), Ok(reason)) => {
+    match (change, reason, period) {
+        (Ok(change), Ok(reason), Ok(period)) => {
             let by = who.login.id;
             match state
-                .op(move |conn, ctx| ops::adjust_licenses(conn, ctx, Some(by), id, change, &reason))
+                .op(move |conn, ctx| {
+                    ops::adjust_licenses(conn, ctx, Some(by), id, change, period, &reason)
+                })
                 .await?
             {
                 Ok(_) => {
@@ -305,9 +323,10 @@ pub async fn adjust(
                 Err(refused) => return Err(refused.into()),
             }
         }
-        (change, reason) => {
+        (change, reason, period) => {
             forms.change_error = change.err().map(|e| t.field_error(e));
             forms.reason_error = reason.err().map(|e| t.field_error(e));
+            forms.period_error = period.err().map(|(_, e)| t.field_error(e));
         }
     }
     let page = account_page(&who, &state, id, forms).await?;

@@ -31,7 +31,7 @@ pub struct QueueLine {
     pub ordered_at: String,
     pub status_text: &'static str,
     pub note: String,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]
@@ -42,7 +42,7 @@ pub struct QueuePage {
     pub statuses: Vec<(&'static str, &'static str)>,
     pub lines: Vec<QueueLine>,
     pub pending: bool,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
     pub pager: Pager,
 }
 
@@ -131,15 +131,34 @@ pub struct DecisionForm {
 async fn refused(
     who: &Staff,
     state: &AppState,
-    message: &'static str,
+    message: &str,
+    beside: Option<i64>,
+) -> Result<HttpResponse, AppError> {
+    refused_with(
+        who,
+        state,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        message,
+        beside,
+    )
+    .await
+}
+
+/// The queue again with `message` above it, and beside the order it
+/// concerns, with `status`.
+async fn refused_with(
+    who: &Staff,
+    state: &AppState,
+    status: StatusCode,
+    message: &str,
     beside: Option<i64>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = queue_page(who, state, OrderStatus::Pending, 1).await?;
     for line in page.lines.iter_mut().filter(|l| Some(l.id) == beside) {
-        line.error = Some(message);
+        line.error = Some(message.to_string());
     }
-    page.error = Some(message);
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    page.error = Some(message.to_string());
+    render(status, &page)
 }
 
 /// `POST /staff/orders/{id}/approve`: exactly once; 409 when decided.
@@ -191,6 +210,11 @@ async fn decide(
         Ok(_) => {}
         Err(OpError::LicenseBounds) => {
             return refused(&who, &state, t.err_license_bounds, None).await
+        }
+        // The order stays pending; the page says why.
+        Err(OpError::Clash(clash)) => {
+            let message = who.lang.clash(clash);
+            return refused_with(&who, &state, StatusCode::CONFLICT, &message, Some(id)).await;
         }
         Err(refused) => return Err(refused.into()),
     }

@@ -20,7 +20,8 @@ impl TestApp {
     pub fn create_account(&self, name: &str, licenses: i64) -> Account {
         let input = AccountInput::parse(name, &licenses.to_string(), "Europe/Stockholm")
             .expect("account input");
-        ops::create_account(&mut self.conn(), None, &input).expect("account")
+        ops::create_account(&mut self.conn(), None, &input, self.state.clock.now())
+            .expect("account")
     }
 
     pub fn create_login(&self, email: &str, role: &str, account: Option<i64>) -> Login {
@@ -180,5 +181,13 @@ impl UserState {
             UserState::EndingSoon => (UserStatus::Active, long_ago, Some(today + days(10))),
             UserState::FutureStart => (UserStatus::Active, today + days(5), None),
         }
+    }
+}
+
+/// An order of `quantity` licenses for good from approval.
+pub fn adds(quantity: i64) -> ops::OrderInput {
+    ops::OrderInput {
+        quantity,
+        ..Default::default()
     }
 }

@@ -153,6 +153,17 @@ pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
     spawn(|_| {}, Clock::fixed(now))
 }
 
+/// A portal whose clock says what the returned hand is set to.
+pub async fn spawn_app_movable(
+    now: chrono::DateTime<chrono::Utc>,
+) -> (
+    TestApp,
+    std::sync::Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>,
+) {
+    let (clock, hand) = Clock::movable(now);
+    (spawn(|_| {}, clock), hand)
+}
+
 /// A portal whose clock says `now`, with settings changed.
 pub async fn spawn_app_at_with(
     now: chrono::DateTime<chrono::Utc>,

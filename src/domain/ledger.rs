@@ -1,0 +1,346 @@
+//! Licenses over time (SPEC 12): the rule of the ledger, without a
+//! database. Licenses owned on a day are the sum of the changes whose
+//! period covers it; the figure changes only on a row's first day or on
+//! the day after its last.
+
+use chrono::NaiveDate;
+
+use super::validation::{parse_date, FieldError, MAX_PERIOD_DAYS};
+
+/// Why a ledger row exists, stored as the lowercase word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerKind {
+    /// An account's starting licenses.
+    Initial,
+    /// An approved order (an addition or a reduction).
+    Order,
+    /// A staff adjustment with a reason.
+    Adjustment,
+}
+
+impl LedgerKind {
+    pub const ALL: [LedgerKind; 3] = [
+        LedgerKind::Initial,
+        LedgerKind::Order,
+        LedgerKind::Adjustment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Initial => "initial",
+            LedgerKind::Order => "order",
+            LedgerKind::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LedgerKind> {
+        LedgerKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A change and the days it covers: from `starts_on` to `ends_on`, both
+/// included (`None`: for good).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub change: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl Span {
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.starts_on <= day && self.ends_on.is_none_or(|end| end >= day)
+    }
+}
+
+/// The days an order or adjustment covers, as asked: from `starts_on`
+/// (`None`: the day it takes effect) to `ends_on` (`None`: for good).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Period {
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl Period {
+    /// An addition's period from the form's or the API's text (empty:
+    /// none): neither day before `today`, the last not before the first,
+    /// at most 366 days counting both ends. The refused field is named.
+    pub fn parse_add(
+        starts_on: &str,
+        ends_on: &str,
+        today: NaiveDate,
+    ) -> Result<Period, (&'static str, FieldError)> {
+        let starts_on = optional_day(starts_on).map_err(|e| ("starts_on", e))?;
+        let ends_on = optional_day(ends_on).map_err(|e| ("ends_on", e))?;
+        if starts_on.is_some_and(|d| d < today) {
+            return Err(("starts_on", FieldError::PastDay));
+        }
+        if let Some(end) = ends_on {
+            if end < today {
+                return Err(("ends_on", FieldError::PastDay));
+            }
+            let first = starts_on.unwrap_or(today);
+            if end < first {
+                return Err(("ends_on", FieldError::EndBeforeStart));
+            }
+            if (end - first).num_days() + 1 > MAX_PERIOD_DAYS {
+                return Err(("ends_on", FieldError::PeriodTooLong));
+            }
+        }
+        Ok(Period { starts_on, ends_on })
+    }
+
+    /// A reduction's period: for good from `starts_on`, tomorrow at the
+    /// earliest (`None`: the first day of next month).
+    pub fn parse_reduce(
+        starts_on: &str,
+        ends_on: &str,
+        today: NaiveDate,
+    ) -> Result<Period, (&'static str, FieldError)> {
+        if !ends_on.trim().is_empty() {
+            return Err(("ends_on", FieldError::ReduceNoEnd));
+        }
+        let starts_on = optional_day(starts_on)
+            .map_err(|e| ("starts_on", e))?
+            .unwrap_or_else(|| first_of_next_month(today));
+        if starts_on <= today {
+            return Err(("starts_on", FieldError::NotBeforeTomorrow));
+        }
+        Ok(Period {
+            starts_on: Some(starts_on),
+            ends_on: None,
+        })
+    }
+
+    /// Whether the period has licenses end (temporary licenses).
+    pub fn is_temporary(&self) -> bool {
+        self.ends_on.is_some()
+    }
+}
+
+/// The first day of the month after `day`'s.
+pub fn first_of_next_month(day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    let (y, m) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
+}
+
+fn optional_day(text: &str) -> Result<Option<NaiveDate>, FieldError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => parse_date(t).map(Some),
+    }
+}
+
+/// Licenses owned on `day`: the sum of the changes that cover it.
+pub fn owned_on(spans: &[Span], day: NaiveDate) -> i64 {
+    spans
+        .iter()
+        .filter(|s| s.covers(day))
+        .map(|s| s.change)
+        .sum()
+}
+
+/// Licenses owned on `day` if the ledger reaches back to it: `None` for
+/// a day before its first row.
+pub fn owned_on_recorded(spans: &[Span], day: NaiveDate) -> Option<i64> {
+    let first = spans.iter().map(|s| s.starts_on).min()?;
+    (first <= day).then(|| owned_on(spans, day))
+}
+
+/// The days the figure may change: each row's first day and the day after
+/// its last, in order, once each.
+pub fn change_days(spans: &[Span]) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = spans
+        .iter()
+        .flat_map(|s| std::iter::once(s.starts_on).chain(s.ends_on.and_then(|e| e.succ_opt())))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+/// The licenses owned from each day the figure takes a new value:
+/// `(first day, figure)`, oldest first. A day on which rows start and end
+/// with no net change is left out.
+pub fn timeline(spans: &[Span]) -> Vec<(NaiveDate, i64)> {
+    let mut out: Vec<(NaiveDate, i64)> = Vec::new();
+    for day in change_days(spans) {
+        let figure = owned_on(spans, day);
+        if out.last().is_none_or(|&(_, last)| last != figure) {
+            out.push((day, figure));
+        }
+    }
+    out
+}
+
+/// The coming changes after `today`: each future day the figure takes a
+/// new value, with the figure before and from it.
+pub fn coming(spans: &[Span], today: NaiveDate) -> Vec<(NaiveDate, i64, i64)> {
+    let mut before = owned_on(spans, today);
+    let mut out = Vec::new();
+    for day in change_days(spans).into_iter().filter(|d| *d > today) {
+        let after = owned_on(spans, day);
+        if after != before {
+            out.push((day, before, after));
+            before = after;
+        }
+    }
+    out
+}
+
+/// The last day from `today` on that today's figure holds: the day before
+/// the next change, `None` when none is coming.
+pub fn holds_until(spans: &[Span], today: NaiveDate) -> Option<NaiveDate> {
+    coming(spans, today)
+        .first()
+        .and_then(|&(day, _, _)| day.pred_opt())
+}
+
+/// The first day from `from` on whose figure lies outside `low..=high`,
+/// with that figure.
+pub fn first_out_of_bounds(
+    spans: &[Span],
+    from: NaiveDate,
+    low: i64,
+    high: i64,
+) -> Option<(NaiveDate, i64)> {
+    std::iter::once(from)
+        .chain(change_days(spans).into_iter().filter(|d| *d > from))
+        .map(|day| (day, owned_on(spans, day)))
+        .find(|&(_, figure)| figure < low || figure > high)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn span(change: i64, from: &str, until: Option<&str>) -> Span {
+        Span {
+            change,
+            starts_on: d(from),
+            ends_on: until.map(d),
+        }
+    }
+
+    #[test]
+    fn a_season_counts_on_its_days_both_ends_included() {
+        let spans = [
+            span(20, "2027-01-01", None),
+            span(30, "2027-06-01", Some("2027-08-31")),
+        ];
+        assert_eq!(owned_on(&spans, d("2026-12-31")), 0);
+        assert_eq!(owned_on(&spans, d("2027-05-31")), 20);
+        assert_eq!(owned_on(&spans, d("2027-06-01")), 50);
+        assert_eq!(owned_on(&spans, d("2027-08-31")), 50);
+        assert_eq!(owned_on(&spans, d("2027-09-01")), 20);
+        assert_eq!(
+            timeline(&spans),
+            vec![
+                (d("2027-01-01"), 20),
+                (d("2027-06-01"), 50),
+                (d("2027-09-01"), 20)
+            ]
+        );
+        assert_eq!(
+            coming(&spans, d("2027-03-01")),
+            vec![(d("2027-06-01"), 20, 50), (d("2027-09-01"), 50, 20)]
+        );
+        assert_eq!(holds_until(&spans, d("2027-03-01")), Some(d("2027-05-31")));
+        assert_eq!(holds_until(&spans, d("2027-09-01")), None);
+    }
+
+    #[test]
+    fn a_day_with_no_net_change_is_no_step() {
+        let spans = [
+            span(10, "2027-01-01", None),
+            span(5, "2027-01-01", Some("2027-01-31")),
+            span(5, "2027-02-01", None),
+        ];
+        assert_eq!(timeline(&spans), vec![(d("2027-01-01"), 15)]);
+        assert_eq!(holds_until(&spans, d("2027-01-10")), None);
+    }
+
+    #[test]
+    fn the_first_day_out_of_bounds_is_named() {
+        let spans = [
+            span(10, "2027-01-01", None),
+            span(-8, "2027-03-01", None),
+            span(-5, "2027-04-01", Some("2027-04-30")),
+        ];
+        assert_eq!(
+            first_out_of_bounds(&spans, d("2027-02-01"), 0, 100),
+            Some((d("2027-04-01"), -3))
+        );
+        assert_eq!(
+            first_out_of_bounds(&spans, d("2027-02-01"), 5, 100),
+            Some((d("2027-03-01"), 2))
+        );
+        assert_eq!(first_out_of_bounds(&spans, d("2027-05-01"), 0, 100), None);
+        assert_eq!(
+            first_out_of_bounds(&spans, d("2027-02-01"), 0, 9),
+            Some((d("2027-02-01"), 10))
+        );
+    }
+
+    #[test]
+    fn an_order_period_is_checked_field_by_field() {
+        let today = d("2027-05-10");
+        let p = |a: &str, b: &str| Period::parse_add(a, b, today);
+        assert_eq!(p("", ""), Ok(Period::default()));
+        assert_eq!(
+            p("2027-06-01", ""),
+            Ok(Period {
+                starts_on: Some(d("2027-06-01")),
+                ends_on: None
+            })
+        );
+        assert_eq!(p("2027-05-09", ""), Err(("starts_on", FieldError::PastDay)));
+        assert_eq!(p("", "2027-05-09"), Err(("ends_on", FieldError::PastDay)));
+        assert_eq!(
+            p("2027-06-02", "2027-06-01"),
+            Err(("ends_on", FieldError::EndBeforeStart))
+        );
+        assert_eq!(p("1 June", ""), Err(("starts_on", FieldError::Date)));
+        // 366 days counting both ends is the most.
+        assert!(p("2027-06-01", "2028-05-31").is_ok());
+        assert_eq!(
+            p("2027-06-01", "2028-06-01"),
+            Err(("ends_on", FieldError::PeriodTooLong))
+        );
+        assert!(p("", "2028-05-09").is_ok());
+        assert!(p("", "2028-05-10").is_err());
+    }
+
+    #[test]
+    fn a_reduction_starts_tomorrow_at_the_earliest_and_never_ends() {
+        let today = d("2027-12-10");
+        let r = |a: &str, b: &str| Period::parse_reduce(a, b, today);
+        assert_eq!(r("", "").map(|p| p.starts_on), Ok(Some(d("2028-01-01"))));
+        assert_eq!(
+            r("2027-12-10", ""),
+            Err(("starts_on", FieldError::NotBeforeTomorrow))
+        );
+        assert!(r("2027-12-11", "").is_ok());
+        assert_eq!(
+            r("2027-12-11", "2028-01-01"),
+            Err(("ends_on", FieldError::ReduceNoEnd))
+        );
+    }
+
+    #[test]
+    fn every_kind_reads_back() {
+        for k in LedgerKind::ALL {
+            assert_eq!(LedgerKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(LedgerKind::parse("refund"), None);
+    }
+}

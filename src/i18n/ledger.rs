@@ -1,0 +1,136 @@
+//! The sentences of licenses over time (SPEC 12), in each language: what
+//! an order does, and why a change was refused.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::Lang;
+use crate::domain::orders::{Clash, OrderKind};
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_SV: [&str; 12] = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// What an order does to the licenses owned, in figures: the days it
+/// covers (`from`, and `until` for temporary licenses), the figure on
+/// those days, and after them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effect {
+    pub kind: OrderKind,
+    pub quantity: i64,
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub during: i64,
+    pub after: i64,
+}
+
+impl Lang {
+    /// "1 June 2027" / "1 juni 2027".
+    pub fn long_date(self, day: NaiveDate) -> String {
+        let m = day.month0() as usize;
+        match self {
+            Lang::En => format!("{} {} {}", day.day(), MONTHS_EN[m], day.year()),
+            Lang::Sv => format!("{} {} {}", day.day(), MONTHS_SV[m], day.year()),
+        }
+    }
+
+    /// "Adds 30 licenses from 1 June 2027 to 31 August 2027: you will own
+    /// 50 on those days and 20 after."
+    pub fn order_effect(self, e: &Effect) -> String {
+        let (n, from) = (self.num(e.quantity), self.long_date(e.from));
+        let (during, after) = (self.num(e.during), self.num(e.after));
+        match (self, e.kind, e.until) {
+            (Lang::En, OrderKind::Add, Some(until)) => format!(
+                "Adds {n} licenses from {from} to {}: you will own {during} on those days and {after} after.",
+                self.long_date(until)
+            ),
+            (Lang::Sv, OrderKind::Add, Some(until)) => format!(
+                "Lägger till {n} licenser från {from} till och med {}: ni äger {during} de dagarna och {after} efter.",
+                self.long_date(until)
+            ),
+            (Lang::En, OrderKind::Add, None) => {
+                format!("Adds {n} licenses for good from {from}: you will own {during} from then on.")
+            }
+            (Lang::Sv, OrderKind::Add, None) => {
+                format!("Lägger till {n} licenser tills vidare från {from}: ni äger {during} från då.")
+            }
+            (Lang::En, OrderKind::Reduce, _) => {
+                format!("Removes {n} licenses for good from {from}: you will own {during} from then on.")
+            }
+            (Lang::Sv, OrderKind::Reduce, _) => {
+                format!("Tar bort {n} licenser tills vidare från {from}: ni äger {during} från då.")
+            }
+        }
+    }
+
+    /// Why a change of licenses was refused, in words.
+    pub fn clash(self, clash: Clash) -> String {
+        match (self, clash) {
+            (Lang::En, Clash::PeriodPassed) => {
+                "The period has passed: nothing was changed.".to_string()
+            }
+            (Lang::Sv, Clash::PeriodPassed) => {
+                "Perioden har passerat: inget ändrades.".to_string()
+            }
+            (Lang::En, Clash::Short { day, owned, counted }) => format!(
+                "On {} the account would own {} licenses for {} counted users: nothing was changed.",
+                self.long_date(day),
+                self.num(owned),
+                self.num(counted)
+            ),
+            (Lang::Sv, Clash::Short { day, owned, counted }) => format!(
+                "Den {} skulle kontot äga {} licenser för {} räknade användare: inget ändrades.",
+                self.long_date(day),
+                self.num(owned),
+                self.num(counted)
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_season_reads_as_the_spec_says() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let e = Effect {
+            kind: OrderKind::Add,
+            quantity: 30,
+            from: d("2027-06-01"),
+            until: Some(d("2027-08-31")),
+            during: 50,
+            after: 20,
+        };
+        assert_eq!(
+            Lang::En.order_effect(&e),
+            "Adds 30 licenses from 1 June 2027 to 31 August 2027: you will own 50 on those days and 20 after."
+        );
+        assert!(Lang::Sv.order_effect(&e).contains("1 juni 2027"));
+    }
+}

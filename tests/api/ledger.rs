@@ -1,0 +1,414 @@
+//! Licenses over time (SPEC 12): the ledger, dated orders, staff
+//! adjustments for a period, the figure of the day in each time zone.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use license_portal::models::ledger::LedgerRow;
+use license_portal::models::Account;
+use license_portal::ops::{self, AccountInput, Period};
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    create_contact, data_value, location, spawn_app_at, spawn_app_movable, TestApp,
+};
+
+fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .expect("instant")
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("day")
+}
+
+fn account_in(app: &TestApp, name: &str, licenses: i64, zone: &str) -> Account {
+    let input = AccountInput::parse(name, &licenses.to_string(), zone).expect("input");
+    ops::create_account(&mut app.conn(), None, &input, app.state.clock.now()).expect("account")
+}
+
+fn grant(app: &TestApp, account: i64, change: i64, from: &str, until: Option<&str>) {
+    ops::adjust_licenses(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        None,
+        account,
+        change,
+        Period {
+            starts_on: Some(day(from)),
+            ends_on: until.map(day),
+        },
+        "test",
+    )
+    .expect("adjusted");
+}
+
+async fn owned_on_page(app: &TestApp, client: &reqwest::Client) -> i64 {
+    let (status, html) = app.get_html(client, "/account").await;
+    assert_eq!(status, StatusCode::OK);
+    data_value(&html, "licenses-owned").expect("#licenses-owned")
+}
+
+#[tokio::test]
+async fn the_figure_changes_on_the_first_request_of_the_day_in_each_time_zone() {
+    // 20:00 UTC on 9 March: noon in Los Angeles, 10:00 on 10 March in
+    // Kiritimati (UTC+14). The two accounts' days are a day apart.
+    let (app, hand) = spawn_app_movable(at(2027, 3, 9, 20)).await;
+    let kiri = account_in(&app, "Kiritimati AB", 10, "Pacific/Kiritimati");
+    let la = account_in(&app, "Los Angeles AB", 10, "America/Los_Angeles");
+    create_contact(&app, "k@kiri.example", kiri.id);
+    create_contact(&app, "l@la.example", la.id);
+    // Five more on 11 March only, in each account's own days.
+    grant(&app, kiri.id, 5, "2027-03-11", Some("2027-03-11"));
+    grant(&app, la.id, 5, "2027-03-11", Some("2027-03-11"));
+    let k = app.client_for("k@kiri.example").await;
+    let l = app.client_for("l@la.example").await;
+    assert_eq!(owned_on_page(&app, &k).await, 10);
+    assert_eq!(owned_on_page(&app, &l).await, 10);
+
+    // 12:00 UTC on 10 March: 11 March has begun in Kiritimati only.
+    *hand.lock().expect("hand") = at(2027, 3, 10, 12);
+    assert_eq!(owned_on_page(&app, &k).await, 15);
+    assert_eq!(owned_on_page(&app, &l).await, 10);
+    // 12:00 UTC on 11 March: Kiritimati's row has ended, LA's begun.
+    *hand.lock().expect("hand") = at(2027, 3, 11, 12);
+    assert_eq!(owned_on_page(&app, &k).await, 10);
+    assert_eq!(owned_on_page(&app, &l).await, 15);
+    *hand.lock().expect("hand") = at(2027, 3, 12, 12);
+    assert_eq!(owned_on_page(&app, &l).await, 10);
+
+    // The server's round writes the stored figure; verify agrees.
+    let rolled = ops::roll_days(&mut app.conn(), &app.mail_ctx()).expect("roll");
+    assert!(rolled <= 2);
+    assert_eq!(app.account(kiri.id).licenses, 10);
+    assert_eq!(app.account(la.id).licenses, 10);
+    let found = license_portal::cli::verify::disagreements(&mut app.conn()).expect("verify");
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_season_ordered_on_the_form_counts_on_its_days_once_approved() {
+    let (app, hand) = spawn_app_movable(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let token = crate::orders::form_token(&app, &contact).await;
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[
+                ("quantity", "30"),
+                ("reference", "SUMMER"),
+                ("starts_on", "2027-06-01"),
+                ("ends_on", "2027-08-31"),
+                ("form_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = crate::orders::id_of(&res);
+    let res = app
+        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        location(res.headers())
+    );
+    let row = LedgerRow::of_order(&mut app.conn(), id)
+        .expect("query")
+        .expect("the order's row");
+    assert_eq!(
+        (row.change, row.starts_on, row.ends_on),
+        (30, day("2027-06-01"), Some(day("2027-08-31")))
+    );
+    // Not yet: today is 10 May.
+    assert_eq!(app.account(w.a.id).licenses, 10);
+    let owned = |d: &str| {
+        LedgerRow::owned_on(&mut app.conn(), w.a.id, day(d))
+            .expect("query")
+            .expect("recorded")
+    };
+    assert_eq!(
+        (
+            owned("2027-05-31"),
+            owned("2027-06-01"),
+            owned("2027-08-31"),
+            owned("2027-09-01")
+        ),
+        (10, 40, 40, 10)
+    );
+    *hand.lock().expect("hand") = at(2027, 6, 1, 10);
+    assert_eq!(owned_on_page(&app, &contact).await, 40);
+    ops::roll_days(&mut app.conn(), &app.mail_ctx()).expect("roll");
+    assert_eq!(app.account(w.a.id).licenses, 40);
+    *hand.lock().expect("hand") = at(2027, 9, 1, 10);
+    assert_eq!(owned_on_page(&app, &contact).await, 10);
+}
+
+#[tokio::test]
+async fn bad_days_re_render_the_form_naming_the_field_and_order_nothing() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    for (starts, ends, field) in [
+        ("2027-05-09", "", "starts_on"),
+        ("", "2027-05-09", "ends_on"),
+        ("2027-06-02", "2027-06-01", "ends_on"),
+        ("2027-06-01", "2028-06-01", "ends_on"),
+        ("1 June", "", "starts_on"),
+    ] {
+        let token = crate::orders::form_token(&app, &contact).await;
+        let res = app
+            .post(
+                &contact,
+                "/account/order-licenses",
+                &[
+                    ("quantity", "3"),
+                    ("starts_on", starts),
+                    ("ends_on", ends),
+                    ("form_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{starts} {ends}"
+        );
+        let html = res.text().await.expect("body");
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "{starts}..{ends}: no error beside {field}"
+        );
+    }
+    let (_, html) = app.get_html(&contact, "/account/orders").await;
+    assert!(!html.contains("/account/orders/1\""), "no order was made");
+}
+
+#[tokio::test]
+async fn approving_temporary_licenses_after_their_last_day_is_refused_and_changes_nothing() {
+    let (app, hand) = spawn_app_movable(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let token = crate::orders::form_token(&app, &contact).await;
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[
+                ("quantity", "5"),
+                ("ends_on", "2027-05-11"),
+                ("form_token", &token),
+            ],
+        )
+        .await;
+    let id = crate::orders::id_of(&res);
+    *hand.lock().expect("hand") = at(2027, 5, 12, 10);
+    let res = app
+        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let html = res.text().await.expect("body");
+    assert!(
+        html.contains("The period has passed"),
+        "the page says why: {html}"
+    );
+    let order = license_portal::models::LicenseOrder::find(&mut app.conn(), id)
+        .expect("query")
+        .expect("order");
+    assert_eq!(order.status.as_str(), "pending");
+    assert!(LedgerRow::of_order(&mut app.conn(), id)
+        .expect("q")
+        .is_none());
+    assert_eq!(app.account(w.a.id).licenses, 10);
+}
+
+#[tokio::test]
+async fn an_order_approved_after_its_first_day_starts_on_the_approval_day() {
+    let (app, hand) = spawn_app_movable(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    let contact = app.client_for("contact@alpha.example").await;
+    let staff = app.client_for("staff@vendor.example").await;
+    let token = crate::orders::form_token(&app, &contact).await;
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[
+                ("quantity", "4"),
+                ("starts_on", "2027-05-11"),
+                ("form_token", &token),
+            ],
+        )
+        .await;
+    let id = crate::orders::id_of(&res);
+    *hand.lock().expect("hand") = at(2027, 5, 14, 10);
+    let res = app
+        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let row = LedgerRow::of_order(&mut app.conn(), id)
+        .expect("q")
+        .expect("row");
+    assert_eq!((row.starts_on, row.ends_on), (day("2027-05-14"), None));
+    assert_eq!(app.account(w.a.id).licenses, 14);
+}
+
+#[tokio::test]
+async fn twenty_racing_approvals_of_dated_orders_leave_ledger_figure_and_verify_agreeing() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    let contact =
+        license_portal::models::Login::find_by_email(&mut app.conn(), "contact@alpha.example")
+            .expect("q")
+            .expect("contact");
+    let staff =
+        license_portal::models::Login::find_by_email(&mut app.conn(), "staff@vendor.example")
+            .expect("q")
+            .expect("staff");
+    let mut ids = Vec::new();
+    for i in 0..20i64 {
+        let period = match i % 3 {
+            0 => Period::default(),
+            1 => Period {
+                starts_on: Some(day("2027-06-01")),
+                ends_on: Some(day("2027-08-31")),
+            },
+            _ => Period {
+                starts_on: Some(day("2027-07-01")),
+                ends_on: None,
+            },
+        };
+        let input = ops::OrderInput {
+            quantity: i + 1,
+            period,
+            ..Default::default()
+        };
+        let order = ops::place_order(
+            &mut app.conn(),
+            &app.mail_ctx(),
+            &contact,
+            w.a.id,
+            &input,
+            &format!("race-{i}"),
+        )
+        .expect("order");
+        ids.push(order.id);
+    }
+    let mut handles = Vec::new();
+    for id in ids.iter().copied().chain(ids.iter().copied()) {
+        let (pool, ctx, staff) = (app.state.pool.clone(), app.mail_ctx(), staff.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut conn = pool.get().expect("conn");
+            ops::approve_order(&mut conn, &ctx, ops::Decider::staff(&staff), id, None).is_ok()
+        }));
+    }
+    let approved = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(approved, 20, "each order approved exactly once");
+    let rows = LedgerRow::of_account(&mut app.conn(), w.a.id).expect("rows");
+    assert_eq!(rows.len(), 21, "the initial row and one a order");
+    // For good from today: orders 1, 4, ..., 19 (i = 0, 3, ..., 18).
+    let now: i64 = (0..20).filter(|i| i % 3 == 0).map(|i| i + 1).sum();
+    assert_eq!(app.account(w.a.id).licenses, 10 + now);
+    let found = license_portal::cli::verify::disagreements(&mut app.conn()).expect("verify");
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[tokio::test]
+async fn the_api_orders_for_a_period_or_fewer_and_names_a_bad_field() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    let t = crate::api::token(&app, "order", Some(w.a.id), Some("contact@alpha.example"));
+    let season = crate::api::order(
+        &app,
+        &t,
+        "k1",
+        r#"{"quantity": 30, "starts_on": "2027-06-01", "ends_on": "2027-08-31"}"#,
+    )
+    .await;
+    assert_eq!(season.status, StatusCode::CREATED, "{}", season.body);
+    assert_eq!(season.body["kind"], "add");
+    assert_eq!(season.body["starts_on"], "2027-06-01");
+    assert_eq!(season.body["ends_on"], "2027-08-31");
+    for (key, body, field) in [
+        (
+            "k2",
+            r#"{"quantity": 3, "ends_on": "2027-05-01"}"#,
+            "ends_on",
+        ),
+        (
+            "k3",
+            r#"{"quantity": 3, "kind": "reduce", "ends_on": "2027-07-01"}"#,
+            "ends_on",
+        ),
+        ("k4", r#"{"quantity": 3, "kind": "refund"}"#, "kind"),
+        ("k5", r#"{"quantity": 3, "starts_on": "June"}"#, "starts_on"),
+        (
+            "k6",
+            r#"{"quantity": 3, "kind": "reduce", "starts_on": "2027-05-10"}"#,
+            "starts_on",
+        ),
+    ] {
+        let refused = crate::api::order(&app, &t, key, body).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(refused.body["errors"][0]["field"], field, "{body}");
+    }
+    let fewer = crate::api::order(&app, &t, "k7", r#"{"quantity": 2, "kind": "reduce"}"#).await;
+    assert_eq!(fewer.status, StatusCode::CREATED, "{}", fewer.body);
+    assert_eq!(fewer.body["kind"], "reduce");
+    assert_eq!(
+        fewer.body["starts_on"], "2027-06-01",
+        "the first of next month"
+    );
+    assert_eq!(fewer.body["ends_on"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_reduction_is_checked_again_at_approval_and_refused_with_409_when_users_came() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(crate::helpers::UserState::Counted, 6)]);
+    let t = crate::api::token(&app, "order", Some(w.a.id), Some("contact@alpha.example"));
+    let staff = app.client_for("staff@vendor.example").await;
+    let three = crate::api::order(&app, &t, "r1", r#"{"quantity": 3, "kind": "reduce"}"#).await;
+    assert_eq!(three.status, StatusCode::CREATED, "{}", three.body);
+    let id = three.body["id"].as_i64().expect("id");
+    // Two users arrive before staff decide: 7 licenses for 8 users.
+    app.accounts_user(w.a.id, "N1", crate::helpers::UserState::Counted);
+    app.accounts_user(w.a.id, "N2", crate::helpers::UserState::Counted);
+    let res = app
+        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("1 June 2027"), "the day is named");
+    let order = license_portal::models::LicenseOrder::find(&mut app.conn(), id)
+        .expect("q")
+        .expect("order");
+    assert_eq!(order.status.as_str(), "pending");
+    assert!(LedgerRow::of_order(&mut app.conn(), id)
+        .expect("q")
+        .is_none());
+    // Two fewer fits (8 for 8): approved, for good from 1 June.
+    let two = crate::api::order(&app, &t, "r2", r#"{"quantity": 2, "kind": "reduce"}"#).await;
+    let id = two.body["id"].as_i64().expect("id");
+    let res = app
+        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let row = LedgerRow::of_order(&mut app.conn(), id)
+        .expect("q")
+        .expect("row");
+    assert_eq!(
+        (row.change, row.starts_on, row.ends_on),
+        (-2, day("2027-06-01"), None)
+    );
+    assert_eq!(app.account(w.a.id).licenses, 10, "not before 1 June");
+}
