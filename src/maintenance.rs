@@ -110,7 +110,7 @@ pub fn record_snapshot(
         return Ok(false);
     }
     let active_users = User::count_counted(conn, account.id, day)?;
-    let licenses = account.clone().as_of(conn, day)?.licenses;
+    let licenses = account.licenses_today(conn, day)?;
     let written = Snapshot::record(
         conn,
         &Snapshot {

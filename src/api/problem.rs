@@ -215,13 +215,11 @@ impl ResponseError for ApiError {
 /// The problem for a status, in a language.
 fn problem(lang: Lang, status: StatusCode, parts: Option<&Parts>) -> Problem {
     let t = lang.msgs();
-    let detail = match (status.as_u16(), parts.and_then(|p| p.detail)) {
-        (400, Some(what)) => format!("{} ({})", t.api_error_text(400), what.text(t)),
-        (409, _) if parts.and_then(|p| p.clash).is_some() => parts
-            .and_then(|p| p.clash)
-            .map(|c| lang.clash(c))
-            .unwrap_or_default(),
-        (code, _) => t.api_error_text(code).to_string(),
+    let clash = parts.and_then(|p| p.clash);
+    let detail = match (status.as_u16(), parts.and_then(|p| p.detail), clash) {
+        (400, Some(what), _) => format!("{} ({})", t.api_error_text(400), what.text(t)),
+        (409, _, Some(clash)) => lang.clash(clash),
+        (code, _, _) => t.api_error_text(code).to_string(),
     };
     Problem {
         kind: "about:blank".into(),

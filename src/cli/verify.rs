@@ -129,7 +129,7 @@ fn ledger_disagreements(
     for account in crate::models::Account::all(conn)? {
         let today = account.today(now);
         let spans = LedgerRow::spans(conn, account.id)?;
-        let shown = account.clone().as_of(conn, today)?.licenses;
+        let shown = account.licenses_today(conn, today)?;
         let Some(ledger) = owned_on_recorded(&spans, today) else {
             if shown != 0 && spans.is_empty() {
                 found.push(format!(

@@ -111,11 +111,6 @@ impl Period {
             ends_on: None,
         })
     }
-
-    /// Whether the period has licenses end (temporary licenses).
-    pub fn is_temporary(&self) -> bool {
-        self.ends_on.is_some()
-    }
 }
 
 /// The first day of the month after `day`'s.
@@ -164,6 +159,12 @@ pub fn change_days(spans: &[Span]) -> Vec<NaiveDate> {
     days
 }
 
+/// `from`, then each day after it on which the figure may change: the
+/// only days a question "on any day from `from` on" needs to ask about.
+pub fn days_from(spans: &[Span], from: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    std::iter::once(from).chain(change_days(spans).into_iter().filter(move |d| *d > from))
+}
+
 /// The licenses owned from each day the figure takes a new value:
 /// `(first day, figure)`, oldest first. A day on which rows start and end
 /// with no net change is left out.
@@ -183,7 +184,7 @@ pub fn timeline(spans: &[Span]) -> Vec<(NaiveDate, i64)> {
 pub fn coming(spans: &[Span], today: NaiveDate) -> Vec<(NaiveDate, i64, i64)> {
     let mut before = owned_on(spans, today);
     let mut out = Vec::new();
-    for day in change_days(spans).into_iter().filter(|d| *d > today) {
+    for day in days_from(spans, today).skip(1) {
         let after = owned_on(spans, day);
         if after != before {
             out.push((day, before, after));
@@ -209,8 +210,7 @@ pub fn first_out_of_bounds(
     low: i64,
     high: i64,
 ) -> Option<(NaiveDate, i64)> {
-    std::iter::once(from)
-        .chain(change_days(spans).into_iter().filter(|d| *d > from))
+    days_from(spans, from)
         .map(|day| (day, owned_on(spans, day)))
         .find(|&(_, figure)| figure < low || figure > high)
 }

@@ -103,13 +103,6 @@ impl Decision {
             (false, note) => super::validation::required_text(note, 500).map(Decision::Reject),
         }
     }
-
-    pub fn note(&self) -> Option<&str> {
-        match self {
-            Decision::Approve(note) => note.as_deref(),
-            Decision::Reject(note) => Some(note),
-        }
-    }
 }
 
 /// The most licenses an account may own; an approval or adjustment past it

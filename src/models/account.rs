@@ -58,11 +58,12 @@ impl Account {
     }
 
     /// Inside a write transaction: hold the account's row until it commits,
-    /// so that every change of its users runs one at a time (PostgreSQL's
-    /// `FOR UPDATE`; SQLite's write transaction holds the whole database
-    /// already). The users sync rewrites the account's `user_counts` and
-    /// must not interleave with the triggers of another writer.
-    pub fn lock_users(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    /// so that every change of its users, and every change of its licenses,
+    /// runs one at a time (PostgreSQL's `FOR UPDATE`; SQLite's write
+    /// transaction holds the whole database already). The users sync
+    /// rewrites the account's `user_counts` and must not interleave with the
+    /// triggers of another writer; a ledger change reads the rows it checks.
+    pub fn lock_row(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
         if let DbConnection::Postgres(c) = conn {
             accounts::table
                 .find(id)
@@ -120,19 +121,38 @@ impl Account {
         self.licenses_until.is_some_and(|until| until < today)
     }
 
-    /// The account with today's figure of licenses: the stored one, or,
-    /// on the first requests of a day a row starts or ends (before the
-    /// server's round writes it), the ledger's. Reads only.
+    /// The ledger's figure for `today` over the account's rows: the stored
+    /// figure for a day before its first row (a snapshot's day).
+    pub fn ledger_figure(
+        &self,
+        spans: &[crate::domain::ledger::Span],
+        today: chrono::NaiveDate,
+    ) -> i64 {
+        crate::domain::ledger::owned_on_recorded(spans, today).unwrap_or(self.licenses)
+    }
+
+    /// Today's figure of licenses: the stored one, or, on the first
+    /// requests of a day a row starts or ends (before the server's round
+    /// writes it), the ledger's. Reads only, and only then.
+    pub fn licenses_today(
+        &self,
+        conn: &mut DbConnection,
+        today: chrono::NaiveDate,
+    ) -> QueryResult<i64> {
+        if !self.licenses_stale(today) {
+            return Ok(self.licenses);
+        }
+        let spans = super::ledger::LedgerRow::spans(conn, self.id)?;
+        Ok(self.ledger_figure(&spans, today))
+    }
+
+    /// The account with today's figure of licenses (`licenses_today`).
     pub fn as_of(
         mut self,
         conn: &mut DbConnection,
         today: chrono::NaiveDate,
     ) -> QueryResult<Account> {
-        if self.licenses_stale(today) {
-            if let Some(owned) = super::ledger::LedgerRow::owned_on(conn, self.id, today)? {
-                self.licenses = owned;
-            }
-        }
+        self.licenses = self.licenses_today(conn, today)?;
         Ok(self)
     }
 

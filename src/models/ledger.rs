@@ -50,14 +50,6 @@ impl NewLedgerRow {
 }
 
 impl LedgerRow {
-    pub fn span(&self) -> Span {
-        Span {
-            change: self.change,
-            starts_on: self.starts_on,
-            ends_on: self.ends_on,
-        }
-    }
-
     pub fn insert(conn: &mut DbConnection, new: &NewLedgerRow) -> QueryResult<()> {
         diesel::insert_into(license_ledger::table)
             .values(new.clone())

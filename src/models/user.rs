@@ -367,7 +367,7 @@ impl User {
 
 impl User {
     /// Run `f`, a bulk write of one account's users inside the caller's
-    /// transaction (which holds them: `Account::lock_users`). On PostgreSQL
+    /// transaction (which holds them: `Account::lock_row`). On PostgreSQL
     /// the per-row count triggers stand aside (`portal.bulk_users`, for this
     /// transaction only) and the account's `user_counts` are recounted once
     /// at the end: one counter row updated 100,000 times in one transaction

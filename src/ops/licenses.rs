@@ -69,9 +69,7 @@ pub(super) fn first_short_day(
     spans: &[Span],
     from: NaiveDate,
 ) -> Result<Option<Clash>, OpError> {
-    let days =
-        std::iter::once(from).chain(ledger::change_days(spans).into_iter().filter(|d| *d > from));
-    for day in days {
+    for day in ledger::days_from(spans, from) {
         let owned = ledger::owned_on(spans, day);
         let counted = crate::models::User::count_counted(conn, account_id, day)?;
         if owned < counted || owned < 0 {
@@ -94,11 +92,11 @@ pub(super) fn write_row(
     now: DateTime<Utc>,
     entry: Entry,
 ) -> Result<(i64, i64), OpError> {
-    Account::lock_users(conn, entry.account_id)?;
+    Account::lock_row(conn, entry.account_id)?;
     let account = Account::find(conn, entry.account_id)?.ok_or(OpError::NotFound)?;
     let today = account.today(now);
     let mut spans = LedgerRow::spans(conn, account.id)?;
-    let before = ledger::owned_on_recorded(&spans, today).unwrap_or(account.licenses);
+    let before = account.ledger_figure(&spans, today);
     let starts_on = entry.period.starts_on.map_or(today, |d| d.max(today));
     if entry.period.ends_on.is_some_and(|end| end < starts_on) {
         return Err(OpError::Clash(Clash::PeriodPassed));
@@ -138,7 +136,7 @@ fn settle(
     spans: &[Span],
     today: NaiveDate,
 ) -> Result<i64, OpError> {
-    let figure = ledger::owned_on_recorded(spans, today).unwrap_or(account.licenses);
+    let figure = account.ledger_figure(spans, today);
     Account::set_licenses(conn, account.id, figure, ledger::holds_until(spans, today))?;
     Ok(figure)
 }
@@ -180,7 +178,7 @@ pub fn roll_days(conn: &mut DbConnection, ctx: &MailContext) -> Result<usize, Op
             continue;
         }
         rolled += write_transaction(conn, |conn| {
-            Account::lock_users(conn, account.id)?;
+            Account::lock_row(conn, account.id)?;
             let Some(account) = Account::find(conn, account.id)? else {
                 return Ok::<_, OpError>(0);
             };

@@ -33,7 +33,7 @@ pub fn import_users(
 ) -> Result<ImportOutcome, OpError> {
     let rows = parse_users_csv(data).map_err(OpError::Import)?;
     let outcome = write_transaction(conn, |conn| {
-        Account::lock_users(conn, account_id)?;
+        Account::lock_row(conn, account_id)?;
         Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
         let email = match by {
             Some(id) => Login::find(conn, id)?.map(|l| l.email),
@@ -140,7 +140,7 @@ pub fn change_user(
     end_date: Option<chrono::NaiveDate>,
 ) -> Result<User, OpError> {
     write_transaction(conn, |conn| {
-        Account::lock_users(conn, account_id)?;
+        Account::lock_row(conn, account_id)?;
         let user = User::find_in_account(conn, account_id, user_id)?.ok_or(OpError::NotFound)?;
         if matches!(end_date, Some(end) if end < user.start_date) {
             return Err(OpError::Invalid {
@@ -198,7 +198,7 @@ pub fn sync_users(
         });
     }
     let outcome = write_transaction(conn, |conn| {
-        Account::lock_users(conn, account_id)?;
+        Account::lock_row(conn, account_id)?;
         Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
         let who = ChangedBy::Token {
             prefix: token.prefix.clone(),

@@ -91,20 +91,17 @@ async fn a_season_ordered_on_the_form_counts_on_its_days_once_approved() {
     let w = app.world();
     let contact = app.client_for("contact@alpha.example").await;
     let staff = app.client_for("staff@vendor.example").await;
-    let token = crate::orders::form_token(&app, &contact).await;
-    let res = app
-        .post(
-            &contact,
-            "/account/order-licenses",
-            &[
-                ("quantity", "30"),
-                ("reference", "SUMMER"),
-                ("starts_on", "2027-06-01"),
-                ("ends_on", "2027-08-31"),
-                ("form_token", &token),
-            ],
-        )
-        .await;
+    let res = crate::orders::order_with(
+        &app,
+        &contact,
+        &[
+            ("quantity", "30"),
+            ("reference", "SUMMER"),
+            ("starts_on", "2027-06-01"),
+            ("ends_on", "2027-08-31"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let id = crate::orders::id_of(&res);
     let res = app
@@ -159,19 +156,12 @@ async fn bad_days_re_render_the_form_naming_the_field_and_order_nothing() {
         ("2027-06-01", "2028-06-01", "ends_on"),
         ("1 June", "", "starts_on"),
     ] {
-        let token = crate::orders::form_token(&app, &contact).await;
-        let res = app
-            .post(
-                &contact,
-                "/account/order-licenses",
-                &[
-                    ("quantity", "3"),
-                    ("starts_on", starts),
-                    ("ends_on", ends),
-                    ("form_token", &token),
-                ],
-            )
-            .await;
+        let res = crate::orders::order_with(
+            &app,
+            &contact,
+            &[("quantity", "3"), ("starts_on", starts), ("ends_on", ends)],
+        )
+        .await;
         assert_eq!(
             res.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -193,18 +183,12 @@ async fn approving_temporary_licenses_after_their_last_day_is_refused_and_change
     let w = app.world();
     let contact = app.client_for("contact@alpha.example").await;
     let staff = app.client_for("staff@vendor.example").await;
-    let token = crate::orders::form_token(&app, &contact).await;
-    let res = app
-        .post(
-            &contact,
-            "/account/order-licenses",
-            &[
-                ("quantity", "5"),
-                ("ends_on", "2027-05-11"),
-                ("form_token", &token),
-            ],
-        )
-        .await;
+    let res = crate::orders::order_with(
+        &app,
+        &contact,
+        &[("quantity", "5"), ("ends_on", "2027-05-11")],
+    )
+    .await;
     let id = crate::orders::id_of(&res);
     *hand.lock().expect("hand") = at(2027, 5, 12, 10);
     let res = app
@@ -232,18 +216,12 @@ async fn an_order_approved_after_its_first_day_starts_on_the_approval_day() {
     let w = app.world();
     let contact = app.client_for("contact@alpha.example").await;
     let staff = app.client_for("staff@vendor.example").await;
-    let token = crate::orders::form_token(&app, &contact).await;
-    let res = app
-        .post(
-            &contact,
-            "/account/order-licenses",
-            &[
-                ("quantity", "4"),
-                ("starts_on", "2027-05-11"),
-                ("form_token", &token),
-            ],
-        )
-        .await;
+    let res = crate::orders::order_with(
+        &app,
+        &contact,
+        &[("quantity", "4"), ("starts_on", "2027-05-11")],
+    )
+    .await;
     let id = crate::orders::id_of(&res);
     *hand.lock().expect("hand") = at(2027, 5, 14, 10);
     let res = app

@@ -17,17 +17,19 @@ pub(crate) async fn form_token(app: &TestApp, c: &Client) -> String {
 }
 
 pub(crate) async fn order(app: &TestApp, c: &Client, quantity: &str) -> reqwest::Response {
+    order_with(app, c, &[("quantity", quantity), ("reference", "PO-77")]).await
+}
+
+/// The Order Licenses form sent with `fields` and a fresh form token.
+pub(crate) async fn order_with(
+    app: &TestApp,
+    c: &Client,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     let token = form_token(app, c).await;
-    app.post(
-        c,
-        "/account/order-licenses",
-        &[
-            ("quantity", quantity),
-            ("reference", "PO-77"),
-            ("form_token", &token),
-        ],
-    )
-    .await
+    let mut all = fields.to_vec();
+    all.push(("form_token", &token));
+    app.post(c, "/account/order-licenses", &all).await
 }
 
 pub(crate) fn id_of(res: &reqwest::Response) -> i64 {
