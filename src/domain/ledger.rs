@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 
+use super::orders::OrderKind;
 use super::validation::{parse_date, FieldError, MAX_PERIOD_DAYS};
 
 /// Why a ledger row exists, stored as the lowercase word.
@@ -110,6 +111,49 @@ impl Period {
             starts_on: Some(starts_on),
             ends_on: None,
         })
+    }
+}
+
+/// What an order does to the licenses owned, in figures: the days it
+/// covers (`from`, and `until` for temporary licenses), the figure on
+/// those days, and after them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effect {
+    pub kind: OrderKind,
+    pub quantity: i64,
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub during: i64,
+    pub after: i64,
+}
+
+impl Effect {
+    /// The effect of `span`, an order's row, over the account's `spans`
+    /// (`span` among them once approved, added here while pending).
+    pub fn of(
+        spans: &[Span],
+        span: Span,
+        kind: OrderKind,
+        quantity: i64,
+        counted_in: bool,
+    ) -> Effect {
+        let mut all = spans.to_vec();
+        if !counted_in {
+            all.push(span);
+        }
+        let during = owned_on(&all, span.starts_on);
+        let after = span
+            .ends_on
+            .and_then(|end| end.succ_opt())
+            .map_or(during, |day| owned_on(&all, day));
+        Effect {
+            kind,
+            quantity,
+            from: span.starts_on,
+            until: span.ends_on,
+            during,
+            after,
+        }
     }
 }
 
@@ -334,6 +378,24 @@ mod tests {
             r("2027-12-11", "2028-01-01"),
             Err(("ends_on", FieldError::ReduceNoEnd))
         );
+    }
+
+    #[test]
+    fn a_pending_season_and_an_approved_one_read_the_same() {
+        let base = [span(20, "2027-01-01", None)];
+        let season = span(30, "2027-06-01", Some("2027-08-31"));
+        let pending = Effect::of(&base, season, OrderKind::Add, 30, false);
+        assert_eq!((pending.during, pending.after), (50, 20));
+        let approved = Effect::of(&[base[0], season], season, OrderKind::Add, 30, true);
+        assert_eq!(pending, approved);
+        let fewer = Effect::of(
+            &base,
+            span(-5, "2027-02-01", None),
+            OrderKind::Reduce,
+            5,
+            false,
+        );
+        assert_eq!((fewer.during, fewer.after), (15, 15));
     }
 
     #[test]

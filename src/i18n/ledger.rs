@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::Lang;
+use crate::domain::ledger::Effect;
 use crate::domain::orders::{Clash, OrderKind};
 
 const MONTHS_EN: [&str; 12] = [
@@ -34,19 +35,6 @@ const MONTHS_SV: [&str; 12] = [
     "november",
     "december",
 ];
-
-/// What an order does to the licenses owned, in figures: the days it
-/// covers (`from`, and `until` for temporary licenses), the figure on
-/// those days, and after them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Effect {
-    pub kind: OrderKind,
-    pub quantity: i64,
-    pub from: NaiveDate,
-    pub until: Option<NaiveDate>,
-    pub during: i64,
-    pub after: i64,
-}
 
 impl Lang {
     /// "1 June 2027" / "1 juni 2027".

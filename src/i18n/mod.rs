@@ -6,7 +6,6 @@ mod catalog;
 mod en;
 mod flash;
 mod ledger;
-pub use ledger::Effect;
 mod sv;
 mod words;
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::license_ledger;
 use crate::db::DbConnection;
-use crate::domain::ledger::{LedgerKind, Span};
+use crate::domain::ledger::{Effect, LedgerKind, Span};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = license_ledger)]
@@ -95,6 +95,50 @@ impl LedgerRow {
     ) -> QueryResult<Option<i64>> {
         let spans = LedgerRow::spans(conn, account_id)?;
         Ok(crate::domain::ledger::owned_on_recorded(&spans, day))
+    }
+
+    /// What an order does, in figures (`None` for an addition for good
+    /// from approval, whose page says it in the order's own summary, and
+    /// for an order that was never approved).
+    pub fn effect_of(
+        conn: &mut DbConnection,
+        order: &crate::models::LicenseOrder,
+        today: NaiveDate,
+    ) -> QueryResult<Option<Effect>> {
+        use crate::domain::orders::{OrderKind, OrderStatus};
+        if order.kind == OrderKind::Add && order.starts_on.is_none() && order.ends_on.is_none() {
+            return Ok(None);
+        }
+        let (span, counted_in) = match order.status {
+            OrderStatus::Approved => match LedgerRow::of_order(conn, order.id)? {
+                Some(row) => (
+                    Span {
+                        change: row.change,
+                        starts_on: row.starts_on,
+                        ends_on: row.ends_on,
+                    },
+                    true,
+                ),
+                None => return Ok(None),
+            },
+            OrderStatus::Pending => (
+                Span {
+                    change: order.kind.change(order.quantity),
+                    starts_on: order.starts_on.map_or(today, |d| d.max(today)),
+                    ends_on: order.ends_on,
+                },
+                false,
+            ),
+            OrderStatus::Rejected | OrderStatus::Cancelled => return Ok(None),
+        };
+        let spans = LedgerRow::spans(conn, order.account_id)?;
+        Ok(Some(Effect::of(
+            &spans,
+            span,
+            order.kind,
+            order.quantity,
+            counted_in,
+        )))
     }
 
     /// The row of an approved order, if written.

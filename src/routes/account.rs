@@ -13,6 +13,7 @@ use crate::domain::ledger::Period;
 use crate::domain::orders::OrderKind;
 use crate::domain::validation;
 use crate::error::AppError;
+use crate::models::ledger::LedgerRow;
 use crate::models::license_order::login_email;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
@@ -342,6 +343,8 @@ pub struct OrderPage {
     pub c: Chrome,
     pub o: OrderLine,
     pub summary: String,
+    /// What a dated order or a reduction does, in words (SPEC 12).
+    pub effect: Option<String>,
     pub pending: bool,
     pub may_cancel: bool,
 }
@@ -356,10 +359,12 @@ pub async fn order(
     let id = path_id(&path)?;
     let account_id = account.id;
     let current = account.licenses;
-    let (o, by, decided_by, owned_then) = state
+    let today = account.today(state.clock.now());
+    let (o, by, decided_by, owned_then, effect) = state
         .db(move |conn| {
             let o =
                 LicenseOrder::find_in_account(conn, account_id, id)?.ok_or(AppError::NotFound)?;
+            let effect = LedgerRow::effect_of(conn, &o, today)?;
             let owned_then =
                 AuditEvent::licenses_when_ordered(conn, account_id, id)?.unwrap_or(current);
             let by = login_email(conn, o.ordered_by)?.unwrap_or_default();
@@ -367,13 +372,14 @@ pub async fn order(
                 Some(d) => login_email(conn, d)?.unwrap_or_default(),
                 None => String::new(),
             };
-            Ok((o, by, decided_by, owned_then))
+            Ok((o, by, decided_by, owned_then, effect))
         })
         .await?;
     let pending = o.status.may_decide();
     ok(&OrderPage {
         c: Chrome::signed_in(&who, "orders", &format!("/account/orders/{id}")),
         summary: who.lang.order_summary(owned_then, o.quantity),
+        effect: effect.map(|e| who.lang.order_effect(&e)),
         o: order_line(&o, &who, by, decided_by),
         pending,
         may_cancel: pending && who.login.role.changes_account(),

@@ -8,7 +8,7 @@ use license_portal::ops::{self, AccountInput, Period};
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    create_contact, data_value, location, spawn_app_at, spawn_app_movable, TestApp,
+    create_contact, data_value, location, spawn_app_at, spawn_app_movable, text_of, TestApp,
 };
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -104,6 +104,17 @@ async fn a_season_ordered_on_the_form_counts_on_its_days_once_approved() {
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let id = crate::orders::id_of(&res);
+    let said = "Adds 30 licenses from 1 June 2027 to 31 August 2027: \
+                you will own 40 on those days and 10 after.";
+    let (_, page) = app
+        .get_html(&contact, &format!("/account/orders/{id}"))
+        .await;
+    assert_eq!(text_of(&page, "#order-effect").expect("shown"), said);
+    let (_, queue) = app.get_html(&staff, "/staff/orders").await;
+    assert_eq!(
+        text_of(&queue, &format!("#effect-{id}")).expect("shown"),
+        said
+    );
     let res = app
         .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
         .await;
@@ -119,6 +130,14 @@ async fn a_season_ordered_on_the_form_counts_on_its_days_once_approved() {
     assert_eq!(
         (row.change, row.starts_on, row.ends_on),
         (30, day("2027-06-01"), Some(day("2027-08-31")))
+    );
+    let (_, page) = app
+        .get_html(&contact, &format!("/account/orders/{id}"))
+        .await;
+    assert_eq!(
+        text_of(&page, "#order-effect").expect("shown"),
+        said,
+        "approved, the same words"
     );
     // Not yet: today is 10 May.
     assert_eq!(app.account(w.a.id).licenses, 10);

@@ -12,6 +12,7 @@ use crate::auth::Staff;
 use crate::domain::orders::{Decision, OrderStatus};
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
+use crate::models::ledger::LedgerRow;
 use crate::models::{Account, LicenseOrder};
 use crate::ops::{self, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
@@ -31,6 +32,8 @@ pub struct QueueLine {
     pub ordered_at: String,
     pub status_text: &'static str,
     pub note: String,
+    /// What a dated order or a reduction does, in words (SPEC 12).
+    pub effect: Option<String>,
     pub error: Option<String>,
 }
 
@@ -61,13 +64,23 @@ async fn queue_page(
     page: i64,
 ) -> Result<QueuePage, AppError> {
     let now = state.clock.now();
-    let (views, usage, total) = state
+    let (views, usage, total, effects) = state
         .db(move |conn| {
-            Ok((
-                LicenseOrder::queue(conn, status, Pager::offset(page), Pager::SIZE)?,
-                Account::usage_list(conn, now)?,
-                LicenseOrder::count_status(conn, status)?,
-            ))
+            let views = LicenseOrder::queue(conn, status, Pager::offset(page), Pager::SIZE)?;
+            let usage = Account::usage_list(conn, now)?;
+            let zones: HashMap<i64, &Account> =
+                usage.iter().map(|u| (u.account.id, &u.account)).collect();
+            let mut effects = HashMap::new();
+            for v in &views {
+                if let Some(account) = zones.get(&v.order.account_id) {
+                    let today = account.today(now);
+                    if let Some(e) = LedgerRow::effect_of(conn, &v.order, today)? {
+                        effects.insert(v.order.id, e);
+                    }
+                }
+            }
+            let total = LicenseOrder::count_status(conn, status)?;
+            Ok((views, usage, total, effects))
         })
         .await?;
     let counted: HashMap<i64, i64> = usage.iter().map(|u| (u.account.id, u.counted)).collect();
@@ -75,6 +88,7 @@ async fn queue_page(
     let lines = views
         .into_iter()
         .map(|v| QueueLine {
+            effect: effects.get(&v.order.id).map(|e| who.lang.order_effect(e)),
             id: v.order.id,
             account_id: v.order.account_id,
             account_name: v.account_name,
