@@ -52,6 +52,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                             .default_service(allow("PUT")),
                     )
                     .service(get("/users", web::get().to(h::users)))
+                    .service(get("/licenses", web::get().to(h::licenses)))
                     .service(get("/reports/active-users", web::get().to(h::report)))
                     .service(get("/reports/history", web::get().to(h::history)))
                     .service(
@@ -163,6 +164,7 @@ fn set_quantity_maximum(value: &mut serde_json::Value, max: i64) {
         handlers::accounts,
         handlers::account,
         handlers::users,
+        handlers::licenses,
         handlers::report,
         handlers::history,
         handlers::place_order,

@@ -24,6 +24,46 @@ pub struct AccountBody {
     pub free_licenses: i64,
     /// What pending orders ask for in all.
     pub pending_quantity: i64,
+    /// Each future day on which the licenses owned take a new figure
+    /// (`day` its first day), oldest first: temporary licenses ending,
+    /// dated orders starting (one account's answer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licenses_changes: Option<Vec<LicensesOnBody>>,
+}
+
+/// The licenses owned from a day on.
+#[derive(Serialize, ToSchema)]
+pub struct LicensesOnBody {
+    #[schema(format = Date)]
+    pub day: String,
+    pub licenses: i64,
+}
+
+/// A row of the license ledger (SPEC 12).
+#[derive(Serialize, ToSchema)]
+pub struct LedgerEntryBody {
+    pub id: i64,
+    /// The first day it counts (the account's time zone).
+    #[schema(format = Date)]
+    pub starts_on: String,
+    /// The last day it counts; null: for good.
+    #[schema(format = Date)]
+    pub ends_on: Option<String>,
+    /// Signed: a reduction or a negative adjustment is below 0.
+    pub change: i64,
+    /// `initial`, `order` or `adjustment`.
+    pub kind: String,
+    pub order_id: Option<i64>,
+    /// An adjustment's reason.
+    pub reason: Option<String>,
+}
+
+/// `GET /api/v1/licenses`: the ledger, newest first, and the licenses
+/// owned from each day the figure changes, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct LicensesBody {
+    pub entries: Vec<LedgerEntryBody>,
+    pub timeline: Vec<LicensesOnBody>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -50,6 +50,14 @@ impl NewLedgerRow {
 }
 
 impl LedgerRow {
+    pub fn span(&self) -> Span {
+        Span {
+            change: self.change,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+        }
+    }
+
     pub fn insert(conn: &mut DbConnection, new: &NewLedgerRow) -> QueryResult<()> {
         diesel::insert_into(license_ledger::table)
             .values(new.clone())
@@ -64,6 +72,23 @@ impl LedgerRow {
             .order((license_ledger::starts_on.desc(), license_ledger::id.desc()))
             .select(LedgerRow::as_select())
             .load(conn)
+    }
+
+    /// The account's rows, newest first, each with its order's reference.
+    pub fn entries(
+        conn: &mut DbConnection,
+        account_id: i64,
+    ) -> QueryResult<Vec<(LedgerRow, Option<String>)>> {
+        use crate::db::schema::license_orders;
+        license_ledger::table
+            .left_join(
+                license_orders::table
+                    .on(license_orders::id.nullable().eq(license_ledger::order_id)),
+            )
+            .filter(license_ledger::account_id.eq(account_id))
+            .order((license_ledger::starts_on.desc(), license_ledger::id.desc()))
+            .select((LedgerRow::as_select(), license_orders::reference.nullable()))
+            .load::<(LedgerRow, Option<String>)>(conn)
     }
 
     /// The account's rows as spans: all the ledger rule needs.

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod health;
 pub mod history;
+pub mod licenses;
 pub mod links;
 pub mod me;
 pub mod pages;
@@ -156,6 +157,8 @@ fn account(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(account::order_submit)),
         )
         .service(web::resource("/orders").route(web::get().to(account::orders)))
+        .service(web::resource("/licenses").route(web::get().to(licenses::page)))
+        .service(web::resource("/licenses.csv").route(web::get().to(licenses::csv)))
         .service(web::resource("/orders/{id}").route(web::get().to(account::order)))
         .service(web::resource("/orders/{id}/cancel").route(web::post().to(account::cancel)))
         .service(web::resource("/users").route(web::get().to(users::list)))

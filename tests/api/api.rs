@@ -105,7 +105,7 @@ async fn call(
     }
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> Answer {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> Answer {
     call(app, &client(), "GET", path, Some(token), &[], None).await
 }
 

@@ -412,6 +412,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account",
         "/account/order-licenses",
         "/account/orders",
+        "/account/licenses",
         "/account/users",
         "/account/reports/active-users",
         "/account/api-tokens",

@@ -409,3 +409,79 @@ async fn a_reduction_is_checked_again_at_approval_and_refused_with_409_when_user
     );
     assert_eq!(app.account(w.a.id).licenses, 10, "not before 1 June");
 }
+
+#[tokio::test]
+async fn the_licenses_tab_its_csv_and_the_api_show_the_ledger_and_its_timeline() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    grant(&app, w.a.id, 30, "2027-06-01", Some("2027-08-31"));
+    grant(&app, w.a.id, -2, "2027-07-01", None);
+    let expected = vec![
+        ("2027-05-10".to_string(), 10),
+        ("2027-06-01".to_string(), 40),
+        ("2027-07-01".to_string(), 38),
+        ("2027-09-01".to_string(), 8),
+    ];
+    let viewer = app.client_for("viewer@alpha.example").await;
+    let (status, html) = app.get_html(&viewer, "/account/licenses").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = scraper::Html::parse_document(&html);
+    let steps: Vec<(String, i64)> = doc
+        .select(&crate::helpers::sel("#licenses-timeline [data-day]"))
+        .map(|e| {
+            let v = e.value();
+            (
+                v.attr("data-day").expect("day").to_string(),
+                v.attr("data-value")
+                    .and_then(|n| n.parse().ok())
+                    .expect("value"),
+            )
+        })
+        .collect();
+    assert_eq!(steps, expected);
+    assert_eq!(
+        doc.select(&crate::helpers::sel("#ledger tr.entry")).count(),
+        3
+    );
+
+    let res = app.get(&viewer, "/account/licenses.csv").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.expect("csv");
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "starts_on,ends_on,change,kind,order_id,reference,reason",
+            "2027-07-01,,-2,adjustment,,,test",
+            "2027-06-01,2027-08-31,30,adjustment,,,test",
+            "2027-05-10,,10,initial,,,",
+        ]
+    );
+
+    let t = crate::api::token(&app, "read", Some(w.a.id), Some("contact@alpha.example"));
+    let api = crate::api::get(&app, "/api/v1/licenses", &t).await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    assert_eq!(api.body["entries"].as_array().map(Vec::len), Some(3));
+    assert_eq!(api.body["entries"][0]["change"], -2);
+    let timeline: Vec<(String, i64)> = api.body["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|d| {
+            (
+                d["day"].as_str().expect("day").to_string(),
+                d["licenses"].as_i64().expect("licenses"),
+            )
+        })
+        .collect();
+    assert_eq!(timeline, expected);
+    let account = crate::api::get(&app, "/api/v1/account", &t).await;
+    let coming: Vec<i64> = account.body["licenses_changes"]
+        .as_array()
+        .expect("licenses_changes")
+        .iter()
+        .map(|d| d["licenses"].as_i64().expect("licenses"))
+        .collect();
+    assert_eq!(coming, vec![40, 38, 8]);
+    assert_eq!(account.body["licenses_changes"][0]["day"], "2027-06-01");
+}

@@ -6,7 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
+use crate::domain::ledger;
 use crate::models::account::AccountUsage;
+use crate::models::ledger::LedgerRow;
 use crate::models::{Account, LicenseOrder, User};
 use crate::state::AppState;
 
@@ -32,6 +34,7 @@ pub(super) fn account_body(
         active_users: usage.counted,
         free_licenses: usage.free(),
         pending_quantity,
+        licenses_changes: None,
     }
 }
 
@@ -39,19 +42,63 @@ pub(super) fn account_body(
 pub(super) async fn figures(state: &AppState, account: Account) -> Result<AccountBody, ApiError> {
     let today = account.today(state.clock.now());
     let id = account.id;
-    let (counted, pending_quantity) = state
+    let (counted, pending_quantity, spans) = state
         .db(move |conn| {
             Ok((
                 User::count_counted(conn, id, today)?,
                 LicenseOrder::pending_quantity(conn, id)?.1,
+                LedgerRow::spans(conn, id)?,
             ))
         })
         .await?;
-    Ok(account_body(
-        &AccountUsage { account, counted },
-        pending_quantity,
-        today,
-    ))
+    let mut body = account_body(&AccountUsage { account, counted }, pending_quantity, today);
+    body.licenses_changes = Some(on_days(
+        ledger::coming(&spans, today)
+            .into_iter()
+            .map(|(day, _, licenses)| (day, licenses)),
+    ));
+    Ok(body)
+}
+
+/// Figures from days on, as the API writes them.
+fn on_days(days: impl IntoIterator<Item = (NaiveDate, i64)>) -> Vec<LicensesOnBody> {
+    days.into_iter()
+        .map(|(day, licenses)| LicensesOnBody {
+            day: day.to_string(),
+            licenses,
+        })
+        .collect()
+}
+
+#[utoipa::path(get, path = "/api/v1/licenses", tag = "account",
+    description = "The token's own account's license ledger, newest first, and the licenses owned from each day the figure changes, past and future (account tokens).",
+    responses((status = 200, body = LicensesBody), Always),
+    security(("bearer" = [])))]
+pub async fn licenses(
+    who: Token<OwnAccount>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = who.own_account()?.id;
+    let rows = state
+        .db(move |conn| Ok(LedgerRow::of_account(conn, id)?))
+        .await?;
+    let spans: Vec<_> = rows.iter().map(LedgerRow::span).collect();
+    let body = LicensesBody {
+        timeline: on_days(ledger::timeline(&spans)),
+        entries: rows
+            .into_iter()
+            .map(|r| LedgerEntryBody {
+                id: r.id,
+                starts_on: r.starts_on.to_string(),
+                ends_on: r.ends_on.map(|d| d.to_string()),
+                change: r.change,
+                kind: r.kind.as_str().to_string(),
+                order_id: r.order_id,
+                reason: r.reason,
+            })
+            .collect(),
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
 #[utoipa::path(get, path = "/api/v1/account", tag = "account",
