@@ -157,6 +157,7 @@ impl From<OpError> for AppError {
             OpError::Invalid { .. }
             | OpError::EmailTaken
             | OpError::LicenseBounds
+            | OpError::TooFew(_)
             | OpError::RoleAccount
             | OpError::Import(_)
             | OpError::KeyReused

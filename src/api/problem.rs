@@ -51,6 +51,8 @@ pub enum FieldText {
     KeyReused,
     /// A synced user's field, by the rules of the CSV import.
     Import(crate::domain::import::Problem),
+    /// A change that would leave too few licenses, in words.
+    Clash(crate::domain::orders::Clash),
 }
 
 /// A field at fault, before it is put in the reader's language.
@@ -238,6 +240,7 @@ fn problem(lang: Lang, status: StatusCode, parts: Option<&Parts>) -> Problem {
                             FieldText::NoRecord => t.report_no_record.to_string(),
                             FieldText::KeyReused => t.api_key_reused.to_string(),
                             FieldText::Import(problem) => lang.import_problem(problem),
+                            FieldText::Clash(clash) => lang.clash(*clash),
                         },
                     })
                     .collect()

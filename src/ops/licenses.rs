@@ -83,6 +83,26 @@ pub(super) fn first_short_day(
     Ok(None)
 }
 
+/// Whether a reduction, as asked, would leave some day from its first on
+/// with fewer licenses than users counted then as forecast now: the check
+/// when it is placed (the same check runs again at approval).
+pub(super) fn reduction_short(
+    conn: &mut DbConnection,
+    account_id: i64,
+    input: &super::OrderInput,
+) -> Result<Option<Clash>, OpError> {
+    let Some(starts_on) = input.period.starts_on else {
+        return Ok(None);
+    };
+    let mut spans = LedgerRow::spans(conn, account_id)?;
+    spans.push(Span {
+        change: -input.quantity,
+        starts_on,
+        ends_on: None,
+    });
+    first_short_day(conn, account_id, &spans, starts_on)
+}
+
 /// Inside a write transaction: write one ledger row, refused when any day
 /// from today on would own fewer than 0 or more than the maximum, and keep
 /// `accounts.licenses` today's figure. Returns today's figure before and

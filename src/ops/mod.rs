@@ -28,6 +28,10 @@ pub enum OpError {
     /// A dated change that cannot be made now (SPEC 12).
     #[error("refused: {0:?}")]
     Clash(crate::domain::orders::Clash),
+    /// An order asked for that would leave too few licenses on a day: a
+    /// bad quantity when placed (422), where at approval it is a `Clash`.
+    #[error("too few licenses: {0:?}")]
+    TooFew(crate::domain::orders::Clash),
     #[error("role and account do not fit: contact and viewer need an account, staff have none")]
     RoleAccount,
     #[error("{0}")]

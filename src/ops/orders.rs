@@ -121,6 +121,11 @@ pub(super) fn insert_order(
     let owned = Account::find(conn, account_id)?
         .ok_or(OpError::NotFound)?
         .licenses;
+    if input.kind == OrderKind::Reduce {
+        if let Some(clash) = super::licenses::reduction_short(conn, account_id, input)? {
+            return Err(OpError::TooFew(clash));
+        }
+    }
     let (quantity, reference) = (input.quantity, input.reference.as_deref());
     let order = LicenseOrder::insert(
         conn,

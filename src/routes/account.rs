@@ -67,7 +67,7 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(account: &Account, counted: i64) -> Figures {
+    pub(crate) fn of(account: &Account, counted: i64) -> Figures {
         Figures {
             owned: account.licenses,
             counted,
@@ -222,6 +222,21 @@ pub async fn order_form(
     ok(&order_form_page(&who, &state, entry).await?)
 }
 
+/// A form sent again lands on the order it already made: the redirect
+/// there, if it made one in this account.
+pub(crate) async fn made_by_form(
+    state: &AppState,
+    account_id: i64,
+    token: &str,
+) -> Result<Option<HttpResponse>, AppError> {
+    let lookup = token.to_string();
+    Ok(state
+        .db(move |conn| Ok(LicenseOrder::find_by_form_token(conn, &lookup)?))
+        .await?
+        .filter(|o| o.account_id == account_id)
+        .map(|order| see_other(&format!("/account/orders/{}", order.id))))
+}
+
 /// `POST /account/order-licenses`: one submitted form, at most one order.
 pub async fn order_submit(
     who: Contact,
@@ -232,14 +247,8 @@ pub async fn order_submit(
     let entry = form.into_inner();
     let account_id = account.id;
 
-    // A resubmission lands on the order the form already made.
-    let lookup = entry.form_token.clone();
-    let existing = state
-        .db(move |conn| Ok(LicenseOrder::find_by_form_token(conn, &lookup)?))
-        .await?
-        .filter(|o| o.account_id == account_id);
-    if let Some(order) = existing {
-        return Ok(see_other(&format!("/account/orders/{}", order.id)));
+    if let Some(made) = made_by_form(&state, account_id, &entry.form_token).await? {
+        return Ok(made);
     }
 
     let t = who.lang.msgs();

@@ -1,17 +1,23 @@
 //! The Licenses tab (SPEC 12): the ledger of an account, newest first, and
 //! the licenses owned from each day the figure changes, past and future;
-//! the ledger as CSV.
+//! the ledger as CSV; and the form that asks for fewer licenses.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::auth::Customer;
-use crate::domain::ledger::{self, LedgerKind, Span};
+use crate::auth::{form_token, Contact, Customer};
+use crate::domain::ledger::{self, LedgerKind, Period, Span};
+use crate::domain::orders::OrderKind;
 use crate::domain::report::csv_safe;
+use crate::domain::validation;
 use crate::error::AppError;
 use crate::models::ledger::LedgerRow;
-use crate::routes::pages::{ok, Chrome};
+use crate::models::user::GroupCounts;
+use crate::models::User;
+use crate::ops::{self, OpError};
+use crate::routes::account::{made_by_form, Figures};
+use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::state::AppState;
 
 /// One row of the ledger as the page shows it.
@@ -153,4 +159,148 @@ impl EntryLine {
     pub fn is_initial(&self) -> bool {
         self.kind == LedgerKind::Initial.as_str()
     }
+}
+
+/// The reduce form's fields as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ReduceEntry {
+    #[serde(default)]
+    pub quantity: String,
+    #[serde(default)]
+    pub starts_on: String,
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub form_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/reduce.html")]
+pub struct ReducePage {
+    pub c: Chrome,
+    pub f: Figures,
+    pub groups: GroupCounts,
+    pub max: i64,
+    pub e: ReduceEntry,
+    /// Tomorrow: the earliest first day (the date field's `min`).
+    pub tomorrow: String,
+    pub form_token: String,
+    pub quantity_error: Option<String>,
+    pub starts_on_error: Option<&'static str>,
+    pub reference_error: Option<&'static str>,
+    pub form_error: Option<&'static str>,
+    /// The first day that would be short, with both figures, in words.
+    pub short: Option<String>,
+}
+
+impl ReducePage {
+    pub fn has_errors(&self) -> bool {
+        self.quantity_error.is_some()
+            || self.starts_on_error.is_some()
+            || self.reference_error.is_some()
+            || self.form_error.is_some()
+            || self.short.is_some()
+    }
+}
+
+async fn reduce_page(
+    who: &Contact,
+    state: &AppState,
+    mut e: ReduceEntry,
+) -> Result<ReducePage, AppError> {
+    let account = who.account().clone();
+    let account_id = account.id;
+    let now = state.clock.now();
+    let today = account.today(now);
+    if e.starts_on.trim().is_empty() {
+        e.starts_on = ledger::first_of_next_month(today).to_string();
+    }
+    let groups = state
+        .db(move |conn| Ok(User::group_counts(conn, account_id, today)?))
+        .await?;
+    Ok(ReducePage {
+        c: Chrome::signed_in(who, "order", "/account/reduce-licenses"),
+        f: Figures::of(&account, who.counted),
+        groups,
+        max: state.settings.max_order_quantity,
+        e,
+        tomorrow: today.succ_opt().unwrap_or(today).to_string(),
+        form_token: form_token::issue(&state.form_key, account_id, now.timestamp()),
+        quantity_error: None,
+        starts_on_error: None,
+        reference_error: None,
+        form_error: None,
+        short: None,
+    })
+}
+
+/// `GET /account/reduce-licenses` (contact): fewer licenses from a day.
+pub async fn reduce_form(
+    who: Contact,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    ok(&reduce_page(&who, &state, ReduceEntry::default()).await?)
+}
+
+/// `POST /account/reduce-licenses`: a pending order of kind `reduce`, or
+/// the form again with 422 naming the first day that would be short.
+pub async fn reduce_submit(
+    who: Contact,
+    state: web::Data<AppState>,
+    form: web::Form<ReduceEntry>,
+) -> Result<HttpResponse, AppError> {
+    let account = who.account().clone();
+    let entry = form.into_inner();
+    if let Some(made) = made_by_form(&state, account.id, &entry.form_token).await? {
+        return Ok(made);
+    }
+    let t = who.lang.msgs();
+    let now = state.clock.now();
+    let token_ok = form_token::verify(
+        &state.form_key,
+        &entry.form_token,
+        account.id,
+        now.timestamp(),
+    );
+    let quantity = validation::parse_quantity(&entry.quantity, state.settings.max_order_quantity);
+    let reference = validation::parse_reference(&entry.reference);
+    let period = Period::parse_reduce(&entry.starts_on, "", account.today(now));
+    let short = match (token_ok, quantity, reference, period) {
+        (true, Ok(quantity), Ok(reference), Ok(period)) => {
+            let (login, account_id) = (who.login.clone(), account.id);
+            let input = ops::OrderInput {
+                kind: OrderKind::Reduce,
+                quantity,
+                period,
+                reference,
+            };
+            let token = entry.form_token.clone();
+            let placed = state
+                .op(move |conn, ctx| {
+                    ops::place_order(conn, ctx, &login, account_id, &input, &token)
+                })
+                .await?;
+            match placed {
+                Ok(order) => {
+                    who.session.set_flash(crate::i18n::Flash::OrderPlaced);
+                    return Ok(see_other(&format!("/account/orders/{}", order.id)));
+                }
+                Err(OpError::TooFew(clash)) => Some(who.lang.clash(clash)),
+                Err(refused) => return Err(refused.into()),
+            }
+        }
+        (token_ok, q, r, p) => {
+            let mut page = reduce_page(&who, &state, entry).await?;
+            page.form_error = (!token_ok).then_some(t.form_expired);
+            page.quantity_error = q
+                .err()
+                .map(|_| who.lang.quantity_rule(state.settings.max_order_quantity));
+            page.reference_error = r.err().map(|e| t.field_error(e));
+            page.starts_on_error = p.err().map(|(_, e)| t.field_error(e));
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let mut page = reduce_page(&who, &state, entry).await?;
+    page.short = short;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }

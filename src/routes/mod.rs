@@ -158,6 +158,11 @@ fn account(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/orders").route(web::get().to(account::orders)))
         .service(web::resource("/licenses").route(web::get().to(licenses::page)))
+        .service(
+            web::resource("/reduce-licenses")
+                .route(web::get().to(licenses::reduce_form))
+                .route(web::post().to(licenses::reduce_submit)),
+        )
         .service(web::resource("/licenses.csv").route(web::get().to(licenses::csv)))
         .service(web::resource("/orders/{id}").route(web::get().to(account::order)))
         .service(web::resource("/orders/{id}/cancel").route(web::post().to(account::cancel)))

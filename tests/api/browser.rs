@@ -413,6 +413,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account/order-licenses",
         "/account/orders",
         "/account/licenses",
+        "/account/reduce-licenses",
         "/account/users",
         "/account/reports/active-users",
         "/account/api-tokens",
@@ -460,6 +461,27 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     b.submit("form[action=\"/account/api-tokens\"] button[type=submit]")
         .await;
     problems.extend(axe_check(&b, &axe, "the token form with an error".into()).await);
+    // Licenses over time in the other language too, and the reduce form
+    // refusing a day.
+    b.go(&app, "/account").await;
+    b.submit("form[action=\"/language\"] button[type=submit]")
+        .await;
+    assert_eq!(
+        b.text("nav.tabs a[href=\"/account/licenses\"]").await,
+        "Licenser",
+        "the pages speak Swedish now"
+    );
+    for path in ["/account/licenses", "/account/reduce-licenses"] {
+        b.go(&app, path).await;
+        problems.extend(axe_check(&b, &axe, format!("{path} (sv)")).await);
+    }
+    b.fill("#starts_on", "2000-01-01").await;
+    b.submit("form[action=\"/account/reduce-licenses\"] button[type=submit]")
+        .await;
+    problems.extend(axe_check(&b, &axe, "the reduce form with an error (sv)".into()).await);
+    b.go(&app, "/account").await;
+    b.submit("form[action=\"/language\"] button[type=submit]")
+        .await;
     b.sign_out().await;
     problems.extend(axe_check(&b, &axe, "/login".into()).await);
     // The pages of the ways in without a password.

@@ -222,6 +222,7 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         "/account/order-licenses".into(),
         "/account/orders".into(),
         "/account/licenses".into(),
+        "/account/reduce-licenses".into(),
         order.clone(),
         "/account/users".into(),
         "/account/users?filter=counted".into(),

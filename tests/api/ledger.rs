@@ -485,3 +485,89 @@ async fn the_licenses_tab_its_csv_and_the_api_show_the_ledger_and_its_timeline()
     assert_eq!(coming, vec![40, 38, 8]);
     assert_eq!(account.body["licenses_changes"][0]["day"], "2027-06-01");
 }
+
+#[tokio::test]
+async fn a_reduction_that_fits_is_placed_and_one_that_does_not_is_refused_naming_the_day() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(crate::helpers::UserState::Counted, 8)]);
+    let contact = app.client_for("contact@alpha.example").await;
+    let (status, html) = app.get_html(&contact, "/account/reduce-licenses").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        crate::helpers::hidden_attr(&html, "#starts_on", "value").as_deref(),
+        Some("2027-06-01"),
+        "the first day of next month by default"
+    );
+    let reduce = |quantity: &'static str, starts_on: &'static str| {
+        let (app, contact) = (&app, &contact);
+        async move {
+            let (_, form) = app.get_html(contact, "/account/reduce-licenses").await;
+            let token = crate::helpers::hidden_value(&form, "form_token").expect("token");
+            app.post(
+                contact,
+                "/account/reduce-licenses",
+                &[
+                    ("quantity", quantity),
+                    ("starts_on", starts_on),
+                    ("reference", ""),
+                    ("form_token", &token),
+                ],
+            )
+            .await
+        }
+    };
+    let orders_before =
+        license_portal::models::LicenseOrder::pending_quantity(&mut app.conn(), w.a.id).expect("q");
+    // 7 licenses for 8 counted users on 1 June.
+    let res = reduce("3", "").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("body");
+    let said = text_of(&html, "#reduce-short").expect("the short day is named");
+    assert!(
+        said.contains("1 June 2027") && said.contains(" 7 ") && said.contains(" 8 "),
+        "{said}"
+    );
+    assert!(
+        html.contains("href=\"/account/users?filter=ended\""),
+        "clean-up groups linked"
+    );
+    // Not before tomorrow.
+    let res = reduce("1", "2027-05-10").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text()
+        .await
+        .expect("body")
+        .contains("id=\"starts_on-error\""));
+    assert_eq!(
+        license_portal::models::LicenseOrder::pending_quantity(&mut app.conn(), w.a.id).expect("q"),
+        orders_before,
+        "nothing was ordered"
+    );
+    // Two fewer fits: a pending reduction that says what it does.
+    let res = reduce("2", "").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = crate::orders::id_of(&res);
+    let (_, page) = app
+        .get_html(&contact, &format!("/account/orders/{id}"))
+        .await;
+    assert_eq!(
+        text_of(&page, "#order-effect").expect("effect"),
+        "Removes 2 licenses for good from 1 June 2027: you will own 8 from then on."
+    );
+    // The API refuses the same too-large reduction with 422 on quantity.
+    let t = crate::api::token(&app, "order", Some(w.a.id), Some("contact@alpha.example"));
+    let refused = crate::api::order(&app, &t, "big", r#"{"quantity": 3, "kind": "reduce"}"#).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["errors"][0]["field"], "quantity");
+    // A viewer may not ask.
+    let viewer = app.client_for("viewer@alpha.example").await;
+    let (status, _) = app.get_html(&viewer, "/account/reduce-licenses").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -69,6 +69,11 @@ pub(super) fn op_error(e: OpError) -> ApiError {
         OpError::NotFound | OpError::UnknownAccount => ApiError::NotFound,
         OpError::NotPending => ApiError::Conflict,
         OpError::Clash(clash) => ApiError::Clash(clash),
+        OpError::TooFew(clash) => ApiError::Unprocessable(vec![BadField {
+            index: None,
+            field: "quantity".into(),
+            text: FieldText::Clash(clash),
+        }]),
         OpError::Invalid { field, error } => ApiError::field(field, error),
         OpError::KeyReused => ApiError::Unprocessable(vec![BadField {
             index: None,
