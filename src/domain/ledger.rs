@@ -114,6 +114,14 @@ impl Period {
     }
 }
 
+/// A day on which fewer licenses would be owned than users counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shortfall {
+    pub day: NaiveDate,
+    pub owned: i64,
+    pub counted: i64,
+}
+
 /// What an order does to the licenses owned, in figures: the days it
 /// covers (`from`, and `until` for temporary licenses), the figure on
 /// those days, and after them.

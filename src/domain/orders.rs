@@ -74,13 +74,9 @@ impl OrderKind {
 pub enum Clash {
     /// Temporary licenses whose last day is before today.
     PeriodPassed,
-    /// A reduction that would leave, on `day`, fewer licenses than the
-    /// users counted then as forecast (or fewer than 0).
-    Short {
-        day: chrono::NaiveDate,
-        owned: i64,
-        counted: i64,
-    },
+    /// A reduction that would leave, on its `day`, fewer licenses than
+    /// the users counted then as forecast (or fewer than 0).
+    Short(super::ledger::Shortfall),
 }
 
 /// A decision on a pending order with its note checked, the one note rule

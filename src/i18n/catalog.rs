@@ -245,6 +245,8 @@ catalog! {
     err_page,
     err_per_page,
     err_span,
+    coming_title,
+    group_counted_link,
     reduce_title,
     reduce_intro,
     reduce_field_label,

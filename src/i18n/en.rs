@@ -225,6 +225,8 @@ pub static EN: Msgs = Msgs {
     err_page: "Enter a page number from 1 to 1000000.",
     err_per_page: "Enter a page size from 1 to 1000.",
     err_span: "The first day must be on or before the last, and at most 3660 days before it.",
+    coming_title: "Coming changes of your licenses",
+    group_counted_link: "Counted users",
     reduce_title: "Reduce licenses",
     reduce_intro: "Fewer licenses for good from a day. The vendor reviews the request like an order; it cannot leave fewer licenses than the users counted on any day from then on.",
     reduce_field_label: "Licenses to remove",

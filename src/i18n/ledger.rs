@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::Lang;
-use crate::domain::ledger::Effect;
+use crate::domain::ledger::{Effect, Shortfall};
 use crate::domain::orders::{Clash, OrderKind};
 
 const MONTHS_EN: [&str; 12] = [
@@ -75,6 +75,21 @@ impl Lang {
         }
     }
 
+    /// The notice before temporary licenses end and leave too few.
+    pub fn ending_notice(self, s: &Shortfall) -> String {
+        let end = self.long_date(s.day.pred_opt().unwrap_or(s.day));
+        let from = self.long_date(s.day);
+        let (owned, counted) = (self.num(s.owned), self.num(s.counted));
+        match self {
+            Lang::En => format!(
+                "Temporary licenses end on {end}: from {from} you will own {owned} licenses for {counted} users counted as forecast now. Order more, or clean up users, before then."
+            ),
+            Lang::Sv => format!(
+                "Tillfälliga licenser upphör {end}: från {from} äger ni {owned} licenser för {counted} användare som räknas enligt prognosen nu. Beställ fler, eller rensa bland användarna, innan dess."
+            ),
+        }
+    }
+
     /// Why a change of licenses was refused, in words.
     pub fn clash(self, clash: Clash) -> String {
         match (self, clash) {
@@ -84,13 +99,13 @@ impl Lang {
             (Lang::Sv, Clash::PeriodPassed) => {
                 "Perioden har passerat: inget ändrades.".to_string()
             }
-            (Lang::En, Clash::Short { day, owned, counted }) => format!(
+            (Lang::En, Clash::Short(Shortfall { day, owned, counted })) => format!(
                 "On {} the account would own {} licenses for {} counted users: nothing was changed.",
                 self.long_date(day),
                 self.num(owned),
                 self.num(counted)
             ),
-            (Lang::Sv, Clash::Short { day, owned, counted }) => format!(
+            (Lang::Sv, Clash::Short(Shortfall { day, owned, counted })) => format!(
                 "Den {} skulle kontot äga {} licenser för {} räknade användare: inget ändrades.",
                 self.long_date(day),
                 self.num(owned),

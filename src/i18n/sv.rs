@@ -225,6 +225,8 @@ pub static SV: Msgs = Msgs {
     err_page: "Ange ett sidnummer från 1 till 1000000.",
     err_per_page: "Ange en sidstorlek från 1 till 1000.",
     err_span: "Första dagen måste vara samma dag som eller före den sista, och högst 3660 dagar före den.",
+    coming_title: "Kommande ändringar av era licenser",
+    group_counted_link: "Räknade användare",
     reduce_title: "Minska licenser",
     reduce_intro: "Färre licenser tills vidare från en dag. Leverantören granskar begäran som en beställning; den får inte lämna färre licenser än de räknade användarna någon dag därefter.",
     reduce_field_label: "Licenser att ta bort",

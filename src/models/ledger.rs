@@ -6,7 +6,20 @@ use diesel::prelude::*;
 
 use crate::db::schema::license_ledger;
 use crate::db::DbConnection;
+pub use crate::domain::ledger::Shortfall;
 use crate::domain::ledger::{Effect, LedgerKind, Span};
+
+/// How many days before temporary licenses end the portal says so.
+pub const NOTICE_DAYS: i64 = 14;
+
+/// What is coming for an account's licenses.
+#[derive(Clone, Debug, Default)]
+pub struct Outlook {
+    /// Each future day the figure changes: (day, before, after).
+    pub coming: Vec<(NaiveDate, i64, i64)>,
+    /// The first day, at most 14 days after licenses end, that is short.
+    pub ending_short: Option<Shortfall>,
+}
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = license_ledger)]
@@ -164,6 +177,45 @@ impl LedgerRow {
             order.quantity,
             counted_in,
         )))
+    }
+
+    /// The coming changes of an account (each future day its figure
+    /// changes, with before and after), and the first day within the
+    /// notice period on which licenses ending would leave fewer licenses
+    /// than the users counted then as forecast now. Reads nothing when
+    /// no change is coming (`licenses_until` null).
+    pub fn outlook(
+        conn: &mut DbConnection,
+        account: &crate::models::Account,
+        today: NaiveDate,
+    ) -> QueryResult<Outlook> {
+        if account.licenses_until.is_none() {
+            return Ok(Outlook::default());
+        }
+        let spans = LedgerRow::spans(conn, account.id)?;
+        let coming = crate::domain::ledger::coming(&spans, today);
+        let mut ending_short = None;
+        for &(day, before, after) in &coming {
+            let ends = spans
+                .iter()
+                .any(|s| s.ends_on.and_then(|e| e.succ_opt()) == Some(day));
+            if !ends || after >= before || (day - today).num_days() > NOTICE_DAYS + 1 {
+                continue;
+            }
+            let counted = crate::models::User::count_counted(conn, account.id, day)?;
+            if after < counted {
+                ending_short = Some(Shortfall {
+                    day,
+                    owned: after,
+                    counted,
+                });
+                break;
+            }
+        }
+        Ok(Outlook {
+            coming,
+            ending_short,
+        })
     }
 
     /// The row of an approved order, if written.

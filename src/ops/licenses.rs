@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{write_transaction, DbConnection};
 pub use crate::domain::ledger::Period;
-use crate::domain::ledger::{self, LedgerKind, Span};
+use crate::domain::ledger::{self, LedgerKind, Shortfall, Span};
 use crate::domain::orders::{Clash, MAX_LICENSES};
 use crate::mail::{notify, MailContext};
 use crate::models::ledger::{LedgerRow, NewLedgerRow};
@@ -73,11 +73,11 @@ pub(super) fn first_short_day(
         let owned = ledger::owned_on(spans, day);
         let counted = crate::models::User::count_counted(conn, account_id, day)?;
         if owned < counted || owned < 0 {
-            return Ok(Some(Clash::Short {
+            return Ok(Some(Clash::Short(Shortfall {
                 day,
                 owned,
                 counted,
-            }));
+            })));
         }
     }
     Ok(None)

@@ -13,7 +13,7 @@ use crate::domain::ledger::Period;
 use crate::domain::orders::OrderKind;
 use crate::domain::validation;
 use crate::error::AppError;
-use crate::models::ledger::LedgerRow;
+use crate::models::ledger::{LedgerRow, Outlook};
 use crate::models::license_order::login_email;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
@@ -84,6 +84,18 @@ pub struct OverviewPage {
     pub pending_count: i64,
     pub pending_quantity: i64,
     pub latest: Vec<OrderLine>,
+    /// Each future day the licenses owned change (SPEC 12).
+    pub coming: Vec<ComingLine>,
+    /// Temporary licenses ending soon and leaving too few, in words.
+    pub ending: Option<String>,
+}
+
+/// A coming change of the licenses owned.
+pub struct ComingLine {
+    pub day: String,
+    pub day_text: String,
+    pub before: i64,
+    pub after: i64,
 }
 
 pub async fn overview(
@@ -106,12 +118,33 @@ pub async fn overview(
         .iter()
         .map(|o| order_line(o, &who, String::new(), String::new()))
         .collect();
+    // Only an account with a change coming reads its ledger here.
+    let outlook = match account.licenses_until {
+        None => Outlook::default(),
+        Some(_) => {
+            let (acct, today) = (account.clone(), account.today(state.clock.now()));
+            state
+                .db(move |conn| Ok(LedgerRow::outlook(conn, &acct, today)?))
+                .await?
+        }
+    };
     ok(&OverviewPage {
         c: Chrome::signed_in(&who, "overview", "/account"),
         f: Figures::of(&account, who.counted),
         pending_count: pending.0,
         pending_quantity: pending.1,
         latest,
+        coming: outlook
+            .coming
+            .iter()
+            .map(|&(day, before, after)| ComingLine {
+                day: day.to_string(),
+                day_text: who.lang.long_date(day),
+                before,
+                after,
+            })
+            .collect(),
+        ending: outlook.ending_short.map(|s| who.lang.ending_notice(&s)),
     })
 }
 

@@ -571,3 +571,45 @@ async fn a_reduction_that_fits_is_placed_and_one_that_does_not_is_refused_naming
     let (status, _) = app.get_html(&viewer, "/account/reduce-licenses").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_overview_lists_coming_changes_and_warns_14_days_before_licenses_end_short() {
+    let (app, hand) = spawn_app_movable(at(2027, 8, 1, 10)).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(crate::helpers::UserState::Counted, 15)]);
+    grant(&app, w.a.id, 10, "2027-08-01", Some("2027-08-31"));
+    let contact = app.client_for("contact@alpha.example").await;
+    let (_, html) = app.get_html(&contact, "/account").await;
+    let doc = scraper::Html::parse_document(&html);
+    let coming: Vec<(String, String)> = doc
+        .select(&crate::helpers::sel("#coming-changes [data-day]"))
+        .map(|e| {
+            (
+                e.value().attr("data-day").unwrap_or("").to_string(),
+                e.value().attr("data-value").unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(coming, vec![("2027-09-01".to_string(), "10".to_string())]);
+    assert!(
+        text_of(&html, "#licenses-ending").is_none(),
+        "a month ahead: no word yet"
+    );
+    // 15 days before 1 September (the last day is 31 August): not yet.
+    *hand.lock().expect("hand") = at(2027, 8, 16, 10);
+    let (_, html) = app.get_html(&contact, "/account").await;
+    assert!(text_of(&html, "#licenses-ending").is_none());
+    // 14 days before the last day: the notice, with both figures.
+    *hand.lock().expect("hand") = at(2027, 8, 17, 10);
+    let (_, html) = app.get_html(&contact, "/account").await;
+    let said = text_of(&html, "#licenses-ending").expect("the notice");
+    assert!(
+        said.contains("31 August 2027") && said.contains(" 10 ") && said.contains(" 15 "),
+        "{said}"
+    );
+    // An account with no change coming shows neither.
+    let (_, html) = app
+        .get_html(&app.client_for("contact@beta.example").await, "/account")
+        .await;
+    assert!(text_of(&html, "#coming-changes").is_none());
+}
