@@ -66,20 +66,24 @@ pub struct Chart {
 }
 
 /// Lay out history (day, users, licenses) and forecast (day, users) on
-/// one time axis from `today - HORIZON` to `today + HORIZON`.
+/// one time axis from `today - HORIZON` to `today + HORIZON`; the
+/// licenses step from today's figure on each coming (day, figure).
 pub fn chart(
     today: NaiveDate,
     history: &[(NaiveDate, i64, i64)],
     licenses_now: i64,
+    coming: &[(NaiveDate, i64)],
     forecast: &[(NaiveDate, i64)],
 ) -> Chart {
     let (width, height, left, right, top, bottom) = (720i64, 260i64, 48i64, 710i64, 12i64, 230i64);
     let horizon = HORIZON_DAYS as i64;
     let start = today - chrono::Duration::days(horizon);
+    let end = today + chrono::Duration::days(horizon);
     let max_value = history
         .iter()
         .flat_map(|(_, u, l)| [*u, *l])
         .chain(forecast.iter().map(|(_, u)| *u))
+        .chain(coming.iter().filter(|(d, _)| *d <= end).map(|(_, l)| *l))
         .chain([licenses_now, 1])
         .max()
         .unwrap_or(1);
@@ -97,7 +101,13 @@ pub fn chart(
     };
     let mut licenses: Vec<(i64, i64)> = history.iter().map(|(d, _, l)| (x(*d), y(*l))).collect();
     licenses.push((x(today), y(licenses_now)));
-    licenses.push((right, y(licenses_now)));
+    let mut figure = licenses_now;
+    for &(day, next) in coming.iter().filter(|(d, _)| *d > today && *d <= end) {
+        licenses.push((x(day), y(figure)));
+        licenses.push((x(day), y(next)));
+        figure = next;
+    }
+    licenses.push((right, y(figure)));
     Chart {
         width,
         height,
@@ -175,6 +185,7 @@ mod tests {
             today,
             &[(d("2026-11-01"), 5, 10)],
             10,
+            &[],
             &[(today, 5), (d("2027-02-26"), 3)],
         );
         assert_eq!(c.y_max, 20);
@@ -186,6 +197,19 @@ mod tests {
             c.right,
             c.bottom - 3 * (c.bottom - c.top) / 20
         )));
+        // The licenses step on each coming day within the horizon.
+        let stepped = chart(
+            today,
+            &[],
+            10,
+            &[(d("2026-12-28"), 30), (d("2027-09-01"), 5)],
+            &[],
+        );
+        assert_eq!(stepped.y_max, 50);
+        let points: Vec<&str> = stepped.licenses.split(' ').collect();
+        assert_eq!(points.len(), 4, "{points:?}");
+        let x = |p: &str| p.split(',').next().map(str::to_string);
+        assert_eq!(x(points[1]), x(points[2]), "a vertical step");
         assert_eq!(nice_ceiling(7), 10);
         assert_eq!(nice_ceiling(11), 20);
         assert_eq!(nice_ceiling(21), 50);

@@ -245,6 +245,7 @@ catalog! {
     err_page,
     err_per_page,
     err_span,
+    short_from,
     coming_title,
     group_counted_link,
     reduce_title,

@@ -225,6 +225,7 @@ pub static EN: Msgs = Msgs {
     err_page: "Enter a page number from 1 to 1000000.",
     err_per_page: "Enter a page size from 1 to 1000.",
     err_span: "The first day must be on or before the last, and at most 3660 days before it.",
+    short_from: "As forecast now, the users counted exceed the licenses owned from",
     coming_title: "Coming changes of your licenses",
     group_counted_link: "Counted users",
     reduce_title: "Reduce licenses",

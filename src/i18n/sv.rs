@@ -225,6 +225,7 @@ pub static SV: Msgs = Msgs {
     err_page: "Ange ett sidnummer från 1 till 1000000.",
     err_per_page: "Ange en sidstorlek från 1 till 1000.",
     err_span: "Första dagen måste vara samma dag som eller före den sista, och högst 3660 dagar före den.",
+    short_from: "Enligt prognosen nu överstiger de räknade användarna de ägda licenserna från",
     coming_title: "Kommande ändringar av era licenser",
     group_counted_link: "Räknade användare",
     reduce_title: "Minska licenser",

@@ -179,6 +179,30 @@ impl LedgerRow {
         )))
     }
 
+    /// The first day from `from` on whose licenses owned (over `spans`)
+    /// fall below the users counted then as forecast now (or below 0),
+    /// with both figures. The users counted only fall as end dates pass,
+    /// so only `from` and the days the licenses change can be the first.
+    pub fn first_short(
+        conn: &mut DbConnection,
+        account_id: i64,
+        spans: &[Span],
+        from: NaiveDate,
+    ) -> QueryResult<Option<Shortfall>> {
+        for day in crate::domain::ledger::days_from(spans, from) {
+            let owned = crate::domain::ledger::owned_on(spans, day);
+            let counted = crate::models::User::count_counted(conn, account_id, day)?;
+            if owned < counted || owned < 0 {
+                return Ok(Some(Shortfall {
+                    day,
+                    owned,
+                    counted,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
     /// The coming changes of an account (each future day its figure
     /// changes, with before and after), and the first day within the
     /// notice period on which licenses ending would leave fewer licenses

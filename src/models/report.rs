@@ -40,7 +40,8 @@ pub struct DayReport {
     /// The end of `day` in the account's time zone, in UTC.
     pub end: NaiveDateTime,
     pub source: Source,
-    /// The licenses owned that day: a past day's snapshot's, else today's.
+    /// The licenses owned that day: the ledger's figure for it (a day
+    /// before the ledger, its snapshot's; today, the account's).
     pub licenses: i64,
 }
 
@@ -60,11 +61,20 @@ impl DayReport {
             source: Source::Live,
             licenses: account.licenses,
         };
+        // Another day's licenses are the ledger's for it (SPEC 12); a day
+        // before the ledger's first row, its snapshot's.
+        let ledger = match day == today {
+            true => None,
+            false => super::ledger::LedgerRow::owned_on(conn, account.id, day)?,
+        };
+        if let Some(owned) = ledger {
+            report.licenses = owned;
+        }
         if day >= today {
             return Ok(report);
         }
         let snapshot = Snapshot::find(conn, account.id, day)?;
-        if let Some(s) = &snapshot {
+        if let (Some(s), None) = (&snapshot, ledger) {
             report.licenses = s.licenses;
         }
         report.source = if UserVersion::covers(conn, account.id, end)? {

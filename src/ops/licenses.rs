@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{write_transaction, DbConnection};
 pub use crate::domain::ledger::Period;
-use crate::domain::ledger::{self, LedgerKind, Shortfall, Span};
+use crate::domain::ledger::{self, LedgerKind, Span};
 use crate::domain::orders::{Clash, MAX_LICENSES};
 use crate::mail::{notify, MailContext};
 use crate::models::ledger::{LedgerRow, NewLedgerRow};
@@ -61,28 +61,6 @@ pub(super) struct Entry {
     pub keep_counted: bool,
 }
 
-/// The first day from `from` on whose licenses owned (over `spans`) fall
-/// below the users counted then as forecast now, with both figures.
-pub(super) fn first_short_day(
-    conn: &mut DbConnection,
-    account_id: i64,
-    spans: &[Span],
-    from: NaiveDate,
-) -> Result<Option<Clash>, OpError> {
-    for day in ledger::days_from(spans, from) {
-        let owned = ledger::owned_on(spans, day);
-        let counted = crate::models::User::count_counted(conn, account_id, day)?;
-        if owned < counted || owned < 0 {
-            return Ok(Some(Clash::Short(Shortfall {
-                day,
-                owned,
-                counted,
-            })));
-        }
-    }
-    Ok(None)
-}
-
 /// Whether a reduction, as asked, would leave some day from its first on
 /// with fewer licenses than users counted then as forecast now: the check
 /// when it is placed (the same check runs again at approval).
@@ -100,7 +78,7 @@ pub(super) fn reduction_short(
         starts_on,
         ends_on: None,
     });
-    first_short_day(conn, account_id, &spans, starts_on)
+    Ok(LedgerRow::first_short(conn, account_id, &spans, starts_on)?.map(Clash::Short))
 }
 
 /// Inside a write transaction: write one ledger row, refused when any day
@@ -137,8 +115,8 @@ pub(super) fn write_row(
     };
     spans.push(row.span());
     if entry.keep_counted {
-        if let Some(clash) = first_short_day(conn, account.id, &spans, starts_on)? {
-            return Err(OpError::Clash(clash));
+        if let Some(short) = LedgerRow::first_short(conn, account.id, &spans, starts_on)? {
+            return Err(OpError::Clash(Clash::Short(short)));
         }
     }
     if ledger::first_out_of_bounds(&spans, today, 0, MAX_LICENSES).is_some() {

@@ -10,10 +10,12 @@ use serde::Deserialize;
 
 use crate::auth::Customer;
 use crate::domain::import::COLUMNS;
+use crate::domain::ledger::{self, Span};
 use crate::domain::report::{self, Chart, HORIZON_DAYS};
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::maintenance;
+use crate::models::ledger::LedgerRow;
 use crate::models::report::DayReport;
 use crate::models::snapshot::Snapshot;
 use crate::models::{Account, User};
@@ -39,6 +41,10 @@ pub struct ReportPage {
     pub chart_end: String,
     pub today: String,
     pub frees: Vec<String>,
+    /// The day's licenses owned (`#report-licenses`).
+    pub licenses: i64,
+    /// The first day the forecast exceeds the licenses (`#short-from`).
+    pub short_from: Option<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -63,11 +69,16 @@ fn report_url(on: NaiveDate, page: i64) -> String {
 
 /// Everything the page shows, read in one go.
 struct ReportData {
+    licenses: i64,
     count: Option<i64>,
     users: Vec<User>,
     history: Vec<Snapshot>,
     counted_today: i64,
     end_dates: Vec<(NaiveDate, i64)>,
+    /// The account's ledger rows.
+    spans: Vec<Span>,
+    /// The first day from today on with fewer licenses than users counted.
+    short_from: Option<NaiveDate>,
 }
 
 /// `GET /account/reports/active-users?on=`.
@@ -89,6 +100,7 @@ pub async fn active_users(
             maintenance::record_snapshot(conn, &acct, now)?;
             let report = DayReport::of(conn, &acct, on, today)?;
             let (users, count) = report.page(conn, Pager::offset(page), Pager::SIZE)?;
+            let licenses = report.licenses;
             let history = Snapshot::history(
                 conn,
                 acct.id,
@@ -97,12 +109,21 @@ pub async fn active_users(
             let counted_today = User::count_counted(conn, acct.id, today)?;
             let horizon = today + chrono::Duration::days(HORIZON_DAYS as i64);
             let end_dates = User::end_dates_between(conn, acct.id, today, horizon)?;
+            let spans = LedgerRow::spans(conn, acct.id)?;
+            let short_from = match acct.licenses_until {
+                // No change coming: short from today or never.
+                None => (counted_today > acct.licenses).then_some(today),
+                Some(_) => LedgerRow::first_short(conn, acct.id, &spans, today)?.map(|s| s.day),
+            };
             Ok(ReportData {
+                licenses,
                 count,
                 users,
                 history,
                 counted_today,
                 end_dates,
+                spans,
+                short_from,
             })
         })
         .await?;
@@ -112,7 +133,11 @@ pub async fn active_users(
         .iter()
         .map(|s| (s.day, s.active_users, s.licenses))
         .collect();
-    let chart = report::chart(today, &history, account.licenses, &forecast);
+    let coming: Vec<(NaiveDate, i64)> = ledger::coming(&data.spans, today)
+        .into_iter()
+        .map(|(day, _, after)| (day, after))
+        .collect();
+    let chart = report::chart(today, &history, account.licenses, &coming, &forecast);
     let total = data.count.unwrap_or(0);
     let no_record = past && data.count.is_none();
     let page_view = ReportPage {
@@ -139,6 +164,10 @@ pub async fn active_users(
             .into_iter()
             .map(|(d, n)| who.lang.frees_up_on(d, n))
             .collect(),
+        licenses: data.licenses,
+        short_from: data
+            .short_from
+            .map(|d| (d.to_string(), who.lang.long_date(d))),
     };
     if no_record {
         render(StatusCode::UNPROCESSABLE_ENTITY, &page_view)

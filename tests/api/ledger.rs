@@ -613,3 +613,58 @@ async fn the_overview_lists_coming_changes_and_warns_14_days_before_licenses_end
         .await;
     assert!(text_of(&html, "#coming-changes").is_none());
 }
+
+#[tokio::test]
+async fn the_report_shows_the_days_licenses_and_the_first_short_day() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(crate::helpers::UserState::Counted, 8)]);
+    let contact = app.client_for("contact@alpha.example").await;
+    let (_, html) = app
+        .get_html(&contact, "/account/reports/active-users")
+        .await;
+    assert_eq!(data_value(&html, "report-licenses"), Some(10));
+    assert!(
+        text_of(&html, "#short-from").is_none(),
+        "10 licenses for 8 users"
+    );
+    // Staff may go below the users counted: 7 from 1 June.
+    grant(&app, w.a.id, -3, "2027-06-01", None);
+    let (_, html) = app
+        .get_html(&contact, "/account/reports/active-users")
+        .await;
+    let doc = scraper::Html::parse_document(&html);
+    let short = doc
+        .select(&crate::helpers::sel("#short-from"))
+        .next()
+        .and_then(|e| e.value().attr("data-value").map(str::to_string));
+    assert_eq!(short.as_deref(), Some("2027-06-01"));
+    let line = doc
+        .select(&crate::helpers::sel("svg#chart polyline.licenses"))
+        .next()
+        .and_then(|e| e.value().attr("points").map(str::to_string))
+        .expect("the licenses line");
+    let points: Vec<(i64, i64)> = line
+        .split(' ')
+        .filter_map(|p| {
+            let (x, y) = p.split_once(',')?;
+            Some((x.parse().ok()?, y.parse().ok()?))
+        })
+        .collect();
+    let steps = points
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0 && w[0].1 < w[1].1)
+        .count();
+    assert_eq!(
+        steps, 1,
+        "one step down (y grows downward) on 1 June: {line}"
+    );
+    let (_, html) = app
+        .get_html(&contact, "/account/reports/active-users?on=2027-06-15")
+        .await;
+    assert_eq!(
+        data_value(&html, "report-licenses"),
+        Some(7),
+        "that day's figure"
+    );
+}
