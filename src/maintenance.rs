@@ -86,10 +86,14 @@ fn slow_round(conn: &mut DbConnection, ctx: &MailContext, timeouts: Timeouts, wa
 }
 
 /// Tell the contacts of every account that has come to exceed its
-/// licenses (once per crossing; see `mail::notify::over_licenses`).
+/// licenses (once per crossing; see `mail::notify::over_licenses`), and
+/// of temporary licenses ending within 14 days (once per ledger row).
 pub fn check_licenses(conn: &mut DbConnection, ctx: &MailContext) -> Result<(), MailError> {
     for account in Account::all(conn)? {
-        crate::db::write_transaction(conn, |conn| notify::over_licenses(conn, ctx, account.id))?;
+        crate::db::write_transaction(conn, |conn| {
+            notify::over_licenses(conn, ctx, account.id)?;
+            notify::licenses_ending(conn, ctx, account.id)
+        })?;
     }
     Ok(())
 }

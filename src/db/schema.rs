@@ -84,6 +84,7 @@ diesel::table! {
         login_id -> Nullable<BigInt>,
         reason -> Nullable<Text>,
         created_at -> Timestamp,
+        ending_mailed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -11,10 +11,12 @@ pub enum MailKind {
     OrderCancelled,
     OrderDecided,
     OverLicenses,
+    /// Temporary licenses end in 14 days (SPEC 12).
+    LicensesEnding,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::Invitation,
         MailKind::PasswordReset,
         MailKind::PasswordChanged,
@@ -22,6 +24,7 @@ impl MailKind {
         MailKind::OrderCancelled,
         MailKind::OrderDecided,
         MailKind::OverLicenses,
+        MailKind::LicensesEnding,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +36,7 @@ impl MailKind {
             MailKind::OrderCancelled => "order_cancelled",
             MailKind::OrderDecided => "order_decided",
             MailKind::OverLicenses => "over_licenses",
+            MailKind::LicensesEnding => "licenses_ending",
         }
     }
 

@@ -189,6 +189,20 @@ pub mod templates {
     }
 
     #[derive(Template)]
+    #[template(path = "mail/licenses_ending.txt")]
+    pub struct LicensesEnding<'a> {
+        pub sv: bool,
+        pub account: &'a str,
+        pub ending: i64,
+        pub last_day: &'a str,
+        pub day_after: &'a str,
+        pub owned: i64,
+        pub counted: i64,
+        pub counted_link: &'a str,
+        pub order_link: &'a str,
+    }
+
+    #[derive(Template)]
     #[template(path = "mail/over_licenses.txt")]
     pub struct OverLicenses<'a> {
         pub sv: bool,

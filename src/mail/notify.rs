@@ -223,13 +223,7 @@ pub fn over_licenses(
     if over == marked {
         return Ok(());
     }
-    let contacts: Vec<(String, LangColumn)> = logins::table
-        .filter(logins::account_id.eq(account.id))
-        .filter(logins::role.eq(Role::Contact.as_str()))
-        .filter(logins::disabled.eq(false))
-        .order(logins::id.asc())
-        .select((logins::email, logins::language))
-        .load(conn)?;
+    let contacts = contacts_of(conn, account.id)?;
     // With no one to tell, nothing is marked: a contact added later hears
     // of it at the next change.
     if over && contacts.is_empty() {
@@ -268,6 +262,97 @@ pub fn over_licenses(
             },
         )?
         .queue(conn, now)?;
+    }
+    Ok(())
+}
+
+/// The enabled contacts of an account, with their languages.
+fn contacts_of(
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<Vec<(String, LangColumn)>, MailError> {
+    Ok(logins::table
+        .filter(logins::account_id.eq(account_id))
+        .filter(logins::role.eq(Role::Contact.as_str()))
+        .filter(logins::disabled.eq(false))
+        .order(logins::id.asc())
+        .select((logins::email, logins::language))
+        .load(conn)?)
+}
+
+/// SPEC 12: temporary licenses end within 14 days. For each of the
+/// account's rows that add licenses until a day from today to 14 days
+/// ahead, and whose mail has not gone out, tell every enabled contact
+/// once: how many end on which day, the licenses owned the day after,
+/// and the users counted then as forecast now. Runs after each change
+/// of licenses and in the server's rounds.
+pub fn licenses_ending(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    account_id: i64,
+) -> Result<(), MailError> {
+    use crate::db::schema::license_ledger;
+    use crate::models::ledger::{LedgerRow, NOTICE_DAYS};
+    let Some(account) = Account::find(conn, account_id)? else {
+        return Ok(());
+    };
+    let today = account.today(ctx.now);
+    let due: Vec<(i64, i64, chrono::NaiveDate)> = license_ledger::table
+        .filter(license_ledger::account_id.eq(account.id))
+        .filter(license_ledger::change.gt(0))
+        .filter(license_ledger::ending_mailed_at.is_null())
+        .filter(license_ledger::ends_on.ge(today))
+        .filter(license_ledger::ends_on.le(today + chrono::Duration::days(NOTICE_DAYS)))
+        .select((
+            license_ledger::id,
+            license_ledger::change,
+            license_ledger::ends_on.assume_not_null(),
+        ))
+        .load(conn)?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let contacts = contacts_of(conn, account.id)?;
+    // With no one to tell, nothing is marked (as for over_licenses).
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let spans = LedgerRow::spans(conn, account.id)?;
+    let now = now_utc();
+    for (id, ending, last_day) in due {
+        // Marked only where still unmarked: of two racing rounds one mails.
+        let marked = diesel::update(
+            license_ledger::table
+                .find(id)
+                .filter(license_ledger::ending_mailed_at.is_null()),
+        )
+        .set(license_ledger::ending_mailed_at.eq(now))
+        .execute(conn)?;
+        if marked == 0 {
+            continue;
+        }
+        let day_after = last_day.succ_opt().unwrap_or(last_day);
+        let owned = crate::domain::ledger::owned_on(&spans, day_after);
+        let counted = User::count_counted(conn, account.id, day_after)?;
+        for (email, language) in &contacts {
+            let lang = lang_of(language.0);
+            Letter::render(
+                MailKind::LicensesEnding,
+                email,
+                &LicensesEnding {
+                    sv: lang == Lang::Sv,
+                    account: &account.name,
+                    ending,
+                    last_day: &lang.long_date(last_day),
+                    day_after: &lang.long_date(day_after),
+                    owned,
+                    counted,
+                    counted_link: &ctx.link("/account/users?filter=counted"),
+                    order_link: &ctx.link("/account/order-licenses"),
+                },
+            )?
+            .queue(conn, now)?;
+        }
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ pub fn adjust_licenses(
         AuditEvent::licenses_adjusted(by, account_id, change, before, after, reason)
             .insert(conn)?;
         notify::over_licenses(conn, ctx, account_id)?;
+        notify::licenses_ending(conn, ctx, account_id)?;
         Ok((before, after))
     })
 }

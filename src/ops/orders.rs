@@ -286,6 +286,7 @@ pub fn approve_order(
         .insert(conn)?;
         notify::order_decided(conn, ctx, &order, OrderStatus::Approved, note)?;
         notify::over_licenses(conn, ctx, order.account_id)?;
+        notify::licenses_ending(conn, ctx, order.account_id)?;
         LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
     })
 }

@@ -668,3 +668,54 @@ async fn the_report_shows_the_days_licenses_and_the_first_short_day() {
         "that day's figure"
     );
 }
+
+/// The licenses_ending mails written to an address.
+fn ending_mails(app: &TestApp, to: &str) -> Vec<license_portal::models::outbox::OutboxMail> {
+    license_portal::models::outbox::OutboxMail::to(&mut app.conn(), to)
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.kind.as_str() == "licenses_ending")
+        .collect()
+}
+
+#[tokio::test]
+async fn contacts_are_told_once_14_days_before_temporary_licenses_end() {
+    let (app, hand) = spawn_app_movable(at(2027, 8, 1, 10)).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(crate::helpers::UserState::Counted, 15)]);
+    grant(&app, w.a.id, 10, "2027-08-01", Some("2027-08-31"));
+    let round = |app: &TestApp| {
+        license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx())
+            .expect("round")
+    };
+    round(&app);
+    assert!(
+        ending_mails(&app, "contact@alpha.example").is_empty(),
+        "a month ahead"
+    );
+    *hand.lock().expect("hand") = at(2027, 8, 17, 10);
+    round(&app);
+    round(&app);
+    let mails = ending_mails(&app, "contact@alpha.example");
+    assert_eq!(mails.len(), 1, "once per row");
+    let body = &mails[0].body;
+    for words in [
+        "10 temporary licenses",
+        "31 August 2027",
+        "1 September 2027",
+        "will own 10 licenses",
+        "15 users",
+        "5 too few",
+        "/account/users?filter=counted",
+        "/account/order-licenses",
+    ] {
+        assert!(body.contains(words), "{words:?} in {body}");
+    }
+    assert!(
+        ending_mails(&app, "viewer@alpha.example").is_empty(),
+        "contacts only"
+    );
+    // Granted later than 14 days before its end: told at once.
+    grant(&app, w.a.id, 3, "2027-08-17", Some("2027-08-20"));
+    assert_eq!(ending_mails(&app, "contact@alpha.example").len(), 2);
+}

@@ -12,7 +12,9 @@ CREATE TABLE license_ledger (
     order_id BIGINT REFERENCES license_orders (id),
     login_id BIGINT REFERENCES logins (id),
     reason TEXT,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    -- When the licenses_ending mail of a row with an end went out.
+    ending_mailed_at TIMESTAMP
 );
 CREATE INDEX license_ledger_account ON license_ledger (account_id, starts_on);
 CREATE UNIQUE INDEX license_ledger_order ON license_ledger (order_id);
@@ -26,3 +28,7 @@ ALTER TABLE accounts ADD COLUMN licenses_until DATE;
 ALTER TABLE license_orders ADD COLUMN kind TEXT NOT NULL DEFAULT 'add' CHECK (kind IN ('add', 'reduce'));
 ALTER TABLE license_orders ADD COLUMN starts_on DATE;
 ALTER TABLE license_orders ADD COLUMN ends_on DATE;
+
+-- The mails of SPEC 12 to 15.
+ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('invitation', 'password_reset', 'password_changed', 'order_placed', 'order_cancelled', 'order_decided', 'over_licenses', 'licenses_ending', 'order_message', 'usage_threshold', 'forecast_short', 'renewal_coming'));

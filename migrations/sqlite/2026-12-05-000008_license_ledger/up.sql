@@ -12,7 +12,9 @@ CREATE TABLE license_ledger (
     order_id BIGINT REFERENCES license_orders (id),
     login_id BIGINT REFERENCES logins (id),
     reason TEXT,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    -- When the licenses_ending mail of a row with an end went out.
+    ending_mailed_at TIMESTAMP
 );
 CREATE INDEX license_ledger_account ON license_ledger (account_id, starts_on);
 CREATE UNIQUE INDEX license_ledger_order ON license_ledger (order_id);
@@ -26,3 +28,23 @@ ALTER TABLE accounts ADD COLUMN licenses_until DATE;
 ALTER TABLE license_orders ADD COLUMN kind TEXT NOT NULL DEFAULT 'add' CHECK (kind IN ('add', 'reduce'));
 ALTER TABLE license_orders ADD COLUMN starts_on DATE;
 ALTER TABLE license_orders ADD COLUMN ends_on DATE;
+
+-- The mails of SPEC 12 to 15: SQLite changes a CHECK by rebuilding the table.
+CREATE TABLE outbox_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('invitation', 'password_reset', 'password_changed', 'order_placed', 'order_cancelled', 'order_decided', 'over_licenses', 'licenses_ending', 'order_message', 'usage_threshold', 'forecast_short', 'renewal_coming')),
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TIMESTAMP NOT NULL,
+    sent_at TIMESTAMP,
+    last_error TEXT,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed'))
+);
+INSERT INTO outbox_new (id, kind, to_address, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, status)
+SELECT id, kind, to_address, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, status FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
