@@ -23,6 +23,14 @@ struct Integrity {
 
 /// Every disagreement found, as a sentence.
 pub fn disagreements(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    disagreements_at(conn, chrono::Utc::now())
+}
+
+/// Every disagreement found, with "today" the accounts' days at `now`.
+pub fn disagreements_at(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<String>> {
     let mut found = Vec::new();
     if let DbConnection::Sqlite(c) = conn {
         let rows: Vec<Integrity> = diesel::sql_query("PRAGMA integrity_check").load(c)?;
@@ -69,7 +77,7 @@ pub fn disagreements(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 
     // Licenses against the ledger (SPEC 12): today's figure, and a row
     // for every approval and adjustment since the account's first row.
-    found.extend(ledger_disagreements(conn, chrono::Utc::now())?);
+    found.extend(ledger_disagreements(conn, now)?);
 
     // One snapshot per account and day.
     let doubles: Vec<(i64, chrono::NaiveDate, i64)> = active_user_snapshots::table

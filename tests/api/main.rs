@@ -15,6 +15,7 @@ mod hardening;
 mod history;
 mod layout;
 mod ledger;
+mod ledger_model;
 mod mail;
 mod operate;
 mod orders;
