@@ -269,6 +269,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         "demo-order-4",
     )?;
     ops::cancel_order(conn, ctx, &fjord_contact, None, fjord.id, cancelled.id)?;
+    seasons(conn, ctx, &staff, &fjord_contact, nordic.id, fjord.id)?;
     let invited = LoginInput::parse(
         "new.viewer@demo.example",
         "Nils Nyström",
@@ -331,4 +332,62 @@ fn order_of(quantity: i64, reference: Option<&str>) -> ops::OrderInput {
         reference: reference.map(str::to_string),
         ..Default::default()
     }
+}
+
+/// Licenses over time (SPEC 12): Fjord's season of 30 more, ordered and
+/// approved, and a reduction waiting for staff; Nordic's two extra
+/// licenses for the next ten days, after which its users outnumber its
+/// licenses, so its overview warns and its contacts have the mail.
+fn seasons(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    staff: &Login,
+    fjord_contact: &Login,
+    nordic: i64,
+    fjord: i64,
+) -> anyhow::Result<()> {
+    let today = Account::find(conn, fjord)?
+        .ok_or_else(|| anyhow::anyhow!("the demo account is missing"))?
+        .today(ctx.now);
+    let season_start = crate::domain::ledger::first_of_next_month(today);
+    let season = ops::OrderInput {
+        quantity: 30,
+        period: ops::Period {
+            starts_on: Some(season_start),
+            ends_on: Some(add_days(season_start, 91)),
+        },
+        reference: Some("SEASON-2027".into()),
+        ..Default::default()
+    };
+    let order = ops::place_order(conn, ctx, fjord_contact, fjord, &season, "demo-order-5")?;
+    ops::approve_order(
+        conn,
+        ctx,
+        ops::Decider::staff(staff),
+        order.id,
+        Some("Have a good season"),
+    )?;
+    let fewer = ops::OrderInput {
+        kind: crate::domain::orders::OrderKind::Reduce,
+        quantity: 5,
+        period: ops::Period {
+            starts_on: Some(add_days(season_start, 92)),
+            ends_on: None,
+        },
+        reference: Some("STORE-CLOSED".into()),
+    };
+    ops::place_order(conn, ctx, fjord_contact, fjord, &fewer, "demo-order-6")?;
+    ops::adjust_licenses(
+        conn,
+        ctx,
+        Some(staff.id),
+        nordic,
+        2,
+        ops::Period {
+            starts_on: Some(today),
+            ends_on: Some(add_days(today, 10)),
+        },
+        "Demo: two extra for the stocktaking",
+    )?;
+    Ok(())
 }

@@ -134,6 +134,37 @@ async fn the_demo_loads_once() {
         app.sign_in(&c, email, password).await.status(),
         StatusCode::SEE_OTHER
     );
+    // Licenses over time: two extra ending within 14 days while the users
+    // still count (the notice and the mail), a season approved, and a
+    // reduction waiting.
+    let (_, html) = app.get_html(&c, "/account").await;
+    assert!(crate::helpers::text_of(&html, "#licenses-ending").is_some());
+    assert!(
+        license_portal::models::outbox::OutboxMail::to(&mut app.conn(), email)
+            .expect("outbox")
+            .iter()
+            .any(|m| m.kind.as_str() == "licenses_ending"),
+        "the demo's mail folder has the licenses_ending mail"
+    );
+    let fjord = Account::all(&mut app.conn())
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.name.starts_with("Fjord"))
+        .expect("Fjord");
+    let rows = license_portal::models::ledger::LedgerRow::of_account(&mut app.conn(), fjord.id)
+        .expect("ledger");
+    assert!(
+        rows.iter()
+            .any(|r| r.order_id.is_some() && r.ends_on.is_some()),
+        "a season"
+    );
+    let orders =
+        license_portal::models::LicenseOrder::page_for_account(&mut app.conn(), fjord.id, 0, 50)
+            .expect("orders")
+            .0;
+    assert!(orders
+        .iter()
+        .any(|o| o.kind.as_str() == "reduce" && o.status.as_str() == "pending"));
 }
 
 #[tokio::test]
