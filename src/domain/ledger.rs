@@ -217,6 +217,27 @@ pub fn days_from(spans: &[Span], from: NaiveDate) -> impl Iterator<Item = NaiveD
     std::iter::once(from).chain(change_days(spans).into_iter().filter(move |d| *d > from))
 }
 
+/// The first day from `from` on whose licenses owned fall below the users
+/// counted then as forecast (from `from`'s count and the end dates from
+/// `from` on), or below 0. The users counted only fall as end dates pass,
+/// so only `from` and the days the licenses change can be the first.
+pub fn first_short(
+    spans: &[Span],
+    from: NaiveDate,
+    counted_from: i64,
+    end_dates: &[(NaiveDate, i64)],
+) -> Option<Shortfall> {
+    days_from(spans, from).find_map(|day| {
+        let owned = owned_on(spans, day);
+        let counted = super::report::counted_on(from, counted_from, end_dates, day);
+        (owned < counted || owned < 0).then_some(Shortfall {
+            day,
+            owned,
+            counted,
+        })
+    })
+}
+
 /// The licenses owned from each day the figure takes a new value:
 /// `(first day, figure)`, oldest first. A day on which rows start and end
 /// with no net change is left out.
@@ -404,6 +425,28 @@ mod tests {
             false,
         );
         assert_eq!((fewer.during, fewer.after), (15, 15));
+    }
+
+    #[test]
+    fn the_first_short_day_counts_users_leaving_before_it() {
+        let spans = [span(10, "2027-01-01", None), span(-4, "2027-03-01", None)];
+        let from = d("2027-02-01");
+        // Two of eight leave on 20 February: six counted on 1 March, six owned.
+        assert_eq!(first_short(&spans, from, 8, &[(d("2027-02-20"), 2)]), None);
+        // They leave on 5 March instead: eight counted on 1 March.
+        assert_eq!(
+            first_short(&spans, from, 8, &[(d("2027-03-05"), 2)]),
+            Some(Shortfall {
+                day: d("2027-03-01"),
+                owned: 6,
+                counted: 8
+            })
+        );
+        // Short from the first day already.
+        assert_eq!(
+            first_short(&spans, from, 11, &[]).map(|s| s.day),
+            Some(from)
+        );
     }
 
     #[test]

@@ -21,14 +21,26 @@ pub fn forecast(
         let Some(day) = today.checked_add_days(Days::new(offset)) else {
             break;
         };
-        let gone: i64 = end_dates
-            .iter()
-            .filter(|(end, _)| *end < day && *end >= today)
-            .map(|(_, n)| n)
-            .sum();
-        out.push((day, counted_today - gone));
+        out.push((day, counted_on(today, counted_today, end_dates, day)));
     }
     out
+}
+
+/// Users counted on `day` (not before `from`) as forecast from `from`'s
+/// count and how many counted users end on each date: a user whose end
+/// date is D is counted on D and not after.
+pub fn counted_on(
+    from: NaiveDate,
+    counted_from: i64,
+    end_dates: &[(NaiveDate, i64)],
+    day: NaiveDate,
+) -> i64 {
+    let gone: i64 = end_dates
+        .iter()
+        .filter(|(end, _)| *end < day && *end >= from)
+        .map(|(_, n)| n)
+        .sum();
+    counted_from - gone
 }
 
 /// The days on which licenses free up (the day after an end date), with how many.

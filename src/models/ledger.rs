@@ -181,26 +181,22 @@ impl LedgerRow {
 
     /// The first day from `from` on whose licenses owned (over `spans`)
     /// fall below the users counted then as forecast now (or below 0),
-    /// with both figures. The users counted only fall as end dates pass,
-    /// so only `from` and the days the licenses change can be the first.
+    /// with both figures (`domain::ledger::first_short`): two queries,
+    /// however many days the licenses change on.
     pub fn first_short(
         conn: &mut DbConnection,
         account_id: i64,
         spans: &[Span],
         from: NaiveDate,
     ) -> QueryResult<Option<Shortfall>> {
-        for day in crate::domain::ledger::days_from(spans, from) {
-            let owned = crate::domain::ledger::owned_on(spans, day);
-            let counted = crate::models::User::count_counted(conn, account_id, day)?;
-            if owned < counted || owned < 0 {
-                return Ok(Some(Shortfall {
-                    day,
-                    owned,
-                    counted,
-                }));
-            }
-        }
-        Ok(None)
+        let last = crate::domain::ledger::days_from(spans, from)
+            .last()
+            .unwrap_or(from);
+        let counted = crate::models::User::count_counted(conn, account_id, from)?;
+        let ends = crate::models::User::end_dates_between(conn, account_id, from, last)?;
+        Ok(crate::domain::ledger::first_short(
+            spans, from, counted, &ends,
+        ))
     }
 
     /// The coming changes of an account (each future day its figure
