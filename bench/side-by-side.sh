@@ -8,12 +8,17 @@
 #
 #   bench/side-by-side.sh OLD_BINARY NEW_BINARY
 #
+# LEDGER_ROWS=500 gives the new binary's account that many license ledger
+# rows (issue 23: one more license for 60 days from each of 500 days, half
+# past, half to come, so the overview reads them on every request).
+#
 # Build the old binary from an older commit, for example:
 #   git worktree add /tmp/old 127f578 && (cd /tmp/old && cargo build --release)
 set -euo pipefail
 OLD=${1:?old binary}
 NEW=${2:?new binary}
 TURNS=${TURNS:-3}
+LEDGER_ROWS=${LEDGER_ROWS:-0}
 PGBASE=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
 DIR=$(mktemp -d)
@@ -40,6 +45,32 @@ seed() { # binary database
     acct=$("$1" --database "$2" account create --name "Bench AB" --licenses 3000 2>/dev/null)
     echo "$PASSWORD" | "$1" --database "$2" login create --email runner@example.com --role contact --account "$acct" >/dev/null 2>&1
     "$1" --database "$2" users import --account "$acct" "$DIR/users.csv" >/dev/null 2>&1
+}
+
+# LEDGER_ROWS rows on the seeded account, and today's figure with them.
+ledger() { # database
+    [ "$LEDGER_ROWS" -gt 0 ] || return 0
+    local sql
+    sql=$(python3 - "$LEDGER_ROWS" <<'PY'
+import sys, datetime
+n = int(sys.argv[1]); today = datetime.date.today()
+rows = []
+for i in range(n):
+    start = today - datetime.timedelta(days=n // 2) + datetime.timedelta(days=i)
+    end = start + datetime.timedelta(days=60)
+    rows.append(f"(1, 1, '{start}', '{end}', 'adjustment', 'benchmark', '{today} 00:00:00')")
+covering = sum(1 for i in range(n)
+               if today - datetime.timedelta(days=n // 2) + datetime.timedelta(days=i) <= today
+               <= today - datetime.timedelta(days=n // 2) + datetime.timedelta(days=i + 60))
+print("INSERT INTO license_ledger (account_id, change, starts_on, ends_on, kind, reason, created_at) VALUES "
+      + ", ".join(rows) + ";")
+print(f"UPDATE accounts SET licenses = licenses + {covering}, licenses_until = '{today}' WHERE id = 1;")
+PY
+)
+    case "$1" in
+        postgres*) psql -q "$1" -c "$sql" >/dev/null ;;
+        *) python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()' "$1" "$sql" ;;
+    esac
 }
 
 # One turn: serve, sign in, wrk; prints requests/s.
@@ -72,6 +103,7 @@ run_backend() { # name db_old db_new
     local name=$1 a=() b=() r
     seed "$OLD" "$2"
     seed "$NEW" "$3"
+    ledger "$3"
     for i in $(seq 1 "$TURNS"); do
         r=$(turn "$OLD" "$2"); a+=("$r")
         r=$(turn "$NEW" "$3"); b+=("$r")
@@ -84,7 +116,7 @@ run_backend() { # name db_old db_new
 }
 
 echo
-echo "/account requests/s, wrk -t2 -c32 -d5s, median of $TURNS turns each (turns in brackets), taken in turn"
+echo "/account requests/s, wrk -t2 -c32 -d5s, median of $TURNS turns each (turns in brackets), taken in turn; the new binary's account has $LEDGER_ROWS ledger rows"
 echo "| backend | old: $OLD | new: $NEW | new / old (target >= 0.90) |"
 echo "|---|---|---|---|"
 run_backend SQLite "$DIR/old.db" "$DIR/new.db"

@@ -5,7 +5,8 @@
 //! database of `BENCH_DATABASE_URL` alone.
 //!
 //! Prints: count time, report page time, CSV time and its extra peak memory,
-//! staff accounts list time, past days from history, and `/account` beside
+//! staff accounts list time, past days from history, the Licenses tab and
+//! a reduction's check on 1,000 ledger rows, and `/account` beside
 //! `/healthz` requests per second with their p99 (wrk, loopback only), and
 //! `/account` at 1 to 16 connections at once.
 
@@ -17,6 +18,7 @@ use diesel::prelude::*;
 use license_portal::config::Settings;
 use license_portal::db::schema::users;
 use license_portal::db::{self, DatabaseUrl, DbConnection};
+use license_portal::models::ledger::LedgerRow;
 use license_portal::models::User;
 use license_portal::ops::{self, AccountInput, LoginInput};
 use license_portal::startup::Application;
@@ -32,6 +34,7 @@ const SMALL_USERS: usize = 1_000;
 const PASSWORD: &str = "benchmark password";
 const HISTORY_USERS: usize = 20_000;
 const HISTORY_CHANGES: usize = 5_000;
+const LEDGER_ROWS: i64 = 1_000;
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -473,6 +476,9 @@ struct Figures {
     past_rows: usize,
     past_csv_time: Duration,
     past_csv_kib: u64,
+    licenses_time: Duration,
+    reduction_time: Duration,
+    reduction_short: String,
     throughput: Result<Throughput, String>,
 }
 
@@ -505,6 +511,10 @@ async fn run(url: DatabaseUrl) -> Figures {
             .hash_blocking(PASSWORD)
             .expect("hash");
         seed_history(&mut conn, big, today, &hash);
+    }
+    {
+        let mut conn = state.pool.get().expect("conn");
+        seed_ledger(&mut conn, big, today);
     }
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     let mut conn = state.pool.get().expect("conn");
@@ -613,6 +623,37 @@ async fn run(url: DatabaseUrl) -> Figures {
     let past_csv_time = t.elapsed();
     let past_csv_kib = own_memory_kib().1.saturating_sub(rss_before);
 
+    // 3c. Licenses over time on the big account (1,000 ledger rows): the
+    // Licenses tab, and the check a reduction from tomorrow takes.
+    let mut times = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        let res = get("/account/licenses", &contact).await.expect("licenses");
+        assert!(res.status().is_success(), "licenses: {}", res.status());
+        res.bytes().await.expect("body");
+        times.push(t.elapsed());
+    }
+    let licenses_time = median(times);
+    let mut times = Vec::new();
+    let mut short = None;
+    {
+        let mut conn = state.pool.get().expect("conn");
+        let tomorrow = today + chrono::Duration::days(1);
+        for _ in 0..11 {
+            let t = Instant::now();
+            let mut spans = LedgerRow::spans(&mut conn, big).expect("spans");
+            spans.push(license_portal::domain::ledger::Span {
+                change: -5,
+                starts_on: tomorrow,
+                ends_on: None,
+            });
+            short = LedgerRow::first_short(&mut conn, big, &spans, tomorrow).expect("check");
+            times.push(t.elapsed());
+        }
+    }
+    let reduction_time = median(times);
+    let reduction_short = short.map_or("fits".to_string(), |s| format!("short on {}", s.day));
+
     // 4. The staff accounts list (1,001 accounts).
     let mut times = Vec::new();
     for _ in 0..7 {
@@ -649,8 +690,45 @@ async fn run(url: DatabaseUrl) -> Figures {
         past_rows: past_lines.saturating_sub(1),
         past_csv_time,
         past_csv_kib,
+        licenses_time,
+        reduction_time,
+        reduction_short,
         throughput,
     }
+}
+
+/// 1,000 ledger rows on the big account: one more license for 60 days
+/// from each of 1,000 days, half of them past, half to come.
+fn seed_ledger(conn: &mut DbConnection, account: i64, today: NaiveDate) {
+    use license_portal::domain::ledger::{self, LedgerKind};
+    use license_portal::models::ledger::NewLedgerRow;
+    for i in 0..LEDGER_ROWS {
+        let starts_on = today - chrono::Duration::days(500) + chrono::Duration::days(i);
+        LedgerRow::insert(
+            conn,
+            &NewLedgerRow {
+                account_id: account,
+                change: 1,
+                starts_on,
+                ends_on: Some(starts_on + chrono::Duration::days(60)),
+                kind: LedgerKind::Adjustment,
+                order_id: None,
+                login_id: None,
+                reason: Some("benchmark".into()),
+                created_at: Utc::now().naive_utc(),
+            },
+        )
+        .expect("ledger row");
+    }
+    let spans = LedgerRow::spans(conn, account).expect("spans");
+    let owned = ledger::owned_on(&spans, today);
+    license_portal::models::Account::set_licenses(
+        conn,
+        account,
+        owned,
+        ledger::holds_until(&spans, today),
+    )
+    .expect("today's figure");
 }
 
 /// SQLite and PostgreSQL side by side (`BENCH_DATABASE_URL` measures that
@@ -732,6 +810,16 @@ fn print_table(all: &[Figures]) {
         "past day's CSV from history, of 100,000 users".into(),
         &|f| format!("{} ({} rows)", ms(f.past_csv_time), f.past_rows),
         "< 2 s",
+    );
+    row(
+        format!("Licenses tab, 100,000 users, {LEDGER_ROWS} ledger rows"),
+        &|f| ms(f.licenses_time),
+        "< 100 ms",
+    );
+    row(
+        format!("reduction check from tomorrow, 100,000 users, {LEDGER_ROWS} ledger rows"),
+        &|f| format!("{} ({})", ms(f.reduction_time), f.reduction_short),
+        "< 100 ms",
     );
     row(
         "past day's CSV extra peak memory".into(),
