@@ -9,8 +9,9 @@
 #   bench/side-by-side.sh OLD_BINARY NEW_BINARY
 #
 # LEDGER_ROWS=500 gives the new binary's account that many license ledger
-# rows (issue 23: one more license for 60 days from each of 500 days, half
-# past, half to come, so the overview reads them on every request).
+# rows (issue 23), each one more license for 30 days: LEDGER_AHEAD of them
+# (default 20) start in the coming weeks, one a week, so the overview lists
+# their changes on every request; the rest ended in the years before.
 #
 # Build the old binary from an older commit, for example:
 #   git worktree add /tmp/old 127f578 && (cd /tmp/old && cargo build --release)
@@ -19,6 +20,7 @@ OLD=${1:?old binary}
 NEW=${2:?new binary}
 TURNS=${TURNS:-3}
 LEDGER_ROWS=${LEDGER_ROWS:-0}
+LEDGER_AHEAD=${LEDGER_AHEAD:-20}
 PGBASE=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
 DIR=$(mktemp -d)
@@ -51,20 +53,19 @@ seed() { # binary database
 ledger() { # database
     [ "$LEDGER_ROWS" -gt 0 ] || return 0
     local sql
-    sql=$(python3 - "$LEDGER_ROWS" <<'PY'
+    sql=$(python3 - "$LEDGER_ROWS" "$LEDGER_AHEAD" <<'PY'
 import sys, datetime
-n = int(sys.argv[1]); today = datetime.date.today()
-rows = []
-for i in range(n):
-    start = today - datetime.timedelta(days=n // 2) + datetime.timedelta(days=i)
-    end = start + datetime.timedelta(days=60)
-    rows.append(f"(1, 1, '{start}', '{end}', 'adjustment', 'benchmark', '{today} 00:00:00')")
-covering = sum(1 for i in range(n)
-               if today - datetime.timedelta(days=n // 2) + datetime.timedelta(days=i) <= today
-               <= today - datetime.timedelta(days=n // 2) + datetime.timedelta(days=i + 60))
+n, ahead = int(sys.argv[1]), int(sys.argv[2]); today = datetime.date.today()
+day = datetime.timedelta(days=1)
+starts = [today - (n - ahead) * 4 * day + i * 4 * day for i in range(n - ahead)]
+starts += [today + (1 + 7 * i) * day for i in range(ahead)]
+rows = [f"(1, 1, '{s}', '{s + 29 * day}', 'adjustment', 'benchmark', '{today} 00:00:00')" for s in starts]
+covering = sum(1 for s in starts if s <= today <= s + 29 * day)
+first = min((s for s in starts if s > today), default=None)
+until = f"'{first - day}'" if first else "NULL"
 print("INSERT INTO license_ledger (account_id, change, starts_on, ends_on, kind, reason, created_at) VALUES "
       + ", ".join(rows) + ";")
-print(f"UPDATE accounts SET licenses = licenses + {covering}, licenses_until = '{today}' WHERE id = 1;")
+print(f"UPDATE accounts SET licenses = licenses + {covering}, licenses_until = {until} WHERE id = 1;")
 PY
 )
     case "$1" in
@@ -116,7 +117,7 @@ run_backend() { # name db_old db_new
 }
 
 echo
-echo "/account requests/s, wrk -t2 -c32 -d5s, median of $TURNS turns each (turns in brackets), taken in turn; the new binary's account has $LEDGER_ROWS ledger rows"
+echo "/account requests/s, wrk -t2 -c32 -d5s, median of $TURNS turns each (turns in brackets), taken in turn; the new binary's account has $LEDGER_ROWS ledger rows, $LEDGER_AHEAD of them to come"
 echo "| backend | old: $OLD | new: $NEW | new / old (target >= 0.90) |"
 echo "|---|---|---|---|"
 run_backend SQLite "$DIR/old.db" "$DIR/new.db"

@@ -21,12 +21,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::session::{settle, Preload, Preloaded, Read};
+use super::session::rows_ahead;
+use super::session::{settle, Overview, Preload, Preloaded, Read};
 use crate::config::Timeouts;
 use crate::db::{DbConnection, Pool};
 use crate::error::AppError;
 use crate::models::session::SessionRow;
-use crate::models::LicenseOrder;
 
 /// Reader threads, each with at most one pooled connection at a time
 /// (`db::SESSION_READERS` more connections in the pool).
@@ -239,7 +239,7 @@ fn read_all(
             settle(conn, row, timeouts, ask.now, day).map_err(AppError::from)
         })
         .collect();
-    let mut orders: HashMap<i64, Result<Vec<LicenseOrder>, AppError>> = HashMap::new();
+    let mut orders: HashMap<i64, Result<Overview, AppError>> = HashMap::new();
     for (ask, answer) in batch.iter().zip(answers.iter_mut()) {
         if ask.preload != Some(Preload::Orders) {
             continue;
@@ -251,17 +251,19 @@ fn read_all(
         else {
             continue;
         };
-        let Some(account_id) = loaded.customer_account() else {
+        let Some(account) = loaded.customer() else {
             continue;
         };
-        let rows = orders.entry(account_id).or_insert_with(|| {
-            LicenseOrder::overview_rows(conn, account_id).map_err(AppError::from)
-        });
-        match rows {
-            Ok(rows) => {
+        let today = account.today(ask.now);
+        let read = orders
+            .entry(account.id)
+            .or_insert_with(|| Overview::read(conn, &account, today).map_err(AppError::from));
+        match read {
+            Ok(read) => {
                 loaded.preloaded = Some(Preloaded::Orders {
-                    account_id,
-                    orders: rows.clone(),
+                    account_id: account.id,
+                    orders: read.orders.clone(),
+                    ahead: read.ahead.clone(),
                 })
             }
             Err(e) => *answer = Err(same_kind(e)),
@@ -290,8 +292,16 @@ fn read_one(
     // The statement joined the orders through the login's own account:
     // they go only to a signed-in customer of it.
     if let Some(loaded) = read.loaded.as_mut().filter(|_| with_orders) {
-        if let Some(account_id) = loaded.customer_account() {
-            loaded.preloaded = Some(Preloaded::Orders { account_id, orders });
+        if let Some(account) = loaded.customer() {
+            let ahead = match rows_ahead(conn, &account, account.today(ask.now)) {
+                Ok(ahead) => ahead,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            loaded.preloaded = Some(Preloaded::Orders {
+                account_id: account.id,
+                orders,
+                ahead,
+            });
         }
     }
     Ok(Ok(read))
@@ -386,9 +396,9 @@ mod tests {
             let loaded = read.loaded.as_ref();
             let identity = loaded.and_then(|l| l.identity.as_ref());
             let orders = loaded.and_then(|l| l.preloaded.as_ref()).map(|p| match p {
-                Preloaded::Orders { account_id, orders } => {
-                    (*account_id, orders.iter().map(|o| o.id).collect::<Vec<_>>())
-                }
+                Preloaded::Orders {
+                    account_id, orders, ..
+                } => (*account_id, orders.iter().map(|o| o.id).collect::<Vec<_>>()),
             });
             (
                 identity.map(|i| (i.login.id, i.account.as_ref().map(|a| a.licenses))),

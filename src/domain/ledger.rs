@@ -199,22 +199,42 @@ pub fn owned_on_recorded(spans: &[Span], day: NaiveDate) -> Option<i64> {
     (first <= day).then(|| owned_on(spans, day))
 }
 
-/// The days the figure may change: each row's first day and the day after
-/// its last, in order, once each.
-pub fn change_days(spans: &[Span]) -> Vec<NaiveDate> {
-    let mut days: Vec<NaiveDate> = spans
-        .iter()
-        .flat_map(|s| std::iter::once(s.starts_on).chain(s.ends_on.and_then(|e| e.succ_opt())))
-        .collect();
-    days.sort_unstable();
-    days.dedup();
-    days
+/// The figure on `from`, then on each later day on which it may change
+/// (a row's first day, or the day after its last): `(day, figure)`, in
+/// order. One sort of the rows' edges, however many days they span: the
+/// only days a question "on any day from `from` on" needs to ask about.
+pub fn figures_from(spans: &[Span], from: NaiveDate) -> Vec<(NaiveDate, i64)> {
+    let edges = edges(spans);
+    let split = edges.partition_point(|&(day, _)| day <= from);
+    let figure: i64 = edges[..split].iter().map(|&(_, change)| change).sum();
+    steps(from, figure, &edges[split..])
 }
 
-/// `from`, then each day after it on which the figure may change: the
-/// only days a question "on any day from `from` on" needs to ask about.
-pub fn days_from(spans: &[Span], from: NaiveDate) -> impl Iterator<Item = NaiveDate> {
-    std::iter::once(from).chain(change_days(spans).into_iter().filter(move |d| *d > from))
+/// Each row's edges, in order: `+change` on its first day, `-change` on
+/// the day after its last.
+fn edges(spans: &[Span]) -> Vec<(NaiveDate, i64)> {
+    let mut edges: Vec<(NaiveDate, i64)> = spans
+        .iter()
+        .flat_map(|s| {
+            std::iter::once((s.starts_on, s.change))
+                .chain(s.ends_on.and_then(|e| e.succ_opt()).map(|d| (d, -s.change)))
+        })
+        .collect();
+    edges.sort_unstable_by_key(|&(day, _)| day);
+    edges
+}
+
+/// `(from, figure)`, then the figure from each day of the `later` edges.
+fn steps(from: NaiveDate, mut figure: i64, later: &[(NaiveDate, i64)]) -> Vec<(NaiveDate, i64)> {
+    let mut out = vec![(from, figure)];
+    for &(day, change) in later {
+        figure += change;
+        match out.last_mut() {
+            Some(last) if last.0 == day => last.1 = figure,
+            _ => out.push((day, figure)),
+        }
+    }
+    out
 }
 
 /// The first day from `from` on whose licenses owned fall below the users
@@ -227,24 +247,27 @@ pub fn first_short(
     counted_from: i64,
     end_dates: &[(NaiveDate, i64)],
 ) -> Option<Shortfall> {
-    days_from(spans, from).find_map(|day| {
-        let owned = owned_on(spans, day);
-        let counted = super::report::counted_on(from, counted_from, end_dates, day);
-        (owned < counted || owned < 0).then_some(Shortfall {
-            day,
-            owned,
-            counted,
+    figures_from(spans, from)
+        .into_iter()
+        .find_map(|(day, owned)| {
+            let counted = super::report::counted_on(from, counted_from, end_dates, day);
+            (owned < counted || owned < 0).then_some(Shortfall {
+                day,
+                owned,
+                counted,
+            })
         })
-    })
 }
 
 /// The licenses owned from each day the figure takes a new value:
 /// `(first day, figure)`, oldest first. A day on which rows start and end
 /// with no net change is left out.
 pub fn timeline(spans: &[Span]) -> Vec<(NaiveDate, i64)> {
+    let Some(first) = spans.iter().map(|s| s.starts_on).min() else {
+        return Vec::new();
+    };
     let mut out: Vec<(NaiveDate, i64)> = Vec::new();
-    for day in change_days(spans) {
-        let figure = owned_on(spans, day);
+    for (day, figure) in figures_from(spans, first) {
         if out.last().is_none_or(|&(_, last)| last != figure) {
             out.push((day, figure));
         }
@@ -255,16 +278,52 @@ pub fn timeline(spans: &[Span]) -> Vec<(NaiveDate, i64)> {
 /// The coming changes after `today`: each future day the figure takes a
 /// new value, with the figure before and from it.
 pub fn coming(spans: &[Span], today: NaiveDate) -> Vec<(NaiveDate, i64, i64)> {
-    let mut before = owned_on(spans, today);
+    coming_from(owned_on(spans, today), spans, today)
+}
+
+/// The coming changes after `today` from today's figure and the rows with
+/// an edge after today (`spans` may leave out every row that has none).
+pub fn coming_from(
+    today_figure: i64,
+    spans: &[Span],
+    today: NaiveDate,
+) -> Vec<(NaiveDate, i64, i64)> {
+    let edges = edges(spans);
+    let split = edges.partition_point(|&(day, _)| day <= today);
+    let figures = steps(today, today_figure, &edges[split..]);
+    let mut before = figures[0].1;
     let mut out = Vec::new();
-    for day in days_from(spans, today).skip(1) {
-        let after = owned_on(spans, day);
+    for &(day, after) in &figures[1..] {
         if after != before {
             out.push((day, before, after));
             before = after;
         }
     }
     out
+}
+
+/// How many days before temporary licenses end the portal says so.
+pub const NOTICE_DAYS: i64 = 14;
+
+/// The coming days, up to the day after a last day `notice` days ahead,
+/// on which rows end and the figure drops: `(day, figure from it)`.
+pub fn endings_within(
+    coming: &[(NaiveDate, i64, i64)],
+    ahead: &[Span],
+    today: NaiveDate,
+    notice: i64,
+) -> Vec<(NaiveDate, i64)> {
+    coming
+        .iter()
+        .take_while(|(day, _, _)| (*day - today).num_days() <= notice + 1)
+        .filter(|&&(day, before, after)| {
+            after < before
+                && ahead
+                    .iter()
+                    .any(|s| s.ends_on.and_then(|e| e.succ_opt()) == Some(day))
+        })
+        .map(|&(day, _, after)| (day, after))
+        .collect()
 }
 
 /// The last day from `today` on that today's figure holds: the day before
@@ -283,8 +342,8 @@ pub fn first_out_of_bounds(
     low: i64,
     high: i64,
 ) -> Option<(NaiveDate, i64)> {
-    days_from(spans, from)
-        .map(|day| (day, owned_on(spans, day)))
+    figures_from(spans, from)
+        .into_iter()
         .find(|&(_, figure)| figure < low || figure > high)
 }
 
@@ -446,6 +505,50 @@ mod tests {
         assert_eq!(
             first_short(&spans, from, 11, &[]).map(|s| s.day),
             Some(from)
+        );
+    }
+
+    #[test]
+    fn the_sweep_gives_each_days_sum_of_the_rows_covering_it() {
+        let spans = [
+            span(10, "2027-01-01", None),
+            span(5, "2027-01-05", Some("2027-01-09")),
+            span(-3, "2027-01-07", Some("2027-01-07")),
+            span(2, "2027-01-10", None),
+        ];
+        let from = d("2027-01-03");
+        let figures = figures_from(&spans, from);
+        for offset in 0..20 {
+            let day = from + chrono::Duration::days(offset);
+            let swept = figures
+                .iter()
+                .rev()
+                .find(|(d, _)| *d <= day)
+                .map(|&(_, f)| f);
+            assert_eq!(swept, Some(owned_on(&spans, day)), "{day}");
+        }
+    }
+
+    #[test]
+    fn coming_changes_need_only_the_rows_with_an_edge_ahead() {
+        let past = span(10, "2026-01-01", None);
+        let ahead = [
+            span(5, "2027-01-05", Some("2027-01-09")),
+            span(-2, "2026-12-01", Some("2027-01-20")),
+        ];
+        let all = [past, ahead[0], ahead[1]];
+        let today = d("2027-01-01");
+        assert_eq!(
+            coming_from(owned_on(&all, today), &ahead, today),
+            coming(&all, today)
+        );
+        assert_eq!(
+            coming(&all, today),
+            vec![
+                (d("2027-01-05"), 8, 13),
+                (d("2027-01-10"), 13, 8),
+                (d("2027-01-21"), 8, 10)
+            ]
         );
     }
 

@@ -9,8 +9,7 @@ use crate::db::DbConnection;
 pub use crate::domain::ledger::Shortfall;
 use crate::domain::ledger::{Effect, LedgerKind, Span};
 
-/// How many days before temporary licenses end the portal says so.
-pub const NOTICE_DAYS: i64 = 14;
+pub use crate::domain::ledger::NOTICE_DAYS;
 
 /// What is coming for an account's licenses.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +18,15 @@ pub struct Outlook {
     pub coming: Vec<(NaiveDate, i64, i64)>,
     /// The first day, at most 14 days after licenses end, that is short.
     pub ending_short: Option<Shortfall>,
+}
+
+/// A row's change and days as selected.
+fn span_of((change, starts_on, ends_on): (i64, NaiveDate, Option<NaiveDate>)) -> Span {
+    Span {
+        change,
+        starts_on,
+        ends_on,
+    }
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -54,21 +62,13 @@ pub struct NewLedgerRow {
 
 impl NewLedgerRow {
     pub fn span(&self) -> Span {
-        Span {
-            change: self.change,
-            starts_on: self.starts_on,
-            ends_on: self.ends_on,
-        }
+        span_of((self.change, self.starts_on, self.ends_on))
     }
 }
 
 impl LedgerRow {
     pub fn span(&self) -> Span {
-        Span {
-            change: self.change,
-            starts_on: self.starts_on,
-            ends_on: self.ends_on,
-        }
+        span_of((self.change, self.starts_on, self.ends_on))
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewLedgerRow) -> QueryResult<()> {
@@ -114,14 +114,30 @@ impl LedgerRow {
                 license_ledger::ends_on,
             ))
             .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .map(|(change, starts_on, ends_on)| Span {
-                change,
-                starts_on,
-                ends_on,
-            })
-            .collect())
+        Ok(rows.into_iter().map(span_of).collect())
+    }
+
+    /// The account's rows that start after `today` or end on it or later:
+    /// the only ones a coming change comes from.
+    pub fn spans_ahead(
+        conn: &mut DbConnection,
+        account_id: i64,
+        today: NaiveDate,
+    ) -> QueryResult<Vec<Span>> {
+        let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = license_ledger::table
+            .filter(license_ledger::account_id.eq(account_id))
+            .filter(
+                license_ledger::starts_on
+                    .gt(today)
+                    .or(license_ledger::ends_on.ge(today)),
+            )
+            .select((
+                license_ledger::change,
+                license_ledger::starts_on,
+                license_ledger::ends_on,
+            ))
+            .load(conn)?;
+        Ok(rows.into_iter().map(span_of).collect())
     }
 
     /// Licenses owned on `day`, from one query over the account's rows:
@@ -189,9 +205,9 @@ impl LedgerRow {
         spans: &[Span],
         from: NaiveDate,
     ) -> QueryResult<Option<Shortfall>> {
-        let last = crate::domain::ledger::days_from(spans, from)
+        let last = crate::domain::ledger::figures_from(spans, from)
             .last()
-            .unwrap_or(from);
+            .map_or(from, |&(day, _)| day);
         let counted = crate::models::User::count_counted(conn, account_id, from)?;
         let ends = crate::models::User::end_dates_between(conn, account_id, from, last)?;
         Ok(crate::domain::ledger::first_short(
@@ -199,34 +215,28 @@ impl LedgerRow {
         ))
     }
 
-    /// The coming changes of an account (each future day its figure
-    /// changes, with before and after), and the first day within the
-    /// notice period on which licenses ending would leave fewer licenses
-    /// than the users counted then as forecast now. Reads nothing when
-    /// no change is coming (`licenses_until` null).
+    /// What is coming for an account whose today's figure is `licenses`,
+    /// from its rows ahead (`spans_ahead`): the coming changes, and the
+    /// first drop within the notice period that leaves fewer licenses
+    /// than the users counted then as forecast now (a count is read only
+    /// for such a drop, which is rare).
     pub fn outlook(
         conn: &mut DbConnection,
-        account: &crate::models::Account,
+        account_id: i64,
+        licenses: i64,
+        ahead: &[Span],
         today: NaiveDate,
     ) -> QueryResult<Outlook> {
-        if account.licenses_until.is_none() {
-            return Ok(Outlook::default());
-        }
-        let spans = LedgerRow::spans(conn, account.id)?;
-        let coming = crate::domain::ledger::coming(&spans, today);
+        let coming = crate::domain::ledger::coming_from(licenses, ahead, today);
         let mut ending_short = None;
-        for &(day, before, after) in &coming {
-            let ends = spans
-                .iter()
-                .any(|s| s.ends_on.and_then(|e| e.succ_opt()) == Some(day));
-            if !ends || after >= before || (day - today).num_days() > NOTICE_DAYS + 1 {
-                continue;
-            }
-            let counted = crate::models::User::count_counted(conn, account.id, day)?;
-            if after < counted {
+        for (day, owned) in
+            crate::domain::ledger::endings_within(&coming, ahead, today, NOTICE_DAYS)
+        {
+            let counted = crate::models::User::count_counted(conn, account_id, day)?;
+            if owned < counted {
                 ending_short = Some(Shortfall {
                     day,
-                    owned: after,
+                    owned,
                     counted,
                 });
                 break;

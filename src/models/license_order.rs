@@ -112,18 +112,6 @@ impl LicenseOrder {
         Ok((rows.len() as i64, rows.iter().sum()))
     }
 
-    /// The overview's orders in one statement: the pending ones (how many,
-    /// what they ask for in all) and the five newest. All in the diesel DSL,
-    /// so the statement is prepared once per connection.
-    pub fn overview(
-        conn: &mut DbConnection,
-        account_id: i64,
-    ) -> QueryResult<((i64, i64), Vec<LicenseOrder>)> {
-        Ok(LicenseOrder::overview_of(LicenseOrder::overview_rows(
-            conn, account_id,
-        )?))
-    }
-
     /// The account's pending orders and its five newest, newest first: what
     /// `overview_of` sums up.
     pub fn overview_rows(

@@ -6,14 +6,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::session::Preloaded;
+use crate::auth::session::{Overview, Preloaded};
 use crate::auth::{form_token, Contact, Customer, SignedIn};
 use crate::domain::counting::{free_licenses, suggested_quantity};
 use crate::domain::ledger::Period;
 use crate::domain::orders::OrderKind;
 use crate::domain::validation;
 use crate::error::AppError;
-use crate::models::ledger::{LedgerRow, Outlook};
+use crate::models::ledger::{LedgerRow, Outlook, NOTICE_DAYS};
 use crate::models::license_order::login_email;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
@@ -104,28 +104,40 @@ pub async fn overview(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let account = who.account().clone();
-    let account_id = account.id;
+    let today = account.today(state.clock.now());
     // Read with the session (`session::Preloads`), or here.
-    let (pending, orders) = match Preloaded::take_orders(&req, account_id) {
-        Some(orders) => LicenseOrder::overview_of(orders),
+    let read = match Preloaded::take_overview(&req, account.id) {
+        Some(read) => read,
         None => {
+            let acct = account.clone();
             state
-                .db(move |conn| Ok(LicenseOrder::overview(conn, account_id)?))
+                .db(move |conn| Ok(Overview::read(conn, &acct, today)?))
                 .await?
         }
     };
+    let (pending, orders) = LicenseOrder::overview_of(read.orders);
     let latest = orders
         .iter()
         .map(|o| order_line(o, &who, String::new(), String::new()))
         .collect();
-    // Only an account with a change coming reads its ledger here.
-    let outlook = match account.licenses_until {
+    // Only an account with a change coming has rows ahead; a count is read
+    // only for licenses ending within the notice period.
+    let outlook = match read.ahead {
         None => Outlook::default(),
-        Some(_) => {
-            let (acct, today) = (account.clone(), account.today(state.clock.now()));
-            state
-                .db(move |conn| Ok(LedgerRow::outlook(conn, &acct, today)?))
-                .await?
+        Some(ahead) => {
+            let (id, licenses) = (account.id, account.licenses);
+            let coming = crate::domain::ledger::coming_from(licenses, &ahead, today);
+            if crate::domain::ledger::endings_within(&coming, &ahead, today, NOTICE_DAYS).is_empty()
+            {
+                Outlook {
+                    coming,
+                    ending_short: None,
+                }
+            } else {
+                state
+                    .db(move |conn| Ok(LedgerRow::outlook(conn, id, licenses, &ahead, today)?))
+                    .await?
+            }
         }
     };
     ok(&OverviewPage {

@@ -2,6 +2,7 @@
 //! adjustments for a period, the figure of the day in each time zone.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use license_portal::domain::orders::OrderKind;
 use license_portal::models::ledger::LedgerRow;
 use license_portal::models::Account;
 use license_portal::ops::{self, AccountInput, Period};
@@ -255,7 +256,8 @@ async fn an_order_approved_after_its_first_day_starts_on_the_approval_day() {
 }
 
 #[tokio::test]
-async fn twenty_racing_approvals_of_dated_orders_leave_ledger_figure_and_verify_agreeing() {
+async fn twenty_racing_approvals_of_dated_orders_and_reductions_leave_ledger_figure_and_verify_agreeing(
+) {
     let app = spawn_app_at(at(2027, 5, 10, 10)).await;
     let w = app.world();
     let contact =
@@ -267,20 +269,40 @@ async fn twenty_racing_approvals_of_dated_orders_leave_ledger_figure_and_verify_
             .expect("q")
             .expect("staff");
     let mut ids = Vec::new();
+    // Every fourth a reduction of one from 1 June; of the rest, a third
+    // for good from approval, a third a season, a third from 1 July.
+    let reduces = |i: i64| i % 4 == 3;
     for i in 0..20i64 {
-        let period = match i % 3 {
-            0 => Period::default(),
-            1 => Period {
-                starts_on: Some(day("2027-06-01")),
-                ends_on: Some(day("2027-08-31")),
-            },
-            _ => Period {
-                starts_on: Some(day("2027-07-01")),
-                ends_on: None,
-            },
+        let (kind, quantity, period) = match (reduces(i), i % 3) {
+            (true, _) => (
+                OrderKind::Reduce,
+                1,
+                Period {
+                    starts_on: Some(day("2027-06-01")),
+                    ends_on: None,
+                },
+            ),
+            (false, 0) => (OrderKind::Add, i + 1, Period::default()),
+            (false, 1) => (
+                OrderKind::Add,
+                i + 1,
+                Period {
+                    starts_on: Some(day("2027-06-01")),
+                    ends_on: Some(day("2027-08-31")),
+                },
+            ),
+            (false, _) => (
+                OrderKind::Add,
+                i + 1,
+                Period {
+                    starts_on: Some(day("2027-07-01")),
+                    ends_on: None,
+                },
+            ),
         };
         let input = ops::OrderInput {
-            quantity: i + 1,
+            kind,
+            quantity,
             period,
             ..Default::default()
         };
@@ -311,9 +333,20 @@ async fn twenty_racing_approvals_of_dated_orders_leave_ledger_figure_and_verify_
     assert_eq!(approved, 20, "each order approved exactly once");
     let rows = LedgerRow::of_account(&mut app.conn(), w.a.id).expect("rows");
     assert_eq!(rows.len(), 21, "the initial row and one a order");
-    // For good from today: orders 1, 4, ..., 19 (i = 0, 3, ..., 18).
-    let now: i64 = (0..20).filter(|i| i % 3 == 0).map(|i| i + 1).sum();
+    // For good from today: the additions with i % 3 == 0.
+    let now: i64 = (0..20)
+        .filter(|i| !reduces(*i) && i % 3 == 0)
+        .map(|i| i + 1)
+        .sum();
     assert_eq!(app.account(w.a.id).licenses, 10 + now);
+    let owned_june = LedgerRow::owned_on(&mut app.conn(), w.a.id, day("2027-06-01"))
+        .expect("q")
+        .expect("recorded");
+    let season: i64 = (0..20)
+        .filter(|i| !reduces(*i) && i % 3 == 1)
+        .map(|i| i + 1)
+        .sum();
+    assert_eq!(owned_june, 10 + now + season - 5, "five reductions of one");
     let found = license_portal::cli::verify::disagreements(&mut app.conn()).expect("verify");
     assert!(found.is_empty(), "{found:?}");
 }
@@ -718,4 +751,88 @@ async fn contacts_are_told_once_14_days_before_temporary_licenses_end() {
     // Granted later than 14 days before its end: told at once.
     grant(&app, w.a.id, 3, "2027-08-17", Some("2027-08-20"));
     assert_eq!(ending_mails(&app, "contact@alpha.example").len(), 2);
+}
+
+#[tokio::test]
+async fn staff_grant_licenses_for_a_period_but_never_below_0_on_any_day() {
+    let app = spawn_app_at(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    let staff = app.client_for("staff@vendor.example").await;
+    let path = format!("/staff/accounts/{}/licenses", w.a.id);
+    let res = app
+        .post(
+            &staff,
+            &path,
+            &[
+                ("change", "+5"),
+                ("reason", "trial"),
+                ("starts_on", "2027-05-10"),
+                ("ends_on", "2027-05-24"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.account(w.a.id).licenses, 15);
+    let rows = LedgerRow::of_account(&mut app.conn(), w.a.id).expect("rows");
+    assert_eq!(rows[0].ends_on, Some(day("2027-05-24")));
+    // -12 from 1 June would leave 10 - 12 < 0: refused, nothing written.
+    let res = app
+        .post(
+            &staff,
+            &path,
+            &[
+                ("change", "-12"),
+                ("reason", "too many"),
+                ("starts_on", "2027-06-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        LedgerRow::of_account(&mut app.conn(), w.a.id)
+            .expect("rows")
+            .len(),
+        2
+    );
+    // A bad period is named.
+    let res = app
+        .post(
+            &staff,
+            &path,
+            &[
+                ("change", "+1"),
+                ("reason", "x"),
+                ("starts_on", "2027-05-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text()
+        .await
+        .expect("body")
+        .contains("id=\"period-error\""));
+}
+
+#[tokio::test]
+async fn a_day_turning_below_the_users_counted_sends_the_over_licenses_mail() {
+    let (app, hand) = spawn_app_movable(at(2027, 5, 10, 10)).await;
+    let w = app.world();
+    app.add_users(w.a.id, &[(crate::helpers::UserState::Counted, 12)]);
+    grant(&app, w.a.id, 5, "2027-05-10", Some("2027-05-11"));
+    let over = |app: &TestApp| {
+        license_portal::models::outbox::OutboxMail::to(&mut app.conn(), "contact@alpha.example")
+            .expect("outbox")
+            .iter()
+            .filter(|m| m.kind.as_str() == "over_licenses")
+            .count()
+    };
+    assert_eq!(over(&app), 0, "15 licenses for 12 users");
+    *hand.lock().expect("hand") = at(2027, 5, 12, 10);
+    assert_eq!(
+        ops::roll_days(&mut app.conn(), &app.mail_ctx()).expect("roll"),
+        1
+    );
+    assert_eq!(app.account(w.a.id).licenses, 10);
+    assert_eq!(over(&app), 1, "10 licenses for 12 users: told at the turn");
 }

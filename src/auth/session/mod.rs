@@ -49,8 +49,9 @@ mod read;
 mod store;
 
 pub use layer::{bridge, scope};
+pub(in crate::auth) use read::rows_ahead;
 pub(in crate::auth) use read::*;
-pub use read::{delete_expired, Preload, Preloaded, Preloads};
+pub use read::{delete_expired, Overview, Preload, Preloaded, Preloads};
 pub use store::DbStore;
 use store::*;
 

@@ -26,14 +26,14 @@ pub(in crate::auth) struct Loaded {
 }
 
 impl Loaded {
-    /// The account of a signed-in (not half signed-in) customer: the only
-    /// one whose reads a preload may bring.
-    pub(in crate::auth) fn customer_account(&self) -> Option<i64> {
+    /// The account (as of its today) of a signed-in (not half signed-in)
+    /// customer: the only one whose reads a preload may bring.
+    pub(in crate::auth) fn customer(&self) -> Option<crate::models::Account> {
         let identity = self.identity.as_ref()?;
         if !identity.login.role.reads_account() {
             return None;
         }
-        identity.account.as_ref().map(|a| a.id)
+        identity.account.clone()
     }
 }
 
@@ -65,27 +65,62 @@ impl Preloads {
 /// only for a signed-in customer, and only of their own account.
 #[derive(Debug)]
 pub enum Preloaded {
-    /// The account's orders, newest first.
+    /// The account's orders, newest first, and its ledger rows ahead
+    /// when a change is coming (`licenses_until` set).
     Orders {
         account_id: i64,
         orders: Vec<crate::models::LicenseOrder>,
+        ahead: Option<Vec<crate::domain::ledger::Span>>,
     },
 }
 
 impl Preloaded {
-    /// The orders of `account_id` the request's preload read, if it read
-    /// them (of that account: a second guard beside the reader's own).
-    pub fn take_orders(
-        req: &HttpRequest,
-        account_id: i64,
-    ) -> Option<Vec<crate::models::LicenseOrder>> {
+    /// The orders of `account_id` and its rows ahead that the request's
+    /// preload read, if it read them (of that account: a second guard
+    /// beside the reader's own).
+    pub fn take_overview(req: &HttpRequest, account_id: i64) -> Option<Overview> {
         match req.extensions_mut().remove::<Preloaded>()? {
             Preloaded::Orders {
                 account_id: of,
                 orders,
-            } if of == account_id => Some(orders),
+                ahead,
+            } if of == account_id => Some(Overview { orders, ahead }),
             Preloaded::Orders { .. } => None,
         }
+    }
+}
+
+/// What the overview reads: the account's orders, newest first, and its
+/// ledger rows ahead when a change is coming.
+#[derive(Debug, Default)]
+pub struct Overview {
+    pub orders: Vec<crate::models::LicenseOrder>,
+    pub ahead: Option<Vec<crate::domain::ledger::Span>>,
+}
+
+impl Overview {
+    /// Read through the pool (when the session's batch did not).
+    pub fn read(
+        conn: &mut DbConnection,
+        account: &crate::models::Account,
+        today: chrono::NaiveDate,
+    ) -> diesel::QueryResult<Overview> {
+        Ok(Overview {
+            orders: crate::models::LicenseOrder::overview_rows(conn, account.id)?,
+            ahead: rows_ahead(conn, account, today)?,
+        })
+    }
+}
+
+/// The account's ledger rows ahead, read only when a change is coming.
+pub(in crate::auth) fn rows_ahead(
+    conn: &mut DbConnection,
+    account: &crate::models::Account,
+    today: chrono::NaiveDate,
+) -> diesel::QueryResult<Option<Vec<crate::domain::ledger::Span>>> {
+    match account.licenses_until {
+        None => Ok(None),
+        Some(_) => crate::models::ledger::LedgerRow::spans_ahead(conn, account.id, today).map(Some),
     }
 }
 
