@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::session::rows_ahead;
+use super::session::outlook_of;
 use super::session::{settle, Overview, Preload, Preloaded, Read};
 use crate::config::Timeouts;
 use crate::db::{DbConnection, Pool};
@@ -263,7 +263,7 @@ fn read_all(
                 loaded.preloaded = Some(Preloaded::Orders {
                     account_id: account.id,
                     orders: read.orders.clone(),
-                    ahead: read.ahead.clone(),
+                    outlook: read.outlook.clone(),
                 })
             }
             Err(e) => *answer = Err(same_kind(e)),
@@ -293,14 +293,14 @@ fn read_one(
     // they go only to a signed-in customer of it.
     if let Some(loaded) = read.loaded.as_mut().filter(|_| with_orders) {
         if let Some(account) = loaded.customer() {
-            let ahead = match rows_ahead(conn, &account, account.today(ask.now)) {
-                Ok(ahead) => ahead,
+            let outlook = match outlook_of(conn, &account, account.today(ask.now)) {
+                Ok(outlook) => outlook,
                 Err(e) => return Ok(Err(e.into())),
             };
             loaded.preloaded = Some(Preloaded::Orders {
                 account_id: account.id,
                 orders,
-                ahead,
+                outlook,
             });
         }
     }

@@ -20,6 +20,31 @@ pub struct Outlook {
     pub ending_short: Option<Shortfall>,
 }
 
+/// The account's rows as spans, all of them or those ahead of a day.
+fn load_spans(
+    conn: &mut DbConnection,
+    account_id: i64,
+    ahead_of: Option<NaiveDate>,
+) -> QueryResult<Vec<Span>> {
+    let mut query = license_ledger::table
+        .filter(license_ledger::account_id.eq(account_id))
+        .select((
+            license_ledger::change,
+            license_ledger::starts_on,
+            license_ledger::ends_on,
+        ))
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(today) = ahead_of {
+        query = query.filter(
+            license_ledger::starts_on
+                .gt(today)
+                .or(license_ledger::ends_on.ge(today)),
+        );
+    }
+    let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = query.load(conn)?;
+    Ok(rows.into_iter().map(span_of).collect())
+}
+
 /// A row's change and days as selected.
 fn span_of((change, starts_on, ends_on): (i64, NaiveDate, Option<NaiveDate>)) -> Span {
     Span {
@@ -106,15 +131,7 @@ impl LedgerRow {
 
     /// The account's rows as spans: all the ledger rule needs.
     pub fn spans(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<Span>> {
-        let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = license_ledger::table
-            .filter(license_ledger::account_id.eq(account_id))
-            .select((
-                license_ledger::change,
-                license_ledger::starts_on,
-                license_ledger::ends_on,
-            ))
-            .load(conn)?;
-        Ok(rows.into_iter().map(span_of).collect())
+        load_spans(conn, account_id, None)
     }
 
     /// The account's rows that start after `today` or end on it or later:
@@ -124,20 +141,7 @@ impl LedgerRow {
         account_id: i64,
         today: NaiveDate,
     ) -> QueryResult<Vec<Span>> {
-        let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = license_ledger::table
-            .filter(license_ledger::account_id.eq(account_id))
-            .filter(
-                license_ledger::starts_on
-                    .gt(today)
-                    .or(license_ledger::ends_on.ge(today)),
-            )
-            .select((
-                license_ledger::change,
-                license_ledger::starts_on,
-                license_ledger::ends_on,
-            ))
-            .load(conn)?;
-        Ok(rows.into_iter().map(span_of).collect())
+        load_spans(conn, account_id, Some(today))
     }
 
     /// Licenses owned on `day`, from one query over the account's rows:

@@ -13,7 +13,7 @@ use crate::domain::ledger::Period;
 use crate::domain::orders::OrderKind;
 use crate::domain::validation;
 use crate::error::AppError;
-use crate::models::ledger::{LedgerRow, Outlook, NOTICE_DAYS};
+use crate::models::ledger::LedgerRow;
 use crate::models::license_order::login_email;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
@@ -120,26 +120,7 @@ pub async fn overview(
         .iter()
         .map(|o| order_line(o, &who, String::new(), String::new()))
         .collect();
-    // Only an account with a change coming has rows ahead; a count is read
-    // only for licenses ending within the notice period.
-    let outlook = match read.ahead {
-        None => Outlook::default(),
-        Some(ahead) => {
-            let (id, licenses) = (account.id, account.licenses);
-            let coming = crate::domain::ledger::coming_from(licenses, &ahead, today);
-            if crate::domain::ledger::endings_within(&coming, &ahead, today, NOTICE_DAYS).is_empty()
-            {
-                Outlook {
-                    coming,
-                    ending_short: None,
-                }
-            } else {
-                state
-                    .db(move |conn| Ok(LedgerRow::outlook(conn, id, licenses, &ahead, today)?))
-                    .await?
-            }
-        }
-    };
+    let outlook = read.outlook;
     ok(&OverviewPage {
         c: Chrome::signed_in(&who, "overview", "/account"),
         f: Figures::of(&account, who.counted),

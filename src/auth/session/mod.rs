@@ -49,7 +49,7 @@ mod read;
 mod store;
 
 pub use layer::{bridge, scope};
-pub(in crate::auth) use read::rows_ahead;
+pub(in crate::auth) use read::outlook_of;
 pub(in crate::auth) use read::*;
 pub use read::{delete_expired, Overview, Preload, Preloaded, Preloads};
 pub use store::DbStore;

@@ -9,6 +9,7 @@ use crate::config::Timeouts;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::models::session::{SessionHead, SessionRow, SignedInRow};
+use crate::models::ledger::Outlook;
 use crate::models::{now_utc, User};
 use crate::state::AppState;
 
@@ -65,12 +66,12 @@ impl Preloads {
 /// only for a signed-in customer, and only of their own account.
 #[derive(Debug)]
 pub enum Preloaded {
-    /// The account's orders, newest first, and its ledger rows ahead
-    /// when a change is coming (`licenses_until` set).
+    /// The account's orders, newest first, and what is coming for its
+    /// licenses.
     Orders {
         account_id: i64,
         orders: Vec<crate::models::LicenseOrder>,
-        ahead: Option<Vec<crate::domain::ledger::Span>>,
+        outlook: Outlook,
     },
 }
 
@@ -83,23 +84,23 @@ impl Preloaded {
             Preloaded::Orders {
                 account_id: of,
                 orders,
-                ahead,
-            } if of == account_id => Some(Overview { orders, ahead }),
+                outlook,
+            } if of == account_id => Some(Overview { orders, outlook }),
             Preloaded::Orders { .. } => None,
         }
     }
 }
 
-/// What the overview reads: the account's orders, newest first, and its
-/// ledger rows ahead when a change is coming.
+/// What the overview reads: the account's orders, newest first, and what
+/// is coming for its licenses.
 #[derive(Debug, Default)]
 pub struct Overview {
     pub orders: Vec<crate::models::LicenseOrder>,
-    pub ahead: Option<Vec<crate::domain::ledger::Span>>,
+    pub outlook: Outlook,
 }
 
 impl Overview {
-    /// Read through the pool (when the session's batch did not).
+    /// Read in the session's batch, or through the pool.
     pub fn read(
         conn: &mut DbConnection,
         account: &crate::models::Account,
@@ -107,20 +108,25 @@ impl Overview {
     ) -> diesel::QueryResult<Overview> {
         Ok(Overview {
             orders: crate::models::LicenseOrder::overview_rows(conn, account.id)?,
-            ahead: rows_ahead(conn, account, today)?,
+            outlook: outlook_of(conn, account, today)?,
         })
     }
 }
 
-/// The account's ledger rows ahead, read only when a change is coming.
-pub(in crate::auth) fn rows_ahead(
+/// What is coming for an account's licenses: nothing is read unless a
+/// change is coming (`licenses_until` set).
+pub(in crate::auth) fn outlook_of(
     conn: &mut DbConnection,
     account: &crate::models::Account,
     today: chrono::NaiveDate,
-) -> diesel::QueryResult<Option<Vec<crate::domain::ledger::Span>>> {
+) -> diesel::QueryResult<Outlook> {
+    use crate::models::ledger::LedgerRow;
     match account.licenses_until {
-        None => Ok(None),
-        Some(_) => crate::models::ledger::LedgerRow::spans_ahead(conn, account.id, today).map(Some),
+        None => Ok(Outlook::default()),
+        Some(_) => {
+            let ahead = LedgerRow::spans_ahead(conn, account.id, today)?;
+            LedgerRow::outlook(conn, account.id, account.licenses, &ahead, today)
+        }
     }
 }
 
