@@ -197,23 +197,32 @@ async fn bad_days_re_render_the_form_naming_the_field_and_order_nothing() {
     assert!(!html.contains("/account/orders/1\""), "no order was made");
 }
 
-#[tokio::test]
-async fn approving_temporary_licenses_after_their_last_day_is_refused_and_changes_nothing() {
+/// An order placed on the form on 10 May, approved by staff on `approved`:
+/// the app, Alpha's id, the order's id and the approval's answer.
+async fn approved_later(
+    fields: &[(&str, &str)],
+    approved: DateTime<Utc>,
+) -> (TestApp, i64, i64, reqwest::Response) {
     let (app, hand) = spawn_app_movable(at(2027, 5, 10, 10)).await;
     let w = app.world();
     let contact = app.client_for("contact@alpha.example").await;
     let staff = app.client_for("staff@vendor.example").await;
-    let res = crate::orders::order_with(
-        &app,
-        &contact,
-        &[("quantity", "5"), ("ends_on", "2027-05-11")],
-    )
-    .await;
+    let res = crate::orders::order_with(&app, &contact, fields).await;
     let id = crate::orders::id_of(&res);
-    *hand.lock().expect("hand") = at(2027, 5, 12, 10);
+    *hand.lock().expect("hand") = approved;
     let res = app
         .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
         .await;
+    (app, w.a.id, id, res)
+}
+
+#[tokio::test]
+async fn approving_temporary_licenses_after_their_last_day_is_refused_and_changes_nothing() {
+    let (app, alpha, id, res) = approved_later(
+        &[("quantity", "5"), ("ends_on", "2027-05-11")],
+        at(2027, 5, 12, 10),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let html = res.text().await.expect("body");
     assert!(
@@ -227,32 +236,22 @@ async fn approving_temporary_licenses_after_their_last_day_is_refused_and_change
     assert!(LedgerRow::of_order(&mut app.conn(), id)
         .expect("q")
         .is_none());
-    assert_eq!(app.account(w.a.id).licenses, 10);
+    assert_eq!(app.account(alpha).licenses, 10);
 }
 
 #[tokio::test]
 async fn an_order_approved_after_its_first_day_starts_on_the_approval_day() {
-    let (app, hand) = spawn_app_movable(at(2027, 5, 10, 10)).await;
-    let w = app.world();
-    let contact = app.client_for("contact@alpha.example").await;
-    let staff = app.client_for("staff@vendor.example").await;
-    let res = crate::orders::order_with(
-        &app,
-        &contact,
+    let (app, alpha, id, res) = approved_later(
         &[("quantity", "4"), ("starts_on", "2027-05-11")],
+        at(2027, 5, 14, 10),
     )
     .await;
-    let id = crate::orders::id_of(&res);
-    *hand.lock().expect("hand") = at(2027, 5, 14, 10);
-    let res = app
-        .post(&staff, &format!("/staff/orders/{id}/approve"), &[])
-        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let row = LedgerRow::of_order(&mut app.conn(), id)
         .expect("q")
         .expect("row");
     assert_eq!((row.starts_on, row.ends_on), (day("2027-05-14"), None));
-    assert_eq!(app.account(w.a.id).licenses, 14);
+    assert_eq!(app.account(alpha).licenses, 14);
 }
 
 #[tokio::test]

@@ -17,6 +17,9 @@ CREATE TABLE license_ledger (
     ending_mailed_at TIMESTAMP
 );
 CREATE INDEX license_ledger_account ON license_ledger (account_id, starts_on);
+-- The rows ahead of a day (the overview, on every request): those that
+-- start after it, or end on it or later, each found by its own index.
+CREATE INDEX license_ledger_ends ON license_ledger (account_id, ends_on);
 CREATE UNIQUE INDEX license_ledger_order ON license_ledger (order_id);
 
 -- Every account that exists now owns its licenses from today on.

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::config::Timeouts;
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::models::session::{SessionHead, SessionRow, SignedInRow};
 use crate::models::ledger::Outlook;
+use crate::models::session::{SessionHead, SessionRow, SignedInRow};
 use crate::models::{now_utc, User};
 use crate::state::AppState;
 
