@@ -61,11 +61,11 @@ starts = [today - (n - ahead) * 4 * day + i * 4 * day for i in range(n - ahead)]
 starts += [today + (1 + 7 * i) * day for i in range(ahead)]
 rows = [f"(1, 1, '{s}', '{s + 29 * day}', 'adjustment', 'benchmark', '{today} 00:00:00')" for s in starts]
 covering = sum(1 for s in starts if s <= today <= s + 29 * day)
-first = min((s for s in starts if s > today), default=None)
-until = f"'{first - day}'" if first else "NULL"
 print("INSERT INTO license_ledger (account_id, change, starts_on, ends_on, kind, reason, created_at) VALUES "
       + ", ".join(rows) + ";")
-print(f"UPDATE accounts SET licenses = licenses + {covering}, licenses_until = {until} WHERE id = 1;")
+# Stale since yesterday: the server's first round writes today's figure,
+# the last day it holds and the rows ahead, as a day turning would.
+print(f"UPDATE accounts SET licenses = licenses + {covering}, licenses_until = '{today - day}' WHERE id = 1;")
 PY
 )
     case "$1" in

@@ -722,11 +722,17 @@ fn seed_ledger(conn: &mut DbConnection, account: i64, today: NaiveDate) {
     }
     let spans = LedgerRow::spans(conn, account).expect("spans");
     let owned = ledger::owned_on(&spans, today);
+    let ahead: Vec<ledger::Span> = spans
+        .iter()
+        .filter(|s| s.ahead_of(today))
+        .copied()
+        .collect();
     license_portal::models::Account::set_licenses(
         conn,
         account,
         owned,
         ledger::holds_until(&spans, today),
+        &ahead,
     )
     .expect("today's figure");
 }

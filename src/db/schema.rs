@@ -10,6 +10,7 @@ diesel::table! {
         created_at -> Timestamp,
         over_licenses_notified -> Bool,
         licenses_until -> Nullable<Date>,
+        licenses_ahead -> Nullable<Text>,
     }
 }
 

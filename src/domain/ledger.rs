@@ -49,6 +49,34 @@ pub struct Span {
 }
 
 impl Span {
+    /// Spans as the account row keeps them: `[[change, "first", "last"]]`.
+    pub fn encode(spans: &[Span]) -> String {
+        let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = spans
+            .iter()
+            .map(|s| (s.change, s.starts_on, s.ends_on))
+            .collect();
+        serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Spans kept by `encode`; `None` for text it did not write.
+    pub fn decode(text: &str) -> Option<Vec<Span>> {
+        let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = serde_json::from_str(text).ok()?;
+        Some(
+            rows.into_iter()
+                .map(|(change, starts_on, ends_on)| Span {
+                    change,
+                    starts_on,
+                    ends_on,
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether the span starts after `day` or ends on it or later.
+    pub fn ahead_of(&self, day: NaiveDate) -> bool {
+        self.starts_on > day || self.ends_on.is_some_and(|e| e >= day)
+    }
+
     pub fn covers(&self, day: NaiveDate) -> bool {
         self.starts_on <= day && self.ends_on.is_none_or(|end| end >= day)
     }

@@ -20,6 +20,10 @@ pub struct Account {
     /// The last day `licenses` holds (null: no change is coming).
     #[serde(default)]
     pub licenses_until: Option<chrono::NaiveDate>,
+    /// The ledger rows ahead when it was written (JSON), while a change is
+    /// coming: what the overview lists, with no query of its own.
+    #[serde(default)]
+    pub licenses_ahead: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -105,11 +109,14 @@ impl Account {
         id: i64,
         licenses: i64,
         until: Option<chrono::NaiveDate>,
+        ahead: &[crate::domain::ledger::Span],
     ) -> QueryResult<()> {
+        let ahead = until.map(|_| crate::domain::ledger::Span::encode(ahead));
         diesel::update(accounts::table.find(id))
             .set((
                 accounts::licenses.eq(licenses),
                 accounts::licenses_until.eq(until),
+                accounts::licenses_ahead.eq(ahead),
             ))
             .execute(conn)?;
         Ok(())

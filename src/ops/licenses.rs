@@ -136,7 +136,18 @@ fn settle(
     today: NaiveDate,
 ) -> Result<i64, OpError> {
     let figure = account.ledger_figure(spans, today);
-    Account::set_licenses(conn, account.id, figure, ledger::holds_until(spans, today))?;
+    let ahead: Vec<Span> = spans
+        .iter()
+        .filter(|s| s.ahead_of(today))
+        .copied()
+        .collect();
+    Account::set_licenses(
+        conn,
+        account.id,
+        figure,
+        ledger::holds_until(spans, today),
+        &ahead,
+    )?;
     Ok(figure)
 }
 

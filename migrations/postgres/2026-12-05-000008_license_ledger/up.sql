@@ -27,6 +27,9 @@ INSERT INTO license_ledger (account_id, change, starts_on, kind, created_at)
 SELECT id, licenses, CAST(now() AT TIME ZONE 'UTC' AS DATE), 'initial', now() AT TIME ZONE 'UTC' FROM accounts WHERE licenses <> 0;
 
 ALTER TABLE accounts ADD COLUMN licenses_until DATE;
+-- The rows ahead of licenses_until's day, as JSON [[change, first, last]]:
+-- what the overview lists as coming, brought by the session's read.
+ALTER TABLE accounts ADD COLUMN licenses_ahead TEXT;
 
 ALTER TABLE license_orders ADD COLUMN kind TEXT NOT NULL DEFAULT 'add' CHECK (kind IN ('add', 'reduce'));
 ALTER TABLE license_orders ADD COLUMN starts_on DATE;

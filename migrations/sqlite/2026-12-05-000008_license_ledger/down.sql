@@ -19,5 +19,6 @@ CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 ALTER TABLE license_orders DROP COLUMN ends_on;
 ALTER TABLE license_orders DROP COLUMN starts_on;
 ALTER TABLE license_orders DROP COLUMN kind;
+ALTER TABLE accounts DROP COLUMN licenses_ahead;
 ALTER TABLE accounts DROP COLUMN licenses_until;
 DROP TABLE license_ledger;

@@ -121,13 +121,18 @@ pub(in crate::auth) fn outlook_of(
     today: chrono::NaiveDate,
 ) -> diesel::QueryResult<Outlook> {
     use crate::models::ledger::LedgerRow;
-    match account.licenses_until {
-        None => Ok(Outlook::default()),
-        Some(_) => {
-            let ahead = LedgerRow::spans_ahead(conn, account.id, today)?;
-            LedgerRow::outlook(conn, account.id, account.licenses, &ahead, today)
-        }
-    }
+    // The rows ahead come with the account row; read here only when that
+    // text is missing or not what the portal writes.
+    let ahead = match (account.licenses_until, &account.licenses_ahead) {
+        (None, _) => return Ok(Outlook::default()),
+        (Some(_), Some(text)) => crate::domain::ledger::Span::decode(text),
+        (Some(_), None) => None,
+    };
+    let ahead = match ahead {
+        Some(ahead) => ahead,
+        None => LedgerRow::spans_ahead(conn, account.id, today)?,
+    };
+    LedgerRow::outlook(conn, account.id, account.licenses, &ahead, today)
 }
 
 /// A write to its row that a read calls for. The request makes it itself,
