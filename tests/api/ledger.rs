@@ -639,6 +639,21 @@ async fn the_overview_lists_coming_changes_and_warns_14_days_before_licenses_end
         said.contains("31 August 2027") && said.contains(" 10 ") && said.contains(" 15 "),
         "{said}"
     );
+    // Without the rows ahead on the account row (written by an older
+    // version, say), they are read from the ledger: the same page.
+    use diesel::connection::SimpleConnection;
+    app.conn()
+        .batch_execute("UPDATE accounts SET licenses_ahead = NULL")
+        .expect("clear");
+    let (_, again) = app.get_html(&contact, "/account").await;
+    assert_eq!(
+        text_of(&again, "#coming-changes"),
+        text_of(&html, "#coming-changes")
+    );
+    assert_eq!(
+        text_of(&again, "#licenses-ending"),
+        text_of(&html, "#licenses-ending")
+    );
     // An account with no change coming shows neither.
     let (_, html) = app
         .get_html(&app.client_for("contact@beta.example").await, "/account")
