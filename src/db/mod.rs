@@ -260,6 +260,36 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
+/// Apply the migrations not yet applied that come before the one whose
+/// name starts with `stop_at` (e.g. `2026-12-05-000008`); returns how many
+/// ran. For tests of a migration's data step: rows written between the two
+/// calls are what an older portal left.
+pub fn run_migrations_before(conn: &mut DbConnection, stop_at: &str) -> anyhow::Result<usize> {
+    fn before<Db: diesel::backend::Backend>(
+        c: &mut impl MigrationHarness<Db>,
+        source: EmbeddedMigrations,
+        stop_at: &str,
+    ) -> anyhow::Result<usize> {
+        let pending = c
+            .pending_migrations(source)
+            .map_err(|e| anyhow::anyhow!("migrations: {e}"))?;
+        let mut ran = 0;
+        for m in pending.iter() {
+            if m.name().to_string().starts_with(stop_at) {
+                break;
+            }
+            c.run_migration(m)
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            ran += 1;
+        }
+        Ok(ran)
+    }
+    match conn {
+        DbConnection::Sqlite(c) => before(c, SQLITE_MIGRATIONS, stop_at),
+        DbConnection::Postgres(c) => before(c, POSTGRES_MIGRATIONS, stop_at),
+    }
+}
+
 /// Run `f` in a transaction that may write. On SQLite it starts with
 /// `BEGIN IMMEDIATE`, so concurrent writers queue on the busy timeout instead
 /// of failing with "database is locked" when a read turns into a write.

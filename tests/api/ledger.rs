@@ -850,3 +850,38 @@ async fn a_day_turning_below_the_users_counted_sends_the_over_licenses_mail() {
     assert_eq!(app.account(w.a.id).licenses, 10);
     assert_eq!(over(&app), 1, "10 licenses for 12 users: told at the turn");
 }
+
+/// The ledger's migration gives every account that existed before it its
+/// `initial` row (none for an account of 0), so that verify and the
+/// licenses owned on any day agree from the first day on.
+#[test]
+fn accounts_from_before_the_ledger_get_their_initial_row_in_its_migration() {
+    use diesel::connection::SimpleConnection;
+    use license_portal::db;
+    let test_db = crate::helpers::TestDb::new();
+    let mut conn = db::connect(test_db.url()).expect("connect");
+    let ran = db::run_migrations_before(&mut conn, "2026-12-05-000008").expect("older migrations");
+    assert_eq!(ran, 7, "the seven migrations before the ledger's");
+    conn.batch_execute(
+        "INSERT INTO accounts (name, licenses, time_zone, created_at) VALUES \
+         ('Older AB', 25, 'Europe/Stockholm', '2026-01-02 03:04:05'), \
+         ('Empty AB', 0, 'Europe/Stockholm', '2026-01-02 03:04:05')",
+    )
+    .expect("an older portal's accounts");
+    assert!(db::run_migrations(&mut conn).expect("the rest") >= 1);
+    let older = LedgerRow::of_account(&mut conn, 1).expect("rows");
+    assert_eq!(older.len(), 1, "{older:?}");
+    assert_eq!(older[0].change, 25);
+    assert_eq!(older[0].ends_on, None);
+    assert_eq!(older[0].kind.as_str(), "initial");
+    assert!(LedgerRow::of_account(&mut conn, 2)
+        .expect("rows")
+        .is_empty());
+    let today = older[0].starts_on;
+    assert_eq!(
+        LedgerRow::owned_on(&mut conn, 1, today).expect("owned"),
+        Some(25)
+    );
+    let found = license_portal::cli::verify::disagreements(&mut conn).expect("verify");
+    assert!(found.is_empty(), "{found:?}");
+}

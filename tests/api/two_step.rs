@@ -573,10 +573,17 @@ async fn nine_wrong_codes_sent_at_once_end_the_half_session() {
         }
     });
     let answers = futures_util::future::join_all(sent).await;
+    // A guess read is 401 (303 once the half session ended); one that
+    // arrives after the end carries the form token of a session that is
+    // gone, and is refused unread (403), which a busy machine makes
+    // likelier. None signs in.
     assert!(
-        answers
-            .iter()
-            .all(|s| [StatusCode::UNAUTHORIZED, StatusCode::SEE_OTHER].contains(s)),
+        answers.iter().all(|s| [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::SEE_OTHER,
+            StatusCode::FORBIDDEN
+        ]
+        .contains(s)),
         "{answers:?}"
     );
     // However they interleaved, five of the nine ended the half session:
