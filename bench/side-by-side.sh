@@ -18,7 +18,16 @@
 set -euo pipefail
 OLD=${1:?old binary}
 NEW=${2:?new binary}
-TURNS=${TURNS:-3}
+TURNS=${TURNS:-5}
+# The server on one core and wrk on another (when there are two and
+# taskset is here): wrk and the server taking turns on the same cores made
+# the figures swing by a third from turn to turn.
+PIN_SERVER=()
+PIN_WRK=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    PIN_SERVER=(taskset -c 0)
+    PIN_WRK=(taskset -c 1)
+fi
 LEDGER_ROWS=${LEDGER_ROWS:-0}
 LEDGER_AHEAD=${LEDGER_AHEAD:-20}
 PGBASE=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
@@ -79,7 +88,7 @@ turn() { # binary database
     local port jar token cookie rps pid
     port=$(free_port)
     PORTAL_MAIL_DIR="$DIR/mail" RUST_LOG=warn PORTAL_WORKERS=2 \
-        "$1" --database "$2" serve --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+        "${PIN_SERVER[@]}" "$1" --database "$2" serve --bind "127.0.0.1:$port" >/dev/null 2>&1 &
     pid=$!
     PIDS+=("$pid")
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -90,8 +99,8 @@ turn() { # binary database
         --data-urlencode "csrf_token=$token" "http://127.0.0.1:$port/login"
     cookie=$(awk '$6 ~ /portal_session/ { print $6 "=" $7 }' "$jar" | tail -n1)
     # A second of warm-up opens the pool's connections.
-    wrk -t2 -c32 -d1s -H "Cookie: $cookie" "http://127.0.0.1:$port/account" >/dev/null 2>&1
-    rps=$(wrk -t2 -c32 -d5s -H "Cookie: $cookie" "http://127.0.0.1:$port/account" 2>/dev/null \
+    "${PIN_WRK[@]}" wrk -t2 -c32 -d1s -H "Cookie: $cookie" "http://127.0.0.1:$port/account" >/dev/null 2>&1
+    rps=$("${PIN_WRK[@]}" wrk -t2 -c32 -d5s -H "Cookie: $cookie" "http://127.0.0.1:$port/account" 2>/dev/null \
         | awk '/Non-2xx/ { bad = 1 } /^Requests\/sec:/ { r = $2 } END { if (bad) print "non-2xx"; else print r }')
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -117,7 +126,7 @@ run_backend() { # name db_old db_new
 }
 
 echo
-echo "/account requests/s, wrk -t2 -c32 -d5s, median of $TURNS turns each (turns in brackets), taken in turn; the new binary's account has $LEDGER_ROWS ledger rows, $LEDGER_AHEAD of them to come"
+echo "/account requests/s, wrk -t2 -c32 -d5s, median of $TURNS turns each (turns in brackets), taken in turn${PIN_SERVER:+, the server pinned to core 0 and wrk to core 1}; the new binary's account has $LEDGER_ROWS ledger rows, $LEDGER_AHEAD of them to come"
 echo "| backend | old: $OLD | new: $NEW | new / old (target >= 0.90) |"
 echo "|---|---|---|---|"
 run_backend SQLite "$DIR/old.db" "$DIR/new.db"
