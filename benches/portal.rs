@@ -35,6 +35,8 @@ const PASSWORD: &str = "benchmark password";
 const HISTORY_USERS: usize = 20_000;
 const HISTORY_CHANGES: usize = 5_000;
 const LEDGER_ROWS: i64 = 1_000;
+const QUEUE_ORDERS: usize = 1_000;
+const QUEUE_MESSAGES: usize = 5_000;
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -479,6 +481,7 @@ struct Figures {
     licenses_time: Duration,
     reduction_time: Duration,
     reduction_short: String,
+    queue_time: Duration,
     throughput: Result<Throughput, String>,
 }
 
@@ -515,6 +518,7 @@ async fn run(url: DatabaseUrl) -> Figures {
     {
         let mut conn = state.pool.get().expect("conn");
         seed_ledger(&mut conn, big, today);
+        seed_queue(&mut conn);
     }
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     let mut conn = state.pool.get().expect("conn");
@@ -654,6 +658,19 @@ async fn run(url: DatabaseUrl) -> Figures {
     let reduction_time = median(times);
     let reduction_short = short.map_or("fits".to_string(), |s| format!("short on {}", s.day));
 
+    // 3d. The staff queue with 1,000 pending orders and 5,000 messages
+    // (its first page: the oldest 50, their marks and waiting times).
+    let mut times = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        let res = get("/staff/orders", &staff).await.expect("queue");
+        assert!(res.status().is_success(), "queue: {}", res.status());
+        let html = res.text().await.expect("body");
+        assert!(html.contains("waiting-customer") || html.contains("answered"));
+        times.push(t.elapsed());
+    }
+    let queue_time = median(times);
+
     // 4. The staff accounts list (1,001 accounts).
     let mut times = Vec::new();
     for _ in 0..7 {
@@ -693,8 +710,58 @@ async fn run(url: DatabaseUrl) -> Figures {
         licenses_time,
         reduction_time,
         reduction_short,
+        queue_time,
         throughput,
     }
+}
+
+/// 1,000 pending orders over the accounts, oldest a thousand minutes ago,
+/// each with five messages (the customer's, the vendor's, in turn).
+fn seed_queue(conn: &mut DbConnection) {
+    use license_portal::domain::orders::{OrderKind, OrderStatus};
+    use license_portal::models::license_order::NewLicenseOrder;
+    use license_portal::models::order_message::OrderMessage;
+    use license_portal::models::{Account, LicenseOrder, Login};
+    let find = |conn: &mut DbConnection, email: &str| {
+        Login::find_by_email(conn, email)
+            .expect("query")
+            .expect("login")
+            .id
+    };
+    let contact = find(conn, "contact@big.example");
+    let staff = find(conn, "staff@vendor.example");
+    let accounts: Vec<i64> = Account::all(conn)
+        .expect("accounts")
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let now = license_portal::models::now_utc();
+    db::write_transaction(conn, |conn| {
+        for i in 0..QUEUE_ORDERS {
+            let token = format!("bench-queue-{i}");
+            let order = LicenseOrder::insert(
+                conn,
+                &NewLicenseOrder {
+                    account_id: accounts[i % accounts.len()],
+                    quantity: 1 + (i % 9) as i64,
+                    reference: Some("PO-BENCH"),
+                    status: OrderStatus::Pending,
+                    form_token: &token,
+                    ordered_by: contact,
+                    ordered_at: now - chrono::Duration::minutes((QUEUE_ORDERS - i) as i64),
+                    kind: OrderKind::Add,
+                    starts_on: None,
+                    ends_on: None,
+                },
+            )?;
+            for m in 0..QUEUE_MESSAGES / QUEUE_ORDERS {
+                let by = if m % 2 == 0 { contact } else { staff };
+                OrderMessage::insert(conn, order.id, Some(by), now, "A question on this order.")?;
+            }
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .expect("queue");
 }
 
 /// 1,000 ledger rows on the big account: one more license for 60 days
@@ -825,6 +892,11 @@ fn print_table(all: &[Figures]) {
     row(
         format!("reduction check from tomorrow, 100,000 users, {LEDGER_ROWS} ledger rows"),
         &|f| format!("{} ({})", ms(f.reduction_time), f.reduction_short),
+        "< 100 ms",
+    );
+    row(
+        format!("staff queue, {QUEUE_ORDERS} pending orders, {QUEUE_MESSAGES} messages"),
+        &|f| ms(f.queue_time),
         "< 100 ms",
     );
     row(

@@ -9,6 +9,9 @@ use crate::domain::validation::DEFAULT_MAX_ORDER_QUANTITY;
 /// The smallest `PORTAL_SECRET` accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 64;
 
+/// The default of `--order-sla-hours`.
+pub const DEFAULT_ORDER_SLA_HOURS: i64 = 24;
+
 /// Everything the server needs to run.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -17,6 +20,9 @@ pub struct Settings {
     /// The address people use; https turns on Secure cookies and HSTS.
     pub public_url: Option<String>,
     pub max_order_quantity: i64,
+    /// A pending order waiting longer than this many hours is overdue in
+    /// the staff queue (SPEC 13).
+    pub order_sla_hours: i64,
     pub pool: PoolOptions,
     pub workers: usize,
     pub session_idle: Duration,
@@ -122,6 +128,7 @@ impl Settings {
             bind: "127.0.0.1:0".into(),
             public_url: None,
             max_order_quantity: DEFAULT_MAX_ORDER_QUANTITY,
+            order_sla_hours: DEFAULT_ORDER_SLA_HOURS,
             pool: PoolOptions::default(),
             workers: 2,
             session_idle: Duration::from_secs(30 * 60),
@@ -176,6 +183,9 @@ impl Settings {
 
     /// Check values that flags alone cannot.
     pub fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=8760).contains(&self.order_sla_hours) {
+            anyhow::bail!("--order-sla-hours / PORTAL_ORDER_SLA_HOURS must be from 1 to 8760");
+        }
         if self.max_order_quantity < 1 {
             anyhow::bail!("--max-order-quantity / PORTAL_MAX_ORDER_QUANTITY must be at least 1");
         }

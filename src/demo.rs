@@ -237,7 +237,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
         ops::Period::default(),
         "Demo: keep the account over its licenses",
     )?;
-    ops::place_order(
+    let waiting = ops::place_order(
         conn,
         ctx,
         &contact,
@@ -270,6 +270,15 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     )?;
     ops::cancel_order(conn, ctx, &fjord_contact, None, fjord.id, cancelled.id)?;
     seasons(conn, ctx, &staff, &fjord_contact, nordic.id, fjord.id)?;
+    handling(
+        conn,
+        ctx,
+        &staff,
+        &contact,
+        &fjord_contact,
+        fjord.id,
+        waiting.id,
+    )?;
     let invited = LoginInput::parse(
         "new.viewer@demo.example",
         "Nils Nyström",
@@ -389,5 +398,54 @@ fn seasons(
         },
         "Demo: two extra for the stocktaking",
     )?;
+    Ok(())
+}
+
+/// Faster handling (SPEC 13): Fjord's rule approves orders of up to 5 at
+/// once (20 in 30 days) and one of its orders was approved by it; Nordic's
+/// pending order carries a short exchange, last answered by the customer.
+fn handling(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    staff: &Login,
+    contact: &Login,
+    fjord_contact: &Login,
+    fjord: i64,
+    waiting: i64,
+) -> anyhow::Result<()> {
+    let rule = crate::domain::orders::Rule {
+        max_quantity: 5,
+        max_per_30_days: 20,
+    };
+    ops::set_rule(conn, staff, fjord, rule)?;
+    ops::place_order(
+        conn,
+        ctx,
+        fjord_contact,
+        fjord,
+        &order_of(4, Some("PO-FJ-204")),
+        "demo-order-7",
+    )?;
+    let nordic_side = ops::Writer::Customer {
+        login: contact,
+        account_id: contact.account_id.unwrap_or_default(),
+    };
+    let vendor = ops::Writer::Vendor(ops::Decider::staff(staff));
+    for (writer, body) in [
+        (
+            nordic_side,
+            "These are for the new store in Lund, opening on the 1st.\nCan they start before then?",
+        ),
+        (
+            vendor,
+            "Happy to. Which day should they start, and is PO-2026-014 the right number?",
+        ),
+        (
+            nordic_side,
+            "From Monday, please. Yes, PO-2026-014 is right.",
+        ),
+    ] {
+        ops::post_message(conn, ctx, writer, waiting, body)?;
+    }
     Ok(())
 }

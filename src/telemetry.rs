@@ -156,15 +156,20 @@ pub async fn metrics_page(
     metrics::gauge!("portal_db_pool_waiting").set(state.db_waiting() as f64);
     metrics::gauge!("portal_password_hashes_running").set(state.hasher.running() as f64);
     metrics::gauge!("portal_password_hashes_waiting").set(state.hasher.waiting() as f64);
-    let (pending, mail_pending, mail_failed) = state
+    let now = state.clock.now().naive_utc();
+    let (pending, mail_pending, mail_failed, oldest) = state
         .db(|conn| {
             Ok((
                 LicenseOrder::count_status(conn, OrderStatus::Pending)?,
                 OutboxMail::count_status(conn, MailStatus::Pending)?,
                 OutboxMail::count_status(conn, MailStatus::Failed)?,
+                LicenseOrder::oldest_pending(conn)?,
             ))
         })
         .await?;
+    // How long the oldest pending order has waited (0 with none), SPEC 13.
+    let oldest = oldest.map_or(0, |at| (now - at).num_seconds().max(0));
+    metrics::gauge!("portal_oldest_pending_order_seconds").set(oldest as f64);
     metrics::gauge!("portal_pending_orders").set(pending as f64);
     metrics::gauge!("portal_outbox_pending").set(mail_pending as f64);
     metrics::gauge!("portal_outbox_failed").set(mail_failed as f64);

@@ -170,6 +170,8 @@ scopes! {
     ReadOrders => Need::ReadOrders;
     /// Approve or reject orders (`decide`).
     Decide => Need::Decide;
+    /// Write on an order (`order`: its account's; `decide`: those it reaches).
+    WriteMessages => Need::Message;
 }
 
 /// The caller of a request whose token allows `S` (403 otherwise).

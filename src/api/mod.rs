@@ -63,6 +63,12 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                     )
                     .service(get("/orders/{id}", web::get().to(h::order)))
                     .service(post("/orders/{id}/cancel", h::cancel))
+                    .service(
+                        web::resource("/orders/{id}/messages")
+                            .route(web::get().to(h::messages))
+                            .route(web::post().to(h::post_message))
+                            .default_service(allow("GET, POST")),
+                    )
                     .service(post("/orders/{id}/approve", h::approve))
                     .service(post("/orders/{id}/reject", h::reject))
                     .default_service(web::to(not_found)),
@@ -173,6 +179,8 @@ fn set_quantity_maximum(value: &mut serde_json::Value, max: i64) {
         handlers::cancel,
         handlers::approve,
         handlers::reject,
+        handlers::messages,
+        handlers::post_message,
         handlers::sync_users,
     ),
     components(schemas(problem::Problem, problem::FieldProblem, types::FilterJson, types::OrderStatusJson, types::OrderKindJson)),

@@ -258,6 +258,8 @@ pub struct OrderBody {
     #[schema(format = DateTime)]
     pub decided_at: Option<String>,
     pub decision_note: Option<String>,
+    /// Approved at once by the account's rule when placed (SPEC 13).
+    pub approved_by_rule: bool,
     /// The licenses the account owned when the order was placed.
     pub licenses_before: Option<i64>,
     pub kind: OrderKindJson,
@@ -286,13 +288,54 @@ impl OrderBody {
             ordered_by,
             ordered_at: rfc3339(order.ordered_at),
             decided_at: order.decided_at.map(rfc3339),
-            decision_note: order.decision_note.clone(),
+            decision_note: if order.by_rule {
+                Some(crate::i18n::EN.approved_by_rule.to_string())
+            } else {
+                order.decision_note.clone()
+            },
+            approved_by_rule: order.by_rule,
             licenses_before,
             kind: order.kind.into(),
             starts_on: order.starts_on.map(|d| d.to_string()),
             ends_on: order.ends_on.map(|d| d.to_string()),
         }
     }
+}
+
+/// A message on an order (SPEC 13), times in UTC (RFC 3339).
+#[derive(Serialize, ToSchema)]
+pub struct MessageBody {
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// The writer's email, or `vendor` for a vendor token with no login.
+    pub from: String,
+    /// Plain text as written, line breaks kept.
+    pub body: String,
+}
+
+impl MessageBody {
+    pub fn of(view: crate::models::order_message::MessageView) -> MessageBody {
+        MessageBody {
+            id: view.message.id,
+            at: rfc3339(view.message.at),
+            from: view.from.unwrap_or_else(|| "vendor".to_string()),
+            body: view.message.body,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    /// Oldest first.
+    pub messages: Vec<MessageBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageRequest {
+    /// 1 to 2,000 characters of plain text.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub body: String,
 }
 
 #[derive(Serialize, ToSchema)]

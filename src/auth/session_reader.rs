@@ -251,13 +251,13 @@ fn read_all(
         else {
             continue;
         };
-        let Some(account) = loaded.customer() else {
+        let Some((account, counted)) = loaded.customer() else {
             continue;
         };
         let today = account.today(ask.now);
-        let read = orders
-            .entry(account.id)
-            .or_insert_with(|| Overview::read(conn, &account, today).map_err(AppError::from));
+        let read = orders.entry(account.id).or_insert_with(|| {
+            Overview::read(conn, &account, counted, today).map_err(AppError::from)
+        });
         match read {
             Ok(read) => {
                 loaded.preloaded = Some(Preloaded::Orders {
@@ -292,8 +292,8 @@ fn read_one(
     // The statement joined the orders through the login's own account:
     // they go only to a signed-in customer of it.
     if let Some(loaded) = read.loaded.as_mut().filter(|_| with_orders) {
-        if let Some(account) = loaded.customer() {
-            let outlook = match outlook_of(conn, &account, account.today(ask.now)) {
+        if let Some((account, counted)) = loaded.customer() {
+            let outlook = match outlook_of(conn, &account, counted, account.today(ask.now)) {
                 Ok(outlook) => outlook,
                 Err(e) => return Ok(Err(e.into())),
             };

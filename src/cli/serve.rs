@@ -28,6 +28,10 @@ pub struct Opts {
     /// The most licenses one order may ask for.
     #[arg(long, env = "PORTAL_MAX_ORDER_QUANTITY", default_value_t = DEFAULT_MAX_ORDER_QUANTITY)]
     pub max_order_quantity: i64,
+    /// A pending order waiting longer than this many hours is marked
+    /// overdue in the staff queue (1 to 8760).
+    #[arg(long, env = "PORTAL_ORDER_SLA_HOURS", default_value_t = crate::config::DEFAULT_ORDER_SLA_HOURS)]
+    pub order_sla_hours: i64,
     /// Database connections in the pool (default: two per core, at least 4).
     #[arg(long, env = "PORTAL_POOL_SIZE")]
     pub pool_size: Option<u32>,
@@ -109,6 +113,7 @@ impl Opts {
             bind: self.bind.clone(),
             public_url: self.public_url.clone(),
             max_order_quantity: self.max_order_quantity,
+            order_sla_hours: self.order_sla_hours,
             pool: PoolOptions {
                 max_size: self
                     .pool_size

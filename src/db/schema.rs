@@ -11,6 +11,8 @@ diesel::table! {
         over_licenses_notified -> Bool,
         licenses_until -> Nullable<Date>,
         licenses_ahead -> Nullable<Text>,
+        rule_max_quantity -> BigInt,
+        rule_max_per_30_days -> BigInt,
     }
 }
 
@@ -70,6 +72,17 @@ diesel::table! {
         kind -> Text,
         starts_on -> Nullable<Date>,
         ends_on -> Nullable<Date>,
+        by_rule -> Bool,
+    }
+}
+
+diesel::table! {
+    order_messages (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        login_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        body -> Text,
     }
 }
 
@@ -214,6 +227,8 @@ diesel::joinable!(logins -> accounts (account_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(license_orders -> accounts (account_id));
 diesel::joinable!(license_ledger -> accounts (account_id));
+diesel::joinable!(order_messages -> license_orders (order_id));
+diesel::joinable!(order_messages -> logins (login_id));
 diesel::joinable!(active_user_snapshots -> accounts (account_id));
 diesel::joinable!(user_counts -> accounts (account_id));
 
@@ -234,4 +249,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_idempotency_keys,
     user_versions,
     license_ledger,
+    order_messages,
 );

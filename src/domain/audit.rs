@@ -40,6 +40,10 @@ audit_kinds! {
     OrderCancelled => "order_cancelled",
     OrderApproved => "order_approved",
     OrderRejected => "order_rejected",
+    /// An order approved by its account's rule as it was placed (SPEC 13).
+    OrderAutoApproved => "order_auto_approved",
+    /// Staff set an account's approval rule.
+    RuleChanged => "rule_changed",
     LicensesAdjusted => "licenses_adjusted",
     UserChanged => "user_changed",
     UsersImported => "users_imported",

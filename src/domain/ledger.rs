@@ -59,17 +59,22 @@ impl Span {
     }
 
     /// Spans kept by `encode`; `None` for text it did not write.
+    /// It runs on every overview, so its days are read by a fixed-form
+    /// parser rather than chrono's general one.
     pub fn decode(text: &str) -> Option<Vec<Span>> {
-        let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = serde_json::from_str(text).ok()?;
-        Some(
-            rows.into_iter()
-                .map(|(change, starts_on, ends_on)| Span {
+        let rows: Vec<(i64, &str, Option<&str>)> = serde_json::from_str(text).ok()?;
+        rows.into_iter()
+            .map(|(change, starts_on, ends_on)| {
+                Some(Span {
                     change,
-                    starts_on,
-                    ends_on,
+                    starts_on: iso_day(starts_on)?,
+                    ends_on: match ends_on {
+                        Some(day) => Some(iso_day(day)?),
+                        None => None,
+                    },
                 })
-                .collect(),
-        )
+            })
+            .collect()
     }
 
     /// Whether the span starts after `day` or ends on it or later.
@@ -80,6 +85,21 @@ impl Span {
     pub fn covers(&self, day: NaiveDate) -> bool {
         self.starts_on <= day && self.ends_on.is_none_or(|end| end >= day)
     }
+}
+
+/// A day written `YYYY-MM-DD` (as chrono writes it), or `None`.
+fn iso_day(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(number(&b[0..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..10])?)
 }
 
 /// The days an order or adjustment covers, as asked: from `starts_on`
@@ -378,6 +398,34 @@ pub fn first_out_of_bounds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_back_as_they_were_kept_and_other_text_is_refused() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("day");
+        let spans = vec![
+            Span {
+                change: 30,
+                starts_on: d(2027, 6, 1),
+                ends_on: Some(d(2027, 8, 31)),
+            },
+            Span {
+                change: -5,
+                starts_on: d(2028, 2, 29),
+                ends_on: None,
+            },
+        ];
+        assert_eq!(Span::decode(&Span::encode(&spans)), Some(spans));
+        for bad in [
+            "",
+            "[[1,\"2027-13-01\",null]]",
+            "[[1,\"2027-02-30\",null]]",
+            "[[1,\"2027-6-01\",null]]",
+            "[[1,\"27-06-01x\",null]]",
+            "[[1,\"2027-06-01\",\"+27-06-1\"]]",
+        ] {
+            assert_eq!(Span::decode(bad), None, "{bad}");
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")

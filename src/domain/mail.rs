@@ -13,10 +13,12 @@ pub enum MailKind {
     OverLicenses,
     /// Temporary licenses end in 14 days (SPEC 12).
     LicensesEnding,
+    /// A message on an order (SPEC 13).
+    OrderMessage,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 9] = [
         MailKind::Invitation,
         MailKind::PasswordReset,
         MailKind::PasswordChanged,
@@ -25,6 +27,7 @@ impl MailKind {
         MailKind::OrderDecided,
         MailKind::OverLicenses,
         MailKind::LicensesEnding,
+        MailKind::OrderMessage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl MailKind {
             MailKind::OrderDecided => "order_decided",
             MailKind::OverLicenses => "over_licenses",
             MailKind::LicensesEnding => "licenses_ending",
+            MailKind::OrderMessage => "order_message",
         }
     }
 

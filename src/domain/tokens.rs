@@ -32,6 +32,9 @@ pub enum Need {
     ReadOrders,
     /// Approve or reject orders.
     Decide,
+    /// Write a message on an order: an `order` token on its account's, a
+    /// `decide` token on those it reaches (SPEC 13).
+    Message,
 }
 
 impl TokenScope {
@@ -72,6 +75,7 @@ impl TokenScope {
             Need::Sync => self == Sync,
             Need::ReadOrders => matches!(self, Read | Order | Decide),
             Need::Decide => self == Decide,
+            Need::Message => matches!(self, Order | Decide),
         }
     }
 }

@@ -55,6 +55,13 @@ pub enum FieldError {
     ReduceNoEnd,
     /// An order kind that is neither `add` nor `reduce`.
     Kind,
+    /// A rule's quantity not a whole number from 0 to the maximum per order.
+    RuleQuantity,
+    /// A rule's 30-day ceiling not a whole number from 0 to 1,000,000.
+    RulePer30Days,
+    /// A message on an order empty, over 2,000 characters, or with control
+    /// characters other than line breaks and tabs.
+    MessageBody,
 }
 
 /// The longest period of temporary licenses, both ends counted.
@@ -249,6 +256,35 @@ pub fn parse_optional_date(input: &str) -> Result<Option<NaiveDate>, FieldError>
     }
 }
 
+/// A whole number from 0 to `max` (leading zeros and surrounding blanks
+/// allowed), or `err`.
+pub fn parse_count(input: &str, max: i64, err: FieldError) -> Result<i64, FieldError> {
+    let text = trim_blank(input);
+    if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err);
+    }
+    match text.parse::<i64>() {
+        Ok(value) if value <= max => Ok(value),
+        _ => Err(err),
+    }
+}
+
+/// A message on an order (SPEC 13): plain text of 1 to 2,000 characters,
+/// its line breaks kept (as `\n`) and its ends trimmed; no other control
+/// characters than tabs.
+pub fn parse_message(input: &str) -> Result<String, FieldError> {
+    let text = input.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.trim();
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.is_empty()
+        || text.chars().count() > crate::domain::orders::MESSAGE_MAX_CHARS
+        || text.chars().any(bad)
+    {
+        return Err(FieldError::MessageBody);
+    }
+    Ok(text.to_string())
+}
+
 /// A count of licenses for a new account.
 pub fn parse_licenses(input: &str) -> Result<i64, FieldError> {
     let text = trim_blank(input);
@@ -265,6 +301,33 @@ pub fn parse_licenses(input: &str) -> Result<i64, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_keeps_its_line_breaks_and_is_1_to_2000_characters() {
+        assert_eq!(parse_message(" a\r\nb\rc\n "), Ok("a\nb\nc".to_string()));
+        assert_eq!(parse_message(" \n\t "), Err(FieldError::MessageBody));
+        assert_eq!(
+            parse_message(&"å".repeat(2000)).map(|m| m.chars().count()),
+            Ok(2000)
+        );
+        assert_eq!(
+            parse_message(&"å".repeat(2001)),
+            Err(FieldError::MessageBody)
+        );
+        assert_eq!(parse_message("a\u{7}b"), Err(FieldError::MessageBody));
+        assert_eq!(parse_message("<b>\tx</b>"), Ok("<b>\tx</b>".to_string()));
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_from_zero_to_their_maximum() {
+        let e = FieldError::RuleQuantity;
+        assert_eq!(parse_count(" 007 ", 10, e), Ok(7));
+        assert_eq!(parse_count("0", 10, e), Ok(0));
+        assert_eq!(parse_count("10", 10, e), Ok(10));
+        for bad in ["11", "", "-1", "1.5", "+3", "99999999999999999999"] {
+            assert_eq!(parse_count(bad, 10, e), Err(e), "{bad}");
+        }
+    }
 
     #[test]
     fn quantities_are_whole_numbers_from_one_to_the_maximum() {

@@ -50,6 +50,9 @@ flashes! {
     TwoStepReset => "two_step_reset",
     TwoStepEnabled => "two_step_enabled",
     TwoStepDisabled => "two_step_disabled",
+    RuleSaved => "rule_saved",
+    MessageSent => "message_sent",
+    OrderApprovedByRule => "order_approved_by_rule",
 }
 
 #[cfg(test)]

@@ -39,11 +39,15 @@ const MONTHS_SV: [&str; 12] = [
 impl Lang {
     /// "1 June 2027" / "1 juni 2027".
     pub fn long_date(self, day: NaiveDate) -> String {
+        use std::fmt::Write;
         let m = day.month0() as usize;
-        match self {
-            Lang::En => format!("{} {} {}", day.day(), MONTHS_EN[m], day.year()),
-            Lang::Sv => format!("{} {} {}", day.day(), MONTHS_SV[m], day.year()),
-        }
+        let month = match self {
+            Lang::En => MONTHS_EN[m],
+            Lang::Sv => MONTHS_SV[m],
+        };
+        let mut out = String::with_capacity(month.len() + 8);
+        let _ = write!(out, "{} {month} {}", day.day(), day.year());
+        out
     }
 
     /// "Adds 30 licenses from 1 June 2027 to 31 August 2027: you will own
@@ -90,6 +94,15 @@ impl Lang {
         }
     }
 
+    /// The overview's link past its first coming changes.
+    pub fn more_changes(self, n: usize) -> String {
+        let n = self.num(i64::try_from(n).unwrap_or(i64::MAX));
+        match self {
+            Lang::En => format!("{n} more changes: every change on the Licenses tab"),
+            Lang::Sv => format!("{n} ändringar till: alla ändringar under fliken Licenser"),
+        }
+    }
+
     /// Why a change of licenses was refused, in words.
     pub fn clash(self, clash: Clash) -> String {
         match (self, clash) {
@@ -98,6 +111,14 @@ impl Lang {
             }
             (Lang::Sv, Clash::PeriodPassed) => {
                 "Perioden har passerat: inget ändrades.".to_string()
+            }
+            (Lang::En, Clash::MessagesClosed) => {
+                "Messages on this order closed 30 days after its decision: nothing was stored."
+                    .to_string()
+            }
+            (Lang::Sv, Clash::MessagesClosed) => {
+                "Meddelanden på beställningen stängdes 30 dagar efter beslutet: inget sparades."
+                    .to_string()
             }
             (Lang::En, Clash::Short(Shortfall { day, owned, counted })) => format!(
                 "On {} the account would own {} licenses for {} counted users: nothing was changed.",

@@ -5,6 +5,7 @@
 mod catalog;
 mod en;
 mod flash;
+mod handling;
 mod ledger;
 mod sv;
 mod words;
@@ -15,7 +16,7 @@ pub use flash::Flash;
 pub use sv::SV;
 
 /// The languages the portal speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {
     En,
     Sv,
@@ -225,24 +226,34 @@ impl Lang {
     }
 
     /// A whole number as this language writes it (10,000 / 10 000).
+    /// Every page writes several, so it makes one string and no other.
     pub fn num(self, n: i64) -> String {
         let sep = match self {
             Lang::En => ",",
             Lang::Sv => "\u{a0}",
         };
-        let digits = n.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+        let mut digits = [0u8; 20];
+        let mut len = 0;
+        let mut rest = n.unsigned_abs();
+        loop {
+            digits[len] = b'0' + (rest % 10) as u8;
+            len += 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let mut out = String::with_capacity(len + len / 3 * sep.len() + 3);
+        if n < 0 {
+            out.push('\u{2212}');
+        }
+        for i in (0..len).rev() {
+            out.push(char::from(digits[i]));
+            if i > 0 && i % 3 == 0 {
                 out.push_str(sep);
             }
-            out.push(c);
         }
-        if n < 0 {
-            format!("\u{2212}{out}")
-        } else {
-            out
-        }
+        out
     }
 }
 
@@ -359,5 +370,9 @@ mod tests {
         assert_eq!(Lang::Sv.num(1234567), "1\u{a0}234\u{a0}567");
         assert_eq!(Lang::En.num(-5), "\u{2212}5");
         assert_eq!(Lang::En.num(999), "999");
+        assert_eq!(Lang::En.num(0), "0");
+        assert_eq!(Lang::En.num(1000), "1,000");
+        assert_eq!(Lang::En.num(-123_456), "\u{2212}123,456");
+        assert_eq!(Lang::En.num(i64::MIN), "\u{2212}9,223,372,036,854,775,808");
     }
 }

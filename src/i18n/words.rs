@@ -72,6 +72,9 @@ impl Msgs {
             FieldError::NotBeforeTomorrow => self.err_not_before_tomorrow,
             FieldError::ReduceNoEnd => self.err_reduce_no_end,
             FieldError::Kind => self.err_kind,
+            FieldError::RuleQuantity => self.err_rule_quantity,
+            FieldError::RulePer30Days => self.err_rule_per_30_days,
+            FieldError::MessageBody => self.err_message_body,
         }
     }
 
@@ -107,6 +110,9 @@ impl Msgs {
             Flash::TwoStepReset => self.two_step_reset_done,
             Flash::TwoStepEnabled => self.two_step_enabled_flash,
             Flash::TwoStepDisabled => self.two_step_disabled_flash,
+            Flash::RuleSaved => self.rule_saved,
+            Flash::MessageSent => self.message_sent,
+            Flash::OrderApprovedByRule => self.order_approved_by_rule_flash,
         }
     }
 
@@ -122,6 +128,8 @@ impl Msgs {
             AuditKind::OrderCancelled => self.kind_order_cancelled,
             AuditKind::OrderApproved => self.kind_order_approved,
             AuditKind::OrderRejected => self.kind_order_rejected,
+            AuditKind::OrderAutoApproved => self.kind_order_auto_approved,
+            AuditKind::RuleChanged => self.kind_rule_changed,
             AuditKind::LicensesAdjusted => self.kind_licenses_adjusted,
             AuditKind::UserChanged => self.kind_user_changed,
             AuditKind::UsersImported => self.kind_users_imported,

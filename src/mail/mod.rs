@@ -167,6 +167,8 @@ pub mod templates {
     pub struct OrderPlaced<'a> {
         pub sv: bool,
         pub cancelled: bool,
+        /// Approved at once by the account's rule (SPEC 13).
+        pub by_rule: bool,
         pub order_id: i64,
         pub account: &'a str,
         pub quantity: i64,
@@ -180,6 +182,7 @@ pub mod templates {
     pub struct OrderDecided<'a> {
         pub sv: bool,
         pub approved: bool,
+        pub by_rule: bool,
         pub order_id: i64,
         pub quantity: i64,
         pub reference: &'a str,
@@ -200,6 +203,19 @@ pub mod templates {
         pub counted: i64,
         pub counted_link: &'a str,
         pub order_link: &'a str,
+    }
+
+    #[derive(Template)]
+    #[template(path = "mail/order_message.txt")]
+    pub struct OrderMessageMail<'a> {
+        pub sv: bool,
+        /// To the order desk (a customer wrote), or to the customer.
+        pub to_vendor: bool,
+        pub order_id: i64,
+        pub account: &'a str,
+        pub from: &'a str,
+        pub body: &'a str,
+        pub link: &'a str,
     }
 
     #[derive(Template)]
@@ -274,6 +290,7 @@ mod tests {
                     &OrderPlaced {
                         sv,
                         cancelled: false,
+                        by_rule: sv,
                         order_id: 1,
                         account: "Alpha AB",
                         quantity: 5,
@@ -288,11 +305,25 @@ mod tests {
                     &OrderDecided {
                         sv,
                         approved: true,
+                        by_rule: !sv,
                         order_id: 1,
                         quantity: 5,
                         reference: "",
                         note: "ok",
                         licenses: 15,
+                        link: "L",
+                    },
+                ),
+                Letter::render(
+                    MailKind::OrderMessage,
+                    "a@x.example",
+                    &OrderMessageMail {
+                        sv,
+                        to_vendor: sv,
+                        order_id: 1,
+                        account: "Alpha AB",
+                        from: "anna@x.example",
+                        body: "Is this for the new store?\nPO 7",
                         link: "L",
                     },
                 ),

@@ -128,14 +128,26 @@ fn order_desk(
         .collect())
 }
 
+/// What the order desk hears of an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeskNews {
+    /// Placed; waits for a decision.
+    Placed,
+    /// Placed and approved at once by the account's rule.
+    ApprovedByRule,
+    /// A pending order cancelled by its customer.
+    Cancelled,
+}
+
 /// Tell the order desk of a new (or a cancelled) order.
 pub fn order_placed(
     conn: &mut DbConnection,
     ctx: &MailContext,
     order: &LicenseOrder,
     by: &Login,
-    cancelled: bool,
+    news: DeskNews,
 ) -> Result<(), MailError> {
+    let cancelled = news == DeskNews::Cancelled;
     let now = now_utc();
     let account = Account::find(conn, order.account_id)?
         .map(|a| a.name)
@@ -145,7 +157,10 @@ pub fn order_placed(
     } else {
         MailKind::OrderPlaced
     };
-    let link = ctx.link("/staff/orders");
+    let link = match news {
+        DeskNews::ApprovedByRule => ctx.link(&format!("/staff/orders/{}", order.id)),
+        _ => ctx.link("/staff/orders"),
+    };
     for (address, lang) in order_desk(conn, ctx)? {
         Letter::render(
             kind,
@@ -153,6 +168,7 @@ pub fn order_placed(
             &OrderPlaced {
                 sv: lang == Lang::Sv,
                 cancelled,
+                by_rule: news == DeskNews::ApprovedByRule,
                 order_id: order.id,
                 account: &account,
                 quantity: order.quantity,
@@ -190,6 +206,7 @@ pub fn order_decided(
         &OrderDecided {
             sv: lang_of(contact.language) == Lang::Sv,
             approved: decision == OrderStatus::Approved,
+            by_rule: order.by_rule,
             order_id: order.id,
             quantity: order.quantity,
             reference: order.reference.as_deref().unwrap_or(""),
@@ -199,6 +216,60 @@ pub fn order_decided(
         },
     )?
     .queue(conn, now)?;
+    Ok(())
+}
+
+/// A message on an order: a customer's to the order desk; the vendor's
+/// to the contact who ordered and every contact who wrote on the order
+/// (enabled ones, each once).
+pub fn order_message(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    order: &LicenseOrder,
+    from: &str,
+    body: &str,
+    to_vendor: bool,
+) -> Result<(), MailError> {
+    let now = now_utc();
+    let account = Account::find(conn, order.account_id)?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let mut to: Vec<(String, Lang)> = Vec::new();
+    let link = if to_vendor {
+        to = order_desk(conn, ctx)?;
+        ctx.link(&format!("/staff/orders/{}", order.id))
+    } else {
+        let mut ids = vec![order.ordered_by];
+        ids.extend(crate::models::order_message::OrderMessage::customer_writers(conn, order.id)?);
+        let found: Vec<(i64, String, LangColumn)> = logins::table
+            .filter(logins::id.eq_any(ids))
+            .filter(logins::disabled.eq(false))
+            .filter(logins::role.eq(Role::Contact.as_str()))
+            .filter(logins::account_id.eq(order.account_id))
+            .order(logins::id.asc())
+            .select((logins::id, logins::email, logins::language))
+            .load(conn)?;
+        for (_, email, lang) in found {
+            to.push((email, lang_of(lang.0)));
+        }
+        ctx.link(&format!("/account/orders/{}", order.id))
+    };
+    for (address, lang) in to {
+        Letter::render(
+            crate::domain::mail::MailKind::OrderMessage,
+            &address,
+            &OrderMessageMail {
+                sv: lang == Lang::Sv,
+                to_vendor,
+                order_id: order.id,
+                account: &account,
+                from,
+                body,
+                link: &link,
+            },
+        )?
+        .queue(conn, now)?;
+    }
     Ok(())
 }
 

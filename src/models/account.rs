@@ -22,8 +22,35 @@ pub struct Account {
     pub licenses_until: Option<chrono::NaiveDate>,
     /// The ledger rows ahead when it was written (JSON), while a change is
     /// coming: what the overview lists, with no query of its own.
+    #[serde(skip)]
+    #[diesel(deserialize_as = Option<String>)]
+    pub licenses_ahead: AheadText,
+    /// The approval rule (SPEC 13): orders adding at most this many are
+    /// approved when placed (0: no rule).
     #[serde(default)]
-    pub licenses_ahead: Option<String>,
+    pub rule_max_quantity: i64,
+    /// ... while the rule's approvals of the 30 days before add up to at
+    /// most this many (0: no rule).
+    #[serde(default)]
+    pub rule_max_per_30_days: i64,
+}
+
+/// `accounts.licenses_ahead` as read, shared rather than copied: an
+/// account is cloned several times a request, and this text is the
+/// longest part of it (a kept account without it reads the ledger).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AheadText(pub Option<std::sync::Arc<str>>);
+
+impl From<Option<String>> for AheadText {
+    fn from(text: Option<String>) -> AheadText {
+        AheadText(text.map(Into::into))
+    }
+}
+
+impl AheadText {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
 }
 
 #[derive(Insertable)]
@@ -59,6 +86,28 @@ impl Account {
     /// "Today" for this account.
     pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
         counting::today_in(self.tz(), now)
+    }
+
+    /// The account's approval rule (SPEC 13).
+    pub fn rule(&self) -> crate::domain::orders::Rule {
+        crate::domain::orders::Rule {
+            max_quantity: self.rule_max_quantity,
+            max_per_30_days: self.rule_max_per_30_days,
+        }
+    }
+
+    pub fn set_rule(
+        conn: &mut DbConnection,
+        id: i64,
+        rule: crate::domain::orders::Rule,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(accounts::table.find(id))
+            .set((
+                accounts::rule_max_quantity.eq(rule.max_quantity),
+                accounts::rule_max_per_30_days.eq(rule.max_per_30_days),
+            ))
+            .execute(conn)?;
+        Ok(changed == 1)
     }
 
     /// Inside a write transaction: hold the account's row until it commits,

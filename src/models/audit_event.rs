@@ -242,6 +242,38 @@ impl AuditEvent {
         )
     }
 
+    pub fn order_auto_approved(
+        account_id: i64,
+        order_id: i64,
+        quantity: i64,
+        licenses_before: i64,
+        licenses_after: i64,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            None,
+            Some(account_id),
+            AuditKind::OrderAutoApproved,
+            json!({"order_id": order_id, "quantity": quantity, "licenses_before": licenses_before, "licenses_after": licenses_after}),
+        )
+    }
+
+    pub fn rule_changed(
+        by: i64,
+        account_id: i64,
+        before: crate::domain::orders::Rule,
+        after: crate::domain::orders::Rule,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            AuditKind::RuleChanged,
+            json!({
+                "before": {"max_quantity": before.max_quantity, "max_per_30_days": before.max_per_30_days},
+                "after": {"max_quantity": after.max_quantity, "max_per_30_days": after.max_per_30_days},
+            }),
+        )
+    }
+
     pub fn order_rejected(
         by: Option<i64>,
         account_id: i64,

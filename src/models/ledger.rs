@@ -222,20 +222,37 @@ impl LedgerRow {
     /// What is coming for an account whose today's figure is `licenses`,
     /// from its rows ahead (`spans_ahead`): the coming changes, and the
     /// first drop within the notice period that leaves fewer licenses
-    /// than the users counted then as forecast now (a count is read only
-    /// for such a drop, which is rare).
+    /// than the users counted then as forecast now. The forecast never
+    /// rises after today (`domain::report::counted_on`), so a count is
+    /// read only for a drop below `counted_today`, which is rare.
     pub fn outlook(
         conn: &mut DbConnection,
         account_id: i64,
         licenses: i64,
+        counted_today: i64,
         ahead: &[Span],
         today: NaiveDate,
     ) -> QueryResult<Outlook> {
         let coming = crate::domain::ledger::coming_from(licenses, ahead, today);
+        Self::outlook_of_coming(conn, account_id, counted_today, ahead, coming, today)
+    }
+
+    /// `outlook` with the coming changes already swept from `ahead`.
+    pub fn outlook_of_coming(
+        conn: &mut DbConnection,
+        account_id: i64,
+        counted_today: i64,
+        ahead: &[Span],
+        coming: Vec<(NaiveDate, i64, i64)>,
+        today: NaiveDate,
+    ) -> QueryResult<Outlook> {
         let mut ending_short = None;
         for (day, owned) in
             crate::domain::ledger::endings_within(&coming, ahead, today, NOTICE_DAYS)
         {
+            if owned >= counted_today {
+                continue;
+            }
             let counted = crate::models::User::count_counted(conn, account_id, day)?;
             if owned < counted {
                 ending_short = Some(Shortfall {

@@ -26,6 +26,8 @@ pub struct LicenseOrder {
     pub kind: OrderKind,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    /// Approved by the account's rule when placed (SPEC 13).
+    pub by_rule: bool,
 }
 
 #[derive(Clone, Insertable)]
@@ -291,6 +293,75 @@ impl LicenseOrder {
         ))
         .execute(conn)?;
         Ok(changed == 1)
+    }
+}
+
+impl LicenseOrder {
+    /// Approve a pending order by its account's rule: at most once.
+    pub fn decide_by_rule(
+        conn: &mut DbConnection,
+        id: i64,
+        at: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            license_orders::table
+                .find(id)
+                .filter(license_orders::status.eq(OrderStatus::Pending.as_str())),
+        )
+        .set((
+            license_orders::status.eq(OrderStatus::Approved.as_str()),
+            license_orders::decided_by.eq(None::<i64>),
+            license_orders::decided_at.eq(Some(at)),
+            license_orders::by_rule.eq(true),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// The licenses the account's rule approved after `since`.
+    pub fn approved_by_rule_since(
+        conn: &mut DbConnection,
+        account_id: i64,
+        since: NaiveDateTime,
+    ) -> QueryResult<i64> {
+        // Few rows (the rule's own approvals of 30 days), summed here: a
+        // SQL sum of BIGINT is NUMERIC on PostgreSQL.
+        let rows: Vec<i64> = license_orders::table
+            .filter(license_orders::account_id.eq(account_id))
+            .filter(license_orders::by_rule.eq(true))
+            .filter(license_orders::decided_at.gt(since))
+            .select(license_orders::quantity)
+            .load(conn)?;
+        Ok(rows.iter().sum())
+    }
+
+    /// Seconds from placing to deciding of the orders staff (or a token)
+    /// approved or rejected after `since`; rule approvals left out.
+    pub fn decision_seconds_since(
+        conn: &mut DbConnection,
+        since: NaiveDateTime,
+    ) -> QueryResult<Vec<i64>> {
+        let rows: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = license_orders::table
+            .filter(license_orders::decided_at.gt(since))
+            .filter(license_orders::by_rule.eq(false))
+            .filter(license_orders::status.eq_any([
+                OrderStatus::Approved.as_str(),
+                OrderStatus::Rejected.as_str(),
+            ]))
+            .select((license_orders::ordered_at, license_orders::decided_at))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(placed, decided)| decided.map(|d| (d - placed).num_seconds().max(0)))
+            .collect())
+    }
+
+    /// When the oldest pending order was placed.
+    pub fn oldest_pending(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+        license_orders::table
+            .filter(license_orders::status.eq(OrderStatus::Pending.as_str()))
+            .select(diesel::dsl::min(license_orders::ordered_at))
+            .first(conn)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod license_order;
 pub mod login;
 pub mod login_token;
+pub mod order_message;
 pub mod outbox;
 pub mod recovery_code;
 pub mod report;

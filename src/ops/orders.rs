@@ -2,11 +2,13 @@
 
 use crate::db::{is_unique_violation, write_transaction, DbConnection};
 use crate::domain::ledger::LedgerKind;
-use crate::domain::orders::{Decision, OrderKind, OrderStatus};
-use crate::mail::{notify, MailContext};
+use crate::domain::orders::{Clash, Decision, OrderKind, OrderStatus, Rule};
+use crate::mail::notify::{self, DeskNews};
+use crate::mail::MailContext;
 use crate::models::api_token::ApiToken;
 use crate::models::idempotency_key::IdempotencyKey;
 use crate::models::license_order::NewLicenseOrder;
+use crate::models::order_message::OrderMessage;
 use crate::models::{now_utc, Account, AuditEvent, LicenseOrder, Login};
 
 use super::*;
@@ -118,9 +120,15 @@ pub(super) fn insert_order(
     input: &OrderInput,
     form_token: &str,
 ) -> Result<LicenseOrder, OpError> {
-    let owned = Account::find(conn, account_id)?
-        .ok_or(OpError::NotFound)?
-        .licenses;
+    let account = Account::find(conn, account_id)?.ok_or(OpError::NotFound)?;
+    let owned = account.licenses;
+    // An order the account's rule may approve takes the account's row
+    // first: inserting the order takes a share lock on that row (its
+    // foreign key), and two such orders each waiting to lock it for the
+    // rule would deadlock on PostgreSQL.
+    if account.rule().admits(input.kind, input.quantity, 0) {
+        Account::lock_row(conn, account_id)?;
+    }
     if input.kind == OrderKind::Reduce {
         if let Some(clash) = super::licenses::reduction_short(conn, account_id, input)? {
             return Err(OpError::TooFew(clash));
@@ -145,8 +153,128 @@ pub(super) fn insert_order(
     AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
         .via(via)
         .insert(conn)?;
-    notify::order_placed(conn, ctx, &order, by, false)?;
+    if let Some(approved) = approve_by_rule(conn, ctx, &order)? {
+        notify::order_placed(conn, ctx, &approved, by, DeskNews::ApprovedByRule)?;
+        return Ok(approved);
+    }
+    notify::order_placed(conn, ctx, &order, by, DeskNews::Placed)?;
     Ok(order)
+}
+
+/// Inside the placing transaction: approve a new order at once when the
+/// account's rule admits it (SPEC 13). The account's row is locked (by
+/// `insert_order`, before the order's insert) before the rule's 30 days are
+/// summed (on SQLite the write transaction already holds the one write
+/// lock), so orders placed at the same moment never together pass the
+/// ceiling. An approval the licenses' bounds refuse
+/// leaves the order pending, for staff.
+fn approve_by_rule(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    order: &LicenseOrder,
+) -> Result<Option<LicenseOrder>, OpError> {
+    let quick = Account::find(conn, order.account_id)?.ok_or(OpError::NotFound)?;
+    if !quick.rule().admits(order.kind, order.quantity, 0) {
+        return Ok(None);
+    }
+    Account::lock_row(conn, order.account_id)?;
+    let account = Account::find(conn, order.account_id)?.ok_or(OpError::NotFound)?;
+    let rule: Rule = account.rule();
+    let now = now_utc();
+    let since = now - chrono::Duration::days(crate::domain::orders::RULE_WINDOW_DAYS);
+    let before = LicenseOrder::approved_by_rule_since(conn, account.id, since)?;
+    if !rule.admits(order.kind, order.quantity, before) {
+        return Ok(None);
+    }
+    let attempt = write_transaction(conn, |conn| {
+        if !LicenseOrder::decide_by_rule(conn, order.id, now)? {
+            return Err(OpError::NotPending);
+        }
+        let (before, after) = super::licenses::write_row(
+            conn,
+            ctx.now,
+            super::licenses::Entry {
+                account_id: order.account_id,
+                change: order.kind.change(order.quantity),
+                period: Period {
+                    starts_on: order.starts_on,
+                    ends_on: order.ends_on,
+                },
+                kind: LedgerKind::Order,
+                order_id: Some(order.id),
+                login_id: None,
+                reason: None,
+                keep_counted: false,
+            },
+        )?;
+        AuditEvent::order_auto_approved(order.account_id, order.id, order.quantity, before, after)
+            .insert(conn)?;
+        let approved = LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)?;
+        notify::order_decided(conn, ctx, &approved, OrderStatus::Approved, None)?;
+        notify::over_licenses(conn, ctx, order.account_id)?;
+        notify::licenses_ending(conn, ctx, order.account_id)?;
+        Ok(approved)
+    });
+    match attempt {
+        Ok(approved) => Ok(Some(approved)),
+        Err(OpError::LicenseBounds | OpError::Clash(_) | OpError::NotPending) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Staff set an account's approval rule (audited, with the rule before).
+pub fn set_rule(
+    conn: &mut DbConnection,
+    by: &Login,
+    account_id: i64,
+    rule: Rule,
+) -> Result<(), OpError> {
+    write_transaction(conn, |conn| {
+        let account = Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
+        Account::set_rule(conn, account_id, rule)?;
+        AuditEvent::rule_changed(by.id, account_id, account.rule(), rule).insert(conn)?;
+        Ok(())
+    })
+}
+
+/// Who writes a message on an order.
+#[derive(Clone, Copy, Debug)]
+pub enum Writer<'a> {
+    /// A contact of the order's account (the pages, or an `order` token).
+    Customer { login: &'a Login, account_id: i64 },
+    /// Staff on the pages, or a vendor `decide` token.
+    Vendor(Decider<'a>),
+}
+
+/// Write a message on an order the writer reaches (another account's is
+/// not found): while it is pending and up to 30 days after its decision,
+/// else `Clash::MessagesClosed` and nothing stored. Mails the other side.
+pub fn post_message(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    writer: Writer<'_>,
+    order_id: i64,
+    body: &str,
+) -> Result<OrderMessage, OpError> {
+    write_transaction(conn, |conn| {
+        let (order, login) = match writer {
+            Writer::Customer { login, account_id } => (
+                LicenseOrder::find_in_account(conn, account_id, order_id)?
+                    .ok_or(OpError::NotFound)?,
+                Some(login),
+            ),
+            Writer::Vendor(by) => (by.find_order(conn, order_id)?, by.login),
+        };
+        let now = now_utc();
+        if !crate::domain::orders::takes_messages(order.status, order.decided_at, now) {
+            return Err(OpError::Clash(Clash::MessagesClosed));
+        }
+        let message = OrderMessage::insert(conn, order.id, login.map(|l| l.id), now, body)?;
+        let from = login.map(|l| l.display_name()).unwrap_or("");
+        let to_vendor = matches!(writer, Writer::Customer { .. });
+        notify::order_message(conn, ctx, &order, from, body, to_vendor)?;
+        Ok(message)
+    })
 }
 
 /// A contact cancels a pending order of their account.
@@ -174,7 +302,7 @@ pub fn cancel_order(
         AuditEvent::order_cancelled(by.id, account_id, order.id)
             .via(via)
             .insert(conn)?;
-        notify::order_placed(conn, ctx, &order, by, true)?;
+        notify::order_placed(conn, ctx, &order, by, DeskNews::Cancelled)?;
         LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
     })
 }

@@ -2,22 +2,23 @@
 //! orders. Every query is scoped to the signed-in login's account.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::session::{Overview, Preloaded};
 use crate::auth::{form_token, Contact, Customer, SignedIn};
 use crate::domain::counting::{free_licenses, suggested_quantity};
 use crate::domain::ledger::Period;
-use crate::domain::orders::OrderKind;
+use crate::domain::orders::{takes_messages, OrderKind};
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::models::ledger::LedgerRow;
 use crate::models::license_order::login_email;
+use crate::models::order_message::OrderMessage;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
 use crate::ops;
+use crate::routes::messages::MessageLine;
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
 use crate::state::AppState;
@@ -36,7 +37,7 @@ pub struct OrderLine {
     pub note: String,
 }
 
-fn order_line(
+pub(super) fn order_line(
     o: &LicenseOrder,
     who: &SignedIn,
     ordered_by: String,
@@ -77,71 +78,6 @@ impl Figures {
 }
 
 #[derive(Template)]
-#[template(path = "account/overview.html")]
-pub struct OverviewPage {
-    pub c: Chrome,
-    pub f: Figures,
-    pub pending_count: i64,
-    pub pending_quantity: i64,
-    pub latest: Vec<OrderLine>,
-    /// Each future day the licenses owned change (SPEC 12).
-    pub coming: Vec<ComingLine>,
-    /// Temporary licenses ending soon and leaving too few, in words.
-    pub ending: Option<String>,
-}
-
-/// A coming change of the licenses owned.
-pub struct ComingLine {
-    pub day: String,
-    pub day_text: String,
-    pub before: i64,
-    pub after: i64,
-}
-
-pub async fn overview(
-    req: HttpRequest,
-    who: Customer,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let account = who.account().clone();
-    let today = account.today(state.clock.now());
-    // Read with the session (`session::Preloads`), or here.
-    let read = match Preloaded::take_overview(&req, account.id) {
-        Some(read) => read,
-        None => {
-            let acct = account.clone();
-            state
-                .db(move |conn| Ok(Overview::read(conn, &acct, today)?))
-                .await?
-        }
-    };
-    let (pending, orders) = LicenseOrder::overview_of(read.orders);
-    let latest = orders
-        .iter()
-        .map(|o| order_line(o, &who, String::new(), String::new()))
-        .collect();
-    let outlook = read.outlook;
-    ok(&OverviewPage {
-        c: Chrome::signed_in(&who, "overview", "/account"),
-        f: Figures::of(&account, who.counted),
-        pending_count: pending.0,
-        pending_quantity: pending.1,
-        latest,
-        coming: outlook
-            .coming
-            .iter()
-            .map(|&(day, before, after)| ComingLine {
-                day: day.to_string(),
-                day_text: who.lang.long_date(day),
-                before,
-                after,
-            })
-            .collect(),
-        ending: outlook.ending_short.map(|s| who.lang.ending_notice(&s)),
-    })
-}
-
-#[derive(Template)]
 #[template(path = "account/order_form.html")]
 pub struct OrderFormPage {
     pub c: Chrome,
@@ -159,6 +95,8 @@ pub struct OrderFormPage {
     pub starts_on_error: Option<&'static str>,
     pub ends_on_error: Option<&'static str>,
     pub form_error: Option<&'static str>,
+    /// "Orders of up to N licenses are approved at once" (SPEC 13).
+    pub rule_line: Option<String>,
 }
 
 /// The order form's fields as typed.
@@ -216,6 +154,10 @@ async fn order_form_page(
         starts_on_error: None,
         ends_on_error: None,
         form_error: None,
+        rule_line: account
+            .rule()
+            .is_on()
+            .then(|| who.lang.rule_line(account.rule())),
     })
 }
 
@@ -303,7 +245,11 @@ pub async fn order_submit(
                     ops::place_order(conn, ctx, &login, account_id, &input, &token)
                 })
                 .await??;
-            who.session.set_flash(crate::i18n::Flash::OrderPlaced);
+            who.session.set_flash(if order.by_rule {
+                crate::i18n::Flash::OrderApprovedByRule
+            } else {
+                crate::i18n::Flash::OrderPlaced
+            });
             Ok(see_other(&format!("/account/orders/{}", order.id)))
         }
         (token_ok, q, r, p) => {
@@ -382,20 +328,30 @@ pub struct OrderPage {
     pub effect: Option<String>,
     pub pending: bool,
     pub may_cancel: bool,
+    /// While pending: when it was placed and how long decisions take.
+    pub wait_line: Option<String>,
+    pub messages: Vec<MessageLine>,
+    /// The form is shown to contacts while the order takes messages.
+    pub may_write: bool,
+    /// Messages closed (30 days after the decision).
+    pub closed: bool,
+    pub message_error: Option<String>,
+    pub message_body: String,
+    pub message_action: String,
 }
 
-/// `GET /account/orders/{id}`: another account's order is a 404.
-pub async fn order(
-    who: Customer,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let account = who.account().clone();
-    let id = path_id(&path)?;
+/// The order's page of the signed-in login's account (another account's
+/// order is a 404).
+pub(crate) async fn order_page(
+    who: &SignedIn,
+    state: &AppState,
+    id: i64,
+) -> Result<OrderPage, AppError> {
+    let account = who.account.clone().ok_or(AppError::NotFound)?;
     let account_id = account.id;
     let current = account.licenses;
     let today = account.today(state.clock.now());
-    let (o, by, decided_by, owned_then, effect) = state
+    let (o, by, decided_by, owned_then, effect, messages, median) = state
         .db(move |conn| {
             let o =
                 LicenseOrder::find_in_account(conn, account_id, id)?.ok_or(AppError::NotFound)?;
@@ -407,18 +363,54 @@ pub async fn order(
                 Some(d) => login_email(conn, d)?.unwrap_or_default(),
                 None => String::new(),
             };
-            Ok((o, by, decided_by, owned_then, effect))
+            let messages = OrderMessage::of_order(conn, o.id)?;
+            let median = if o.status.may_decide() {
+                super::messages::median_decision(conn)?
+            } else {
+                None
+            };
+            Ok((o, by, decided_by, owned_then, effect, messages, median))
         })
         .await?;
+    let t = who.lang.msgs();
     let pending = o.status.may_decide();
-    ok(&OrderPage {
-        c: Chrome::signed_in(&who, "orders", &format!("/account/orders/{id}")),
+    let open = takes_messages(o.status, o.decided_at, crate::models::now_utc());
+    let mut line = order_line(&o, who, by, decided_by);
+    if o.by_rule {
+        line.decided_by = t.by_the_rule.to_string();
+        line.note = t.approved_by_rule.to_string();
+    }
+    Ok(OrderPage {
+        c: Chrome::signed_in(who, "orders", &format!("/account/orders/{id}")),
         summary: who.lang.order_summary(owned_then, o.quantity),
         effect: effect.map(|e| who.lang.order_effect(&e)),
-        o: order_line(&o, &who, by, decided_by),
+        wait_line: pending.then(|| {
+            who.lang
+                .decisions_take(&line.ordered_at, median, state.settings.order_sla_hours)
+        }),
+        o: line,
         pending,
         may_cancel: pending && who.login.role.changes_account(),
+        messages: messages
+            .into_iter()
+            .map(|m| MessageLine::of(m, who))
+            .collect(),
+        may_write: open && who.login.role.changes_account(),
+        closed: !open,
+        message_error: None,
+        message_body: String::new(),
+        message_action: format!("/account/orders/{id}/messages"),
     })
+}
+
+/// `GET /account/orders/{id}`: another account's order is a 404.
+pub async fn order(
+    who: Customer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path_id(&path)?;
+    ok(&order_page(&who, &state, id).await?)
 }
 
 /// `POST /account/orders/{id}/cancel` (contact): 409 once not pending.

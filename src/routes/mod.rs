@@ -7,6 +7,8 @@ pub mod history;
 pub mod licenses;
 pub mod links;
 pub mod me;
+pub mod messages;
+pub mod overview;
 pub mod pages;
 pub mod reports;
 pub mod signin;
@@ -150,7 +152,7 @@ fn me(cfg: &mut web::ServiceConfig) {
 
 /// `/account`: a customer's own account.
 fn account(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("").route(web::get().to(account::overview)))
+    cfg.service(web::resource("").route(web::get().to(overview::overview)))
         .service(
             web::resource("/order-licenses")
                 .route(web::get().to(account::order_form))
@@ -166,6 +168,9 @@ fn account(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/licenses.csv").route(web::get().to(licenses::csv)))
         .service(web::resource("/orders/{id}").route(web::get().to(account::order)))
         .service(web::resource("/orders/{id}/cancel").route(web::post().to(account::cancel)))
+        .service(
+            web::resource("/orders/{id}/messages").route(web::post().to(messages::customer_post)),
+        )
         .service(web::resource("/users").route(web::get().to(users::list)))
         .service(
             web::resource("/users/{id}")
@@ -191,8 +196,10 @@ fn account(cfg: &mut web::ServiceConfig) {
 
 /// `/staff`: the vendor's staff.
 fn staff(cfg: &mut web::ServiceConfig) {
-    use staff::{accounts, audit, orders, outbox};
+    use staff::{accounts, audit, order, orders, outbox, rule};
     cfg.service(web::resource("/orders").route(web::get().to(orders::queue)))
+        .service(web::resource("/orders/{id}").route(web::get().to(order::order)))
+        .service(web::resource("/orders/{id}/messages").route(web::post().to(order::post_message)))
         .service(web::resource("/orders/{id}/approve").route(web::post().to(orders::approve)))
         .service(web::resource("/orders/{id}/reject").route(web::post().to(orders::reject)))
         .service(
@@ -202,6 +209,7 @@ fn staff(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/accounts/{id}").route(web::get().to(accounts::account)))
         .service(web::resource("/accounts/{id}/licenses").route(web::post().to(accounts::adjust)))
+        .service(web::resource("/accounts/{id}/rule").route(web::post().to(rule::set_rule)))
         .service(
             web::resource("/accounts/{id}/logins").route(web::post().to(accounts::create_login)),
         )

@@ -64,7 +64,7 @@ pub(crate) struct Answer {
     pub(crate) body: Value,
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     c: &Client,
     method: &str,

@@ -143,6 +143,14 @@ impl Browser {
             .expect("text")
     }
 
+    async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .expect(css)
+            .len()
+    }
+
     async fn attr(&self, css: &str, name: &str) -> Option<String> {
         self.client
             .find(Locator::Css(css))
@@ -233,6 +241,50 @@ fn scene(app: &TestApp) -> i64 {
         ],
     );
     w.a.id
+}
+
+/// A pending order of `account` with a customer's question and the
+/// vendor's answer (SPEC 13); its id.
+fn order_with_messages(app: &TestApp, account: i64) -> i64 {
+    use license_portal::ops;
+    let find = |email: &str| {
+        crate::helpers::with_conn(app, |c| {
+            license_portal::models::Login::find_by_email(c, email)
+        })
+        .expect("query")
+        .expect("login")
+    };
+    let (contact, staff) = (find("contact@alpha.example"), find("staff@vendor.example"));
+    let order = ops::place_order(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        &contact,
+        account,
+        &ops::OrderInput {
+            quantity: 4,
+            reference: Some("PO-9".into()),
+            ..Default::default()
+        },
+        "browser-talk",
+    )
+    .expect("order");
+    for (writer, body) in [
+        (
+            ops::Writer::Customer {
+                login: &contact,
+                account_id: account,
+            },
+            "For the new store.\nCan they start on Monday?",
+        ),
+        (
+            ops::Writer::Vendor(ops::Decider::staff(&staff)),
+            "Yes, they can.",
+        ),
+    ] {
+        ops::post_message(&mut app.conn(), &app.mail_ctx(), writer, order.id, body)
+            .expect("message");
+    }
+    order.id
 }
 
 async fn owned(b: &Browser) -> i64 {
@@ -405,6 +457,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     };
     let app = spawn_app().await;
     let account = scene(&app);
+    let talked = order_with_messages(&app, account);
     let b = Browser::start(true).await;
     let mut pages: Vec<(&str, String)> = vec![("anonymous", "/login".into())];
     b.sign_in(&app, "contact@alpha.example").await;
@@ -440,6 +493,8 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     .map(|u| u.id)
     .expect("a user");
     pages.push(("contact", format!("/account/users/{first_user}")));
+    // A pending order with messages and the reply form (SPEC 13).
+    pages.push(("contact", format!("/account/orders/{talked}")));
     let mut problems = Vec::new();
     for (_, path) in &pages[1..] {
         b.go(&app, path).await;
@@ -471,10 +526,23 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "Licenser",
         "the pages speak Swedish now"
     );
-    for path in ["/account/licenses", "/account/reduce-licenses"] {
-        b.go(&app, path).await;
+    for path in [
+        "/account/licenses".to_string(),
+        "/account/reduce-licenses".into(),
+        format!("/account/orders/{talked}"),
+    ] {
+        b.go(&app, &path).await;
         problems.extend(axe_check(&b, &axe, format!("{path} (sv)")).await);
     }
+    assert_eq!(
+        b.text("#messages-heading").await,
+        "Meddelanden",
+        "the messages speak Swedish"
+    );
+    // A message refused for its length, shown beside the form.
+    b.go(&app, &format!("/account/orders/{talked}")).await;
+    b.submit("#message-form button[type=submit]").await;
+    problems.extend(axe_check(&b, &axe, "an empty message refused (sv)".into()).await);
     b.fill("#starts_on", "2000-01-01").await;
     b.submit("form[action=\"/account/reduce-licenses\"] button[type=submit]")
         .await;
@@ -513,6 +581,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     b.sign_in(&app, "staff@vendor.example").await;
     for path in [
         "/staff/orders".to_string(),
+        format!("/staff/orders/{talked}"),
         "/staff/accounts".into(),
         format!("/staff/accounts/{account}"),
         "/staff/audit".into(),
@@ -522,6 +591,15 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         b.go(&app, &path).await;
         problems.extend(axe_check(&b, &axe, path.clone()).await);
     }
+    assert!(b.count("#message-list li.message").await >= 2);
+    // The staff order page in Swedish too.
+    b.go(&app, &format!("/staff/orders/{talked}")).await;
+    b.submit("form[action=\"/language\"] button[type=submit]")
+        .await;
+    b.go(&app, &format!("/staff/orders/{talked}")).await;
+    problems.extend(axe_check(&b, &axe, format!("/staff/orders/{talked} (sv)")).await);
+    b.go(&app, "/staff/orders").await;
+    problems.extend(axe_check(&b, &axe, "/staff/orders (sv)".into()).await);
     assert!(
         problems.is_empty(),
         "accessibility violations:\n{}",

@@ -165,6 +165,29 @@ async fn the_demo_loads_once() {
     assert!(orders
         .iter()
         .any(|o| o.kind.as_str() == "reduce" && o.status.as_str() == "pending"));
+    // Faster handling: Fjord's rule approved one order; Nordic's pending
+    // order has an exchange the customer answered last.
+    assert!(fjord.rule().is_on());
+    assert!(orders.iter().any(|o| o.by_rule));
+    let pending: Vec<i64> = license_portal::models::LicenseOrder::queue(
+        &mut app.conn(),
+        license_portal::domain::orders::OrderStatus::Pending,
+        0,
+        50,
+    )
+    .expect("queue")
+    .iter()
+    .map(|v| v.order.id)
+    .collect();
+    let marks =
+        license_portal::models::order_message::OrderMessage::last_words(&mut app.conn(), &pending)
+            .expect("marks");
+    assert!(
+        marks
+            .values()
+            .any(|m| *m == license_portal::models::order_message::LastWord::Answered),
+        "a pending order the customer answered: {marks:?}"
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod cli;
 mod counting;
 mod csrf;
 mod foundation;
+mod handling;
 mod hardening;
 mod history;
 mod layout;

@@ -3,11 +3,13 @@
 //! and audit events are the same), and answers JSON.
 
 mod accounts;
+mod messages;
 mod orders;
 mod reports;
 mod users;
 
 pub use accounts::*;
+pub use messages::*;
 pub use orders::*;
 pub use reports::*;
 pub use users::*;

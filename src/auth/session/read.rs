@@ -28,13 +28,14 @@ pub(in crate::auth) struct Loaded {
 
 impl Loaded {
     /// The account (as of its today) of a signed-in (not half signed-in)
-    /// customer: the only one whose reads a preload may bring.
-    pub(in crate::auth) fn customer(&self) -> Option<crate::models::Account> {
+    /// customer, with the users counted there today: the only one whose
+    /// reads a preload may bring.
+    pub(in crate::auth) fn customer(&self) -> Option<(crate::models::Account, i64)> {
         let identity = self.identity.as_ref()?;
         if !identity.login.role.reads_account() {
             return None;
         }
-        identity.account.clone()
+        Some((identity.account.clone()?, identity.counted))
     }
 }
 
@@ -104,35 +105,105 @@ impl Overview {
     pub fn read(
         conn: &mut DbConnection,
         account: &crate::models::Account,
+        counted: i64,
         today: chrono::NaiveDate,
     ) -> diesel::QueryResult<Overview> {
         Ok(Overview {
             orders: crate::models::LicenseOrder::overview_rows(conn, account.id)?,
-            outlook: outlook_of(conn, account, today)?,
+            outlook: outlook_of(conn, account, counted, today)?,
         })
     }
 }
 
 /// What is coming for an account's licenses: nothing is read unless a
-/// change is coming (`licenses_until` set).
+/// change is coming (`licenses_until` set). `counted`: the users counted
+/// today.
 pub(in crate::auth) fn outlook_of(
     conn: &mut DbConnection,
     account: &crate::models::Account,
+    counted: i64,
     today: chrono::NaiveDate,
 ) -> diesel::QueryResult<Outlook> {
     use crate::models::ledger::LedgerRow;
-    // The rows ahead come with the account row; read here only when that
-    // text is missing or not what the portal writes.
-    let ahead = match (account.licenses_until, &account.licenses_ahead) {
-        (None, _) => return Ok(Outlook::default()),
-        (Some(_), Some(text)) => crate::domain::ledger::Span::decode(text),
-        (Some(_), None) => None,
+    if account.licenses_until.is_none() {
+        return Ok(Outlook::default());
+    }
+    // The rows ahead come with the account row (read from the ledger only
+    // when that text is missing or not what the portal writes), and their
+    // changes are swept once per text, figure and day (`AheadMemo`).
+    let swept = match account.licenses_ahead.0.as_ref() {
+        Some(text) => AHEAD_MEMO.get_or_sweep(account.id, text, account.licenses, today),
+        None => None,
     };
-    let ahead = match ahead {
-        Some(ahead) => ahead,
-        None => LedgerRow::spans_ahead(conn, account.id, today)?,
+    let (ahead, coming) = match swept {
+        Some(swept) => (swept.0.clone(), swept.1.clone()),
+        None => {
+            let ahead = LedgerRow::spans_ahead(conn, account.id, today)?;
+            let coming = crate::domain::ledger::coming_from(account.licenses, &ahead, today);
+            (ahead, coming)
+        }
     };
-    LedgerRow::outlook(conn, account.id, account.licenses, &ahead, today)
+    LedgerRow::outlook_of_coming(conn, account.id, counted, &ahead, coming, today)
+}
+
+/// The rows ahead and their coming changes, as swept from one text.
+type Swept = std::sync::Arc<(
+    Vec<crate::domain::ledger::Span>,
+    Vec<(chrono::NaiveDate, i64, i64)>,
+)>;
+
+/// The last sweep of each account's rows ahead: a pure function of the
+/// text the account row keeps, today's figure and the day, all read from
+/// the database on every request, so a kept sweep is never stale; it only
+/// spares the overview decoding and sweeping the same rows again. At most
+/// `MAX` accounts are kept (all are dropped when it is full).
+struct AheadMemo(std::sync::Mutex<std::collections::HashMap<i64, (MemoKey, Swept)>>);
+
+#[derive(PartialEq, Eq)]
+struct MemoKey {
+    text: std::sync::Arc<str>,
+    licenses: i64,
+    today: chrono::NaiveDate,
+}
+
+static AHEAD_MEMO: std::sync::LazyLock<AheadMemo> =
+    std::sync::LazyLock::new(|| AheadMemo(std::sync::Mutex::new(Default::default())));
+
+impl AheadMemo {
+    const MAX: usize = 10_000;
+
+    /// The sweep of `text` for `licenses` on `today`; `None` for text the
+    /// portal did not write.
+    fn get_or_sweep(
+        &self,
+        account_id: i64,
+        text: &std::sync::Arc<str>,
+        licenses: i64,
+        today: chrono::NaiveDate,
+    ) -> Option<Swept> {
+        let key = MemoKey {
+            text: text.clone(),
+            licenses,
+            today,
+        };
+        if let Ok(kept) = self.0.lock() {
+            if let Some((k, swept)) = kept.get(&account_id) {
+                if *k == key {
+                    return Some(swept.clone());
+                }
+            }
+        }
+        let ahead = crate::domain::ledger::Span::decode(text)?;
+        let coming = crate::domain::ledger::coming_from(licenses, &ahead, today);
+        let swept: Swept = std::sync::Arc::new((ahead, coming));
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= Self::MAX {
+                kept.clear();
+            }
+            kept.insert(account_id, (key, swept.clone()));
+        }
+        Some(swept)
+    }
 }
 
 /// A write to its row that a read calls for. The request makes it itself,

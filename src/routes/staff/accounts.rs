@@ -160,6 +160,11 @@ pub struct AccountForms {
     pub email_error: Option<&'static str>,
     pub role_error: Option<&'static str>,
     pub import_error: Option<String>,
+    /// The approval rule's form (SPEC 13); empty: the account's own.
+    pub rule_quantity: Option<String>,
+    pub rule_per: Option<String>,
+    pub rule_quantity_error: Option<String>,
+    pub rule_per_error: Option<&'static str>,
 }
 
 impl AccountForms {
@@ -171,6 +176,8 @@ impl AccountForms {
             || self.email_error.is_some()
             || self.role_error.is_some()
             || self.import_error.is_some()
+            || self.rule_quantity_error.is_some()
+            || self.rule_per_error.is_some()
     }
 }
 
@@ -186,6 +193,9 @@ pub struct AccountPage {
     pub free: i64,
     pub logins: Vec<LoginLine>,
     pub forms: AccountForms,
+    pub rule_state: String,
+    pub rule_quantity: String,
+    pub rule_per: String,
 }
 
 pub(super) async fn account_page(
@@ -251,6 +261,15 @@ pub(super) async fn account_page(
                 },
             })
             .collect(),
+        rule_state: who.lang.rule_state(account.rule()),
+        rule_quantity: forms
+            .rule_quantity
+            .clone()
+            .unwrap_or_else(|| account.rule_max_quantity.to_string()),
+        rule_per: forms
+            .rule_per
+            .clone()
+            .unwrap_or_else(|| account.rule_max_per_30_days.to_string()),
         forms,
     })
 }

@@ -5,5 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod import;
+pub mod order;
 pub mod orders;
 pub mod outbox;
+pub mod rule;

@@ -13,6 +13,7 @@ use crate::domain::orders::{Decision, OrderStatus};
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
 use crate::models::ledger::LedgerRow;
+use crate::models::order_message::{LastWord, OrderMessage};
 use crate::models::{Account, LicenseOrder};
 use crate::ops::{self, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
@@ -35,6 +36,12 @@ pub struct QueueLine {
     /// What a dated order or a reduction does, in words (SPEC 12).
     pub effect: Option<String>,
     pub error: Option<String>,
+    /// How long a pending order has waited, and whether past the SLA.
+    pub waited: String,
+    pub overdue: bool,
+    /// "waiting for the customer" or "answered" (SPEC 13).
+    pub mark: Option<&'static str>,
+    pub mark_class: &'static str,
 }
 
 #[derive(Template)]
@@ -64,9 +71,11 @@ async fn queue_page(
     page: i64,
 ) -> Result<QueuePage, AppError> {
     let now = state.clock.now();
-    let (views, usage, total, effects) = state
+    let (views, usage, total, effects, marks) = state
         .db(move |conn| {
             let views = LicenseOrder::queue(conn, status, Pager::offset(page), Pager::SIZE)?;
+            let ids: Vec<i64> = views.iter().map(|v| v.order.id).collect();
+            let marks = OrderMessage::last_words(conn, &ids)?;
             let usage = Account::usage_list(conn, now)?;
             let zones: HashMap<i64, &Account> =
                 usage.iter().map(|u| (u.account.id, &u.account)).collect();
@@ -80,14 +89,31 @@ async fn queue_page(
                 }
             }
             let total = LicenseOrder::count_status(conn, status)?;
-            Ok((views, usage, total, effects))
+            Ok((views, usage, total, effects, marks))
         })
         .await?;
     let counted: HashMap<i64, i64> = usage.iter().map(|u| (u.account.id, u.counted)).collect();
     let t = who.lang.msgs();
+    let now_naive = now.naive_utc();
+    let sla = state.settings.order_sla_hours * 3600;
+    let pending = status == OrderStatus::Pending;
     let lines = views
         .into_iter()
         .map(|v| QueueLine {
+            waited: who
+                .lang
+                .waited((now_naive - v.order.ordered_at).num_seconds()),
+            overdue: pending && (now_naive - v.order.ordered_at).num_seconds() > sla,
+            mark: match marks.get(&v.order.id) {
+                Some(LastWord::Vendor) => Some(t.waiting_for_customer),
+                Some(LastWord::Answered) => Some(t.answered),
+                None => None,
+            }
+            .filter(|_| pending),
+            mark_class: match marks.get(&v.order.id) {
+                Some(LastWord::Vendor) => "waiting-customer",
+                _ => "answered",
+            },
             effect: effects.get(&v.order.id).map(|e| who.lang.order_effect(e)),
             id: v.order.id,
             account_id: v.order.account_id,
@@ -99,7 +125,11 @@ async fn queue_page(
             ordered_by: v.ordered_by,
             ordered_at: v.order.ordered_at.format("%Y-%m-%d %H:%M").to_string(),
             status_text: t.order_status(v.order.status),
-            note: v.order.decision_note.clone().unwrap_or_default(),
+            note: if v.order.by_rule {
+                t.approved_by_rule.to_string()
+            } else {
+                v.order.decision_note.clone().unwrap_or_default()
+            },
             error: None,
         })
         .collect();
@@ -142,7 +172,7 @@ pub struct DecisionForm {
 
 /// The pending queue again with 422 and why, beside the order when it is
 /// one order's field.
-async fn refused(
+pub(super) async fn refused(
     who: &Staff,
     state: &AppState,
     message: &str,

@@ -1,0 +1,130 @@
+//! The customer's overview (`GET /account`, SPEC 4.2 and 12): the three
+//! figures, what is coming for the licenses, and the latest orders.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDate;
+
+use super::account::{order_line, Figures, OrderLine};
+use crate::auth::session::{Overview, Preloaded};
+use crate::auth::Customer;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::models::LicenseOrder;
+use crate::routes::pages::{ok, Chrome};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "account/overview.html")]
+pub struct OverviewPage {
+    pub c: Chrome,
+    pub f: Figures,
+    pub pending_count: i64,
+    pub pending_quantity: i64,
+    pub latest: Vec<OrderLine>,
+    /// Each future day the licenses owned change (SPEC 12).
+    pub coming: Arc<[ComingLine]>,
+    /// How many more are coming than listed (all are on the Licenses tab).
+    pub coming_more: usize,
+    /// Temporary licenses ending soon and leaving too few, in words.
+    pub ending: Option<String>,
+}
+
+/// How many coming changes the overview lists: the next ones; the
+/// Licenses tab lists them all.
+pub const OVERVIEW_COMING: usize = 5;
+
+/// A coming change of the licenses owned.
+pub struct ComingLine {
+    /// `YYYY-MM-DD`, for `data-day`.
+    pub day: String,
+    pub day_text: String,
+    /// The figures as the reader's language writes them.
+    pub before: String,
+    pub after_text: String,
+    pub after: i64,
+}
+
+pub async fn overview(
+    req: HttpRequest,
+    who: Customer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let account = who.account().clone();
+    let today = account.today(state.clock.now());
+    // Read with the session (`session::Preloads`), or here.
+    let read = match Preloaded::take_overview(&req, account.id) {
+        Some(read) => read,
+        None => {
+            let acct = account.clone();
+            let counted = who.counted;
+            state
+                .db(move |conn| Ok(Overview::read(conn, &acct, counted, today)?))
+                .await?
+        }
+    };
+    let (pending, orders) = LicenseOrder::overview_of(read.orders);
+    let latest = orders
+        .iter()
+        .map(|o| order_line(o, &who, String::new(), String::new()))
+        .collect();
+    let outlook = read.outlook;
+    ok(&OverviewPage {
+        c: Chrome::signed_in(&who, "overview", "/account"),
+        f: Figures::of(&account, who.counted),
+        pending_count: pending.0,
+        pending_quantity: pending.1,
+        latest,
+        coming_more: outlook.coming.len().saturating_sub(OVERVIEW_COMING),
+        coming: coming_lines(
+            account.id,
+            who.lang,
+            &outlook.coming[..outlook.coming.len().min(OVERVIEW_COMING)],
+        ),
+        ending: outlook.ending_short.map(|s| who.lang.ending_notice(&s)),
+    })
+}
+
+/// The overview's coming lines as last written for an account in a
+/// language, with the changes they were written from: a pure function of
+/// those, kept so that each request does not format the same days and
+/// numbers again. At most `MAX` entries (all dropped when full).
+static COMING_LINES: LazyLock<Mutex<HashMap<(i64, Lang), Written>>> =
+    LazyLock::new(Default::default);
+
+type Change = (NaiveDate, i64, i64);
+
+/// The changes and the lines written from them.
+type Written = (Vec<Change>, Arc<[ComingLine]>);
+
+fn coming_lines(account_id: i64, lang: Lang, shown: &[Change]) -> Arc<[ComingLine]> {
+    const MAX: usize = 10_000;
+    let key = (account_id, lang);
+    if let Ok(kept) = COMING_LINES.lock() {
+        if let Some((changes, lines)) = kept.get(&key) {
+            if changes.as_slice() == shown {
+                return lines.clone();
+            }
+        }
+    }
+    let lines: Arc<[ComingLine]> = shown
+        .iter()
+        .map(|&(day, before, after)| ComingLine {
+            day: day.to_string(),
+            day_text: lang.long_date(day),
+            before: lang.num(before),
+            after_text: lang.num(after),
+            after,
+        })
+        .collect();
+    if let Ok(mut kept) = COMING_LINES.lock() {
+        if kept.len() >= MAX {
+            kept.clear();
+        }
+        kept.insert(key, (shown.to_vec(), lines.clone()));
+    }
+    lines
+}
