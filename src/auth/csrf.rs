@@ -26,7 +26,7 @@ use super::identity::identity_of;
 use super::session::Session;
 
 /// The largest form body.
-pub const FORM_LIMIT: usize = 16 * 1024;
+pub const FORM_LIMIT: usize = 32 * 1024;
 /// The largest CSV upload.
 pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 /// The form field that carries the token.

@@ -125,8 +125,11 @@ pub(super) fn insert_order(
     // An order the account's rule may approve takes the account's row
     // first: inserting the order takes a share lock on that row (its
     // foreign key), and two such orders each waiting to lock it for the
-    // rule would deadlock on PostgreSQL.
-    if account.rule().admits(input.kind, input.quantity, 0) {
+    // rule would deadlock on PostgreSQL. Only an order that took the lock
+    // here is looked at by the rule, so a rule set in the meantime never
+    // makes an order lock the row after its insert.
+    let may_rule = account.rule().admits(input.kind, input.quantity, 0);
+    if may_rule {
         Account::lock_row(conn, account_id)?;
     }
     if input.kind == OrderKind::Reduce {
@@ -153,7 +156,11 @@ pub(super) fn insert_order(
     AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)
         .via(via)
         .insert(conn)?;
-    if let Some(approved) = approve_by_rule(conn, ctx, &order)? {
+    if let Some(approved) = may_rule
+        .then(|| approve_by_rule(conn, ctx, &order))
+        .transpose()?
+        .flatten()
+    {
         notify::order_placed(conn, ctx, &approved, by, DeskNews::ApprovedByRule)?;
         return Ok(approved);
     }
@@ -161,23 +168,18 @@ pub(super) fn insert_order(
     Ok(order)
 }
 
-/// Inside the placing transaction: approve a new order at once when the
-/// account's rule admits it (SPEC 13). The account's row is locked (by
-/// `insert_order`, before the order's insert) before the rule's 30 days are
-/// summed (on SQLite the write transaction already holds the one write
-/// lock), so orders placed at the same moment never together pass the
-/// ceiling. An approval the licenses' bounds refuse
+/// Inside the placing transaction, with the account's row locked by
+/// `insert_order` before the order's insert: approve the new order at once
+/// when the account's rule admits it (SPEC 13). The rule and its 30 days
+/// are read under that lock (on SQLite the write transaction holds the one
+/// write lock), so orders placed at the same moment never together pass
+/// the ceiling. An approval the licenses' bounds refuse
 /// leaves the order pending, for staff.
 fn approve_by_rule(
     conn: &mut DbConnection,
     ctx: &MailContext,
     order: &LicenseOrder,
 ) -> Result<Option<LicenseOrder>, OpError> {
-    let quick = Account::find(conn, order.account_id)?.ok_or(OpError::NotFound)?;
-    if !quick.rule().admits(order.kind, order.quantity, 0) {
-        return Ok(None);
-    }
-    Account::lock_row(conn, order.account_id)?;
     let account = Account::find(conn, order.account_id)?.ok_or(OpError::NotFound)?;
     let rule: Rule = account.rule();
     let now = now_utc();
@@ -190,23 +192,7 @@ fn approve_by_rule(
         if !LicenseOrder::decide_by_rule(conn, order.id, now)? {
             return Err(OpError::NotPending);
         }
-        let (before, after) = super::licenses::write_row(
-            conn,
-            ctx.now,
-            super::licenses::Entry {
-                account_id: order.account_id,
-                change: order.kind.change(order.quantity),
-                period: Period {
-                    starts_on: order.starts_on,
-                    ends_on: order.ends_on,
-                },
-                kind: LedgerKind::Order,
-                order_id: Some(order.id),
-                login_id: None,
-                reason: None,
-                keep_counted: false,
-            },
-        )?;
+        let (before, after) = super::licenses::write_row(conn, ctx.now, entry_of(order, None))?;
         AuditEvent::order_auto_approved(order.account_id, order.id, order.quantity, before, after)
             .insert(conn)?;
         let approved = LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)?;
@@ -219,6 +205,24 @@ fn approve_by_rule(
         Ok(approved) => Ok(Some(approved)),
         Err(OpError::LicenseBounds | OpError::Clash(_) | OpError::NotPending) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// The ledger row an approved order writes (a reduction keeps its users
+/// counted: its check was made against them).
+fn entry_of(order: &LicenseOrder, login_id: Option<i64>) -> super::licenses::Entry {
+    super::licenses::Entry {
+        account_id: order.account_id,
+        change: order.kind.change(order.quantity),
+        period: Period {
+            starts_on: order.starts_on,
+            ends_on: order.ends_on,
+        },
+        kind: LedgerKind::Order,
+        order_id: Some(order.id),
+        login_id,
+        reason: None,
+        keep_counted: order.kind == OrderKind::Reduce,
     }
 }
 
@@ -384,23 +388,8 @@ pub fn approve_order(
 ) -> Result<LicenseOrder, OpError> {
     write_transaction(conn, |conn| {
         let order = decide(conn, by, order_id, OrderStatus::Approved, note)?;
-        let (before, after) = super::licenses::write_row(
-            conn,
-            ctx.now,
-            super::licenses::Entry {
-                account_id: order.account_id,
-                change: order.kind.change(order.quantity),
-                period: Period {
-                    starts_on: order.starts_on,
-                    ends_on: order.ends_on,
-                },
-                kind: LedgerKind::Order,
-                order_id: Some(order.id),
-                login_id: by.login_id(),
-                reason: None,
-                keep_counted: order.kind == OrderKind::Reduce,
-            },
-        )?;
+        let (before, after) =
+            super::licenses::write_row(conn, ctx.now, entry_of(&order, by.login_id()))?;
         AuditEvent::order_approved(
             by.login_id(),
             order.account_id,

@@ -18,7 +18,7 @@ use crate::models::order_message::OrderMessage;
 use crate::models::user::GroupCounts;
 use crate::models::{Account, AuditEvent, LicenseOrder, User};
 use crate::ops;
-use crate::routes::messages::MessageLine;
+use crate::routes::messages::Conversation;
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
 use crate::routes::path_id;
 use crate::state::AppState;
@@ -330,14 +330,8 @@ pub struct OrderPage {
     pub may_cancel: bool,
     /// While pending: when it was placed and how long decisions take.
     pub wait_line: Option<String>,
-    pub messages: Vec<MessageLine>,
-    /// The form is shown to contacts while the order takes messages.
-    pub may_write: bool,
-    /// Messages closed (30 days after the decision).
-    pub closed: bool,
-    pub message_error: Option<String>,
-    pub message_body: String,
-    pub message_action: String,
+    /// Its messages; the form is shown to contacts.
+    pub talk: Conversation,
 }
 
 /// The order's page of the signed-in login's account (another account's
@@ -391,15 +385,13 @@ pub(crate) async fn order_page(
         o: line,
         pending,
         may_cancel: pending && who.login.role.changes_account(),
-        messages: messages
-            .into_iter()
-            .map(|m| MessageLine::of(m, who))
-            .collect(),
-        may_write: open && who.login.role.changes_account(),
-        closed: !open,
-        message_error: None,
-        message_body: String::new(),
-        message_action: format!("/account/orders/{id}/messages"),
+        talk: Conversation::new(
+            messages,
+            who,
+            open,
+            who.login.role.changes_account(),
+            format!("/account/orders/{id}/messages"),
+        ),
     })
 }
 

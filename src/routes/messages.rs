@@ -39,6 +39,40 @@ impl MessageLine {
     }
 }
 
+/// An order's messages and its form, as both order pages show them
+/// (`templates/account/messages.html`).
+pub struct Conversation {
+    pub messages: Vec<MessageLine>,
+    /// The form is shown (a contact or staff, while the order takes messages).
+    pub may_write: bool,
+    /// Messages closed (30 days after the decision).
+    pub closed: bool,
+    pub error: Option<String>,
+    /// The body as sent, when refused.
+    pub body: String,
+    /// Where the form posts.
+    pub action: String,
+}
+
+impl Conversation {
+    pub fn new(
+        views: Vec<MessageView>,
+        who: &SignedIn,
+        open: bool,
+        writer: bool,
+        action: String,
+    ) -> Conversation {
+        Conversation {
+            messages: views.into_iter().map(|m| MessageLine::of(m, who)).collect(),
+            may_write: open && writer,
+            closed: !open,
+            error: None,
+            body: String::new(),
+            action,
+        }
+    }
+}
+
 /// The median time from placing to deciding over the last 90 days (rule
 /// approvals left out), or `None` while there are fewer than 10.
 pub fn median_decision(conn: &mut crate::db::DbConnection) -> diesel::QueryResult<Option<i64>> {
@@ -125,8 +159,8 @@ pub async fn customer_post(
         }
         Posted::Refused(status, why) => {
             let mut page = super::account::order_page(&who, &state, id).await?;
-            page.message_error = Some(why);
-            page.message_body = form.body.clone();
+            page.talk.error = Some(why);
+            page.talk.body = form.body.clone();
             render(status, &page)
         }
     }

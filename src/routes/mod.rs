@@ -34,7 +34,7 @@ use crate::models::login_token::Purpose;
 /// | `/healthz`, `/static/...` | none (no session is read) |
 /// | `/api/...` | its own: a bearer token, problem JSON (`api::config`) |
 /// | `/staff/accounts/{id}/import` | session, CSRF for uploads (staff only, 20 MiB), the two-step gate, staff |
-/// | everything else | session, CSRF for forms (16 KiB), the two-step gate |
+/// | everything else | session, CSRF for forms (32 KiB), the two-step gate |
 /// | `/me/...` | ... and signed in |
 /// | `/account/...` | ... and contact or viewer |
 /// | `/staff/...` | ... and staff |

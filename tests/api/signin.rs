@@ -440,7 +440,7 @@ async fn oversized_foreign_and_repeated_bodies_are_refused_before_anything_chang
     let token = app.csrf(&c).await;
     let before = fingerprint(&app);
 
-    let big = "x".repeat(20 * 1024);
+    let big = "x".repeat(license_portal::auth::csrf::FORM_LIMIT + 1024);
     let res = app
         .post_form(
             &c,
@@ -502,7 +502,13 @@ async fn no_error_page_shows_sql_a_path_or_a_stack_trace() {
         app.post_form(
             &c,
             "/account/order-licenses",
-            &[("quantity", &"9".repeat(20 * 1024)), ("csrf_token", &token)],
+            &[
+                (
+                    "quantity",
+                    &"9".repeat(license_portal::auth::csrf::FORM_LIMIT + 1024),
+                ),
+                ("csrf_token", &token),
+            ],
         )
         .await,
     );

@@ -12,7 +12,7 @@ use crate::models::ledger::LedgerRow;
 use crate::models::license_order::login_email;
 use crate::models::order_message::OrderMessage;
 use crate::models::{now_utc, Account, LicenseOrder, User};
-use crate::routes::messages::{post, MessageForm, MessageLine, Posted, Side};
+use crate::routes::messages::{post, Conversation, MessageForm, Posted, Side};
 use crate::routes::pages::{ok, render, see_other, Chrome};
 use crate::routes::path_id;
 use crate::state::AppState;
@@ -40,12 +40,7 @@ pub struct StaffOrderPage {
     pub decided_at: String,
     pub note: String,
     pub effect: Option<String>,
-    pub messages: Vec<MessageLine>,
-    pub may_write: bool,
-    pub closed: bool,
-    pub message_error: Option<String>,
-    pub message_body: String,
-    pub message_action: String,
+    pub talk: Conversation,
 }
 
 async fn staff_order_page(
@@ -104,15 +99,13 @@ async fn staff_order_page(
             o.decision_note.clone().unwrap_or_default()
         },
         effect: effect.map(|e| who.lang.order_effect(&e)),
-        messages: messages
-            .into_iter()
-            .map(|m| MessageLine::of(m, who))
-            .collect(),
-        may_write: open,
-        closed: !open,
-        message_error: None,
-        message_body: String::new(),
-        message_action: format!("/staff/orders/{id}/messages"),
+        talk: Conversation::new(
+            messages,
+            who,
+            open,
+            true,
+            format!("/staff/orders/{id}/messages"),
+        ),
     })
 }
 
@@ -142,8 +135,8 @@ pub async fn post_message(
         }
         Posted::Refused(status, why) => {
             let mut page = staff_order_page(&who, &state, id).await?;
-            page.message_error = Some(why);
-            page.message_body = form.body.clone();
+            page.talk.error = Some(why);
+            page.talk.body = form.body.clone();
             render(status, &page)
         }
     }
