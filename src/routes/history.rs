@@ -62,6 +62,9 @@ pub struct UserPage {
     pub c: Chrome,
     pub user: UserLine,
     pub versions: Vec<VersionLine>,
+    /// A contact changes the user here too (the users list's form, which
+    /// a phone's list leaves out).
+    pub may_change: bool,
 }
 
 /// `GET /account/users/{id}`: another account's user is not found.
@@ -105,6 +108,7 @@ pub async fn user_page(
         c: Chrome::signed_in(&who, "users", "/account/users"),
         user: UserLine::of(&user, &who, today),
         versions,
+        may_change: who.login.role.changes_account(),
     })
 }
 

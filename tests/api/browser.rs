@@ -609,3 +609,92 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     );
     b.client.clone().close().await.expect("close");
 }
+
+/// Issue 25: on a 375 px wide phone the users list and the report read as
+/// blocks; every user's reason is inside the viewport and neither the page
+/// nor a table scrolls sideways. On a wide screen they stay tables. A
+/// contact changes a user on the user's page, which the phone's list
+/// links to.
+#[tokio::test]
+async fn on_a_phone_every_users_reason_is_on_the_screen() {
+    if !browser_available("phone lists") {
+        return;
+    }
+    let app = spawn_app().await;
+    let account = scene(&app);
+    let b = Browser::start(true).await;
+    b.sign_in(&app, "contact@alpha.example").await;
+    let measure = r#"
+        const inside = (e) => { const r = e.getBoundingClientRect();
+            return r.left >= 0 && r.right <= window.innerWidth + 0.5; };
+        const doc = document.documentElement;
+        const wraps = [...document.querySelectorAll('.table-wrap')];
+        const reasons = [...document.querySelectorAll('tr.user .reason')];
+        const table = document.querySelector('table.stack');
+        return [doc.scrollWidth <= doc.clientWidth,
+                wraps.every(w => w.scrollWidth <= w.clientWidth),
+                reasons.length,
+                reasons.filter(inside).length,
+                table ? getComputedStyle(table).display : ''];"#;
+    for (width, height) in [(375u32, 812u32), (1280, 900)] {
+        b.client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        for path in ["/account/users", "/account/reports/active-users"] {
+            b.go(&app, path).await;
+            let v = b.client.execute(measure, vec![]).await.expect("measure");
+            let a = v.as_array().expect("an array");
+            let count = a[2].as_u64().unwrap_or(0);
+            assert!(count > 0, "{path}: rows with reasons");
+            if width == 375 {
+                assert_eq!(a[0], true, "{path}: the page scrolls sideways at 375 px");
+                assert_eq!(a[1], true, "{path}: a table scrolls sideways at 375 px");
+                assert_eq!(
+                    a[3].as_u64(),
+                    Some(count),
+                    "{path}: a reason off the screen"
+                );
+                assert_eq!(a[4], "block", "{path}: rows read as blocks");
+            } else {
+                assert_eq!(a[4], "table", "{path}: a table on a wide screen");
+            }
+        }
+    }
+    // The change behind the user's page.
+    b.client
+        .set_window_size(375, 812)
+        .await
+        .expect("window size");
+    let first = crate::helpers::with_conn(&app, |c| {
+        license_portal::models::User::page(
+            c,
+            account,
+            license_portal::models::user::UserFilter::All,
+            app.today(),
+            "",
+            0,
+            1,
+        )
+    })
+    .expect("users")
+    .0
+    .first()
+    .map(|u| u.id)
+    .expect("a user");
+    b.go(&app, &format!("/account/users/{first}")).await;
+    b.client
+        .find(Locator::Css("#user-status-field option[value=\"passive\"]"))
+        .await
+        .expect("the status field")
+        .click()
+        .await
+        .expect("choose passive");
+    b.submit("#user-change button[type=submit]").await;
+    assert_eq!(b.path().await, format!("/account/users/{first}"));
+    assert_eq!(
+        b.attr("#user-status", "data-value").await.as_deref(),
+        Some("passive")
+    );
+    b.client.clone().close().await.expect("close");
+}
