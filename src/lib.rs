@@ -12,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod mail;
 pub mod maintenance;
+pub mod memo;
 pub mod middleware;
 pub mod models;
 pub mod ops;

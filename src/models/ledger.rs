@@ -219,26 +219,13 @@ impl LedgerRow {
         ))
     }
 
-    /// What is coming for an account whose today's figure is `licenses`,
-    /// from its rows ahead (`spans_ahead`): the coming changes, and the
-    /// first drop within the notice period that leaves fewer licenses
-    /// than the users counted then as forecast now. The forecast never
+    /// What is coming for an account: `coming`, the changes swept from its
+    /// rows `ahead` (`domain::ledger::coming_from`), and the first drop
+    /// within the notice period that leaves fewer licenses than the users
+    /// counted then as forecast now. The forecast never
     /// rises after today (`domain::report::counted_on`), so a count is
     /// read only for a drop below `counted_today`, which is rare.
     pub fn outlook(
-        conn: &mut DbConnection,
-        account_id: i64,
-        licenses: i64,
-        counted_today: i64,
-        ahead: &[Span],
-        today: NaiveDate,
-    ) -> QueryResult<Outlook> {
-        let coming = crate::domain::ledger::coming_from(licenses, ahead, today);
-        Self::outlook_of_coming(conn, account_id, counted_today, ahead, coming, today)
-    }
-
-    /// `outlook` with the coming changes already swept from `ahead`.
-    pub fn outlook_of_coming(
         conn: &mut DbConnection,
         account_id: i64,
         counted_today: i64,

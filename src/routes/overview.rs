@@ -1,8 +1,7 @@
 //! The customer's overview (`GET /account`, SPEC 4.2 and 12): the three
 //! figures, what is coming for the licenses, and the latest orders.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -13,6 +12,7 @@ use crate::auth::session::{Overview, Preloaded};
 use crate::auth::Customer;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::memo::Memo;
 use crate::models::LicenseOrder;
 use crate::routes::pages::{ok, Chrome};
 use crate::state::AppState;
@@ -89,42 +89,29 @@ pub async fn overview(
 }
 
 /// The overview's coming lines as last written for an account in a
-/// language, with the changes they were written from: a pure function of
-/// those, kept so that each request does not format the same days and
-/// numbers again. At most `MAX` entries (all dropped when full).
-static COMING_LINES: LazyLock<Mutex<HashMap<(i64, Lang), Written>>> =
-    LazyLock::new(Default::default);
+/// language, kept with the changes they were written from (`crate::memo`),
+/// so that each request does not format the same days and numbers again.
+static COMING_LINES: LazyLock<LinesMemo> = LazyLock::new(|| Memo::new(10_000));
 
 type Change = (NaiveDate, i64, i64);
 
-/// The changes and the lines written from them.
-type Written = (Vec<Change>, Arc<[ComingLine]>);
+/// Lines by account and language, kept with the changes written.
+type LinesMemo = Memo<(i64, Lang), Vec<Change>, Arc<[ComingLine]>>;
 
 fn coming_lines(account_id: i64, lang: Lang, shown: &[Change]) -> Arc<[ComingLine]> {
-    const MAX: usize = 10_000;
-    let key = (account_id, lang);
-    if let Ok(kept) = COMING_LINES.lock() {
-        if let Some((changes, lines)) = kept.get(&key) {
-            if changes.as_slice() == shown {
-                return lines.clone();
-            }
-        }
-    }
-    let lines: Arc<[ComingLine]> = shown
-        .iter()
-        .map(|&(day, before, after)| ComingLine {
-            day: day.to_string(),
-            day_text: lang.long_date(day),
-            before: lang.num(before),
-            after_text: lang.num(after),
-            after,
-        })
-        .collect();
-    if let Ok(mut kept) = COMING_LINES.lock() {
-        if kept.len() >= MAX {
-            kept.clear();
-        }
-        kept.insert(key, (shown.to_vec(), lines.clone()));
-    }
-    lines
+    let write = || {
+        shown
+            .iter()
+            .map(|&(day, before, after)| ComingLine {
+                day: day.to_string(),
+                day_text: lang.long_date(day),
+                before: lang.num(before),
+                after_text: lang.num(after),
+                after,
+            })
+            .collect::<Arc<[ComingLine]>>()
+    };
+    COMING_LINES
+        .get_or_make((account_id, lang), shown, || Some(write()))
+        .unwrap_or_else(write)
 }

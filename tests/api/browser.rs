@@ -287,6 +287,26 @@ fn order_with_messages(app: &TestApp, account: i64) -> i64 {
     order.id
 }
 
+/// The id of the account's first user in the users list.
+fn first_user_of(app: &TestApp, account: i64) -> i64 {
+    crate::helpers::with_conn(app, |c| {
+        license_portal::models::User::page(
+            c,
+            account,
+            license_portal::models::user::UserFilter::All,
+            app.today(),
+            "",
+            0,
+            1,
+        )
+    })
+    .expect("users")
+    .0
+    .first()
+    .map(|u| u.id)
+    .expect("a user")
+}
+
 async fn owned(b: &Browser) -> i64 {
     b.attr("#licenses-owned", "data-value")
         .await
@@ -476,22 +496,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     ] {
         pages.push(("contact", path.into()));
     }
-    let first_user = crate::helpers::with_conn(&app, |c| {
-        license_portal::models::User::page(
-            c,
-            account,
-            license_portal::models::user::UserFilter::All,
-            app.today(),
-            "",
-            0,
-            1,
-        )
-    })
-    .expect("users")
-    .0
-    .first()
-    .map(|u| u.id)
-    .expect("a user");
+    let first_user = first_user_of(&app, account);
     pages.push(("contact", format!("/account/users/{first_user}")));
     // A pending order with messages and the reply form (SPEC 13).
     pages.push(("contact", format!("/account/orders/{talked}")));
@@ -666,22 +671,7 @@ async fn on_a_phone_every_users_reason_is_on_the_screen() {
         .set_window_size(375, 812)
         .await
         .expect("window size");
-    let first = crate::helpers::with_conn(&app, |c| {
-        license_portal::models::User::page(
-            c,
-            account,
-            license_portal::models::user::UserFilter::All,
-            app.today(),
-            "",
-            0,
-            1,
-        )
-    })
-    .expect("users")
-    .0
-    .first()
-    .map(|u| u.id)
-    .expect("a user");
+    let first = first_user_of(&app, account);
     b.go(&app, &format!("/account/users/{first}")).await;
     b.client
         .find(Locator::Css("#user-status-field option[value=\"passive\"]"))

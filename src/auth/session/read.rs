@@ -130,9 +130,20 @@ pub(in crate::auth) fn outlook_of(
     }
     // The rows ahead come with the account row (read from the ledger only
     // when that text is missing or not what the portal writes), and their
-    // changes are swept once per text, figure and day (`AheadMemo`).
+    // changes are swept once per text, figure and day.
     let swept = match account.licenses_ahead.0.as_ref() {
-        Some(text) => AHEAD_MEMO.get_or_sweep(account.id, text, account.licenses, today),
+        Some(text) => {
+            let stamp = AheadStamp {
+                text: text.clone(),
+                licenses: account.licenses,
+                today,
+            };
+            AHEAD.get_or_make(account.id, &stamp, || {
+                let ahead = crate::domain::ledger::Span::decode(text)?;
+                let coming = crate::domain::ledger::coming_from(account.licenses, &ahead, today);
+                Some(std::sync::Arc::new((ahead, coming)))
+            })
+        }
         None => None,
     };
     let (ahead, coming) = match swept {
@@ -143,7 +154,7 @@ pub(in crate::auth) fn outlook_of(
             (ahead, coming)
         }
     };
-    LedgerRow::outlook_of_coming(conn, account.id, counted, &ahead, coming, today)
+    LedgerRow::outlook(conn, account.id, counted, &ahead, coming, today)
 }
 
 /// The rows ahead and their coming changes, as swept from one text.
@@ -152,59 +163,19 @@ type Swept = std::sync::Arc<(
     Vec<(chrono::NaiveDate, i64, i64)>,
 )>;
 
-/// The last sweep of each account's rows ahead: a pure function of the
-/// text the account row keeps, today's figure and the day, all read from
-/// the database on every request, so a kept sweep is never stale; it only
-/// spares the overview decoding and sweeping the same rows again. At most
-/// `MAX` accounts are kept (all are dropped when it is full).
-struct AheadMemo(std::sync::Mutex<std::collections::HashMap<i64, (MemoKey, Swept)>>);
-
-#[derive(PartialEq, Eq)]
-struct MemoKey {
+/// What a sweep of an account's rows ahead is made from: the text the
+/// account row keeps, today's figure and the day, all read from the
+/// database on every request.
+#[derive(Clone, PartialEq, Eq)]
+struct AheadStamp {
     text: std::sync::Arc<str>,
     licenses: i64,
     today: chrono::NaiveDate,
 }
 
-static AHEAD_MEMO: std::sync::LazyLock<AheadMemo> =
-    std::sync::LazyLock::new(|| AheadMemo(std::sync::Mutex::new(Default::default())));
-
-impl AheadMemo {
-    const MAX: usize = 10_000;
-
-    /// The sweep of `text` for `licenses` on `today`; `None` for text the
-    /// portal did not write.
-    fn get_or_sweep(
-        &self,
-        account_id: i64,
-        text: &std::sync::Arc<str>,
-        licenses: i64,
-        today: chrono::NaiveDate,
-    ) -> Option<Swept> {
-        let key = MemoKey {
-            text: text.clone(),
-            licenses,
-            today,
-        };
-        if let Ok(kept) = self.0.lock() {
-            if let Some((k, swept)) = kept.get(&account_id) {
-                if *k == key {
-                    return Some(swept.clone());
-                }
-            }
-        }
-        let ahead = crate::domain::ledger::Span::decode(text)?;
-        let coming = crate::domain::ledger::coming_from(licenses, &ahead, today);
-        let swept: Swept = std::sync::Arc::new((ahead, coming));
-        if let Ok(mut kept) = self.0.lock() {
-            if kept.len() >= Self::MAX {
-                kept.clear();
-            }
-            kept.insert(account_id, (key, swept.clone()));
-        }
-        Some(swept)
-    }
-}
+/// The last sweep of each account's rows ahead (`crate::memo`).
+static AHEAD: std::sync::LazyLock<crate::memo::Memo<i64, AheadStamp, Swept>> =
+    std::sync::LazyLock::new(|| crate::memo::Memo::new(10_000));
 
 /// A write to its row that a read calls for. The request makes it itself,
 /// through the pool: a session reader never waits on a lock.

@@ -99,38 +99,36 @@ async fn queue_page(
     let pending = status == OrderStatus::Pending;
     let lines = views
         .into_iter()
-        .map(|v| QueueLine {
-            waited: who
-                .lang
-                .waited((now_naive - v.order.ordered_at).num_seconds()),
-            overdue: pending && (now_naive - v.order.ordered_at).num_seconds() > sla,
-            mark: match marks.get(&v.order.id) {
-                Some(LastWord::Vendor) => Some(t.waiting_for_customer),
-                Some(LastWord::Answered) => Some(t.answered),
-                None => None,
+        .map(|v| {
+            let waited = (now_naive - v.order.ordered_at).num_seconds();
+            let (mark, mark_class) = match marks.get(&v.order.id).filter(|_| pending) {
+                Some(LastWord::Vendor) => (Some(t.waiting_for_customer), "waiting-customer"),
+                Some(LastWord::Answered) => (Some(t.answered), "answered"),
+                None => (None, ""),
+            };
+            QueueLine {
+                waited: who.lang.waited(waited),
+                overdue: pending && waited > sla,
+                mark,
+                mark_class,
+                effect: effects.get(&v.order.id).map(|e| who.lang.order_effect(e)),
+                id: v.order.id,
+                account_id: v.order.account_id,
+                account_name: v.account_name,
+                licenses: v.account_licenses,
+                counted: counted.get(&v.order.account_id).copied().unwrap_or(0),
+                quantity: v.order.quantity,
+                reference: v.order.reference.clone().unwrap_or_default(),
+                ordered_by: v.ordered_by,
+                ordered_at: v.order.ordered_at.format("%Y-%m-%d %H:%M").to_string(),
+                status_text: t.order_status(v.order.status),
+                note: if v.order.by_rule {
+                    t.approved_by_rule.to_string()
+                } else {
+                    v.order.decision_note.clone().unwrap_or_default()
+                },
+                error: None,
             }
-            .filter(|_| pending),
-            mark_class: match marks.get(&v.order.id) {
-                Some(LastWord::Vendor) => "waiting-customer",
-                _ => "answered",
-            },
-            effect: effects.get(&v.order.id).map(|e| who.lang.order_effect(e)),
-            id: v.order.id,
-            account_id: v.order.account_id,
-            account_name: v.account_name,
-            licenses: v.account_licenses,
-            counted: counted.get(&v.order.account_id).copied().unwrap_or(0),
-            quantity: v.order.quantity,
-            reference: v.order.reference.clone().unwrap_or_default(),
-            ordered_by: v.ordered_by,
-            ordered_at: v.order.ordered_at.format("%Y-%m-%d %H:%M").to_string(),
-            status_text: t.order_status(v.order.status),
-            note: if v.order.by_rule {
-                t.approved_by_rule.to_string()
-            } else {
-                v.order.decision_note.clone().unwrap_or_default()
-            },
-            error: None,
         })
         .collect();
     Ok(QueuePage {
