@@ -12,6 +12,14 @@ use crate::models::user::NewUser;
 use crate::models::{Account, Login, User};
 use crate::ops::{self, AccountInput, LoginInput};
 
+/// The demo's units: three stores, and users without one.
+const DEMO_UNITS: [Option<&str>; 4] = [
+    Some("Store Göteborg"),
+    Some("Store Malmö"),
+    Some("Store Stockholm"),
+    None,
+];
+
 /// The demo sign-ins: (role, email, password).
 pub const SIGNINS: [(&str, &str, &str); 4] = [
     ("staff", "staff@demo.example", "blue-kettle-harbour"),
@@ -107,6 +115,8 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
                 status,
                 start_date: add_days(today, start),
                 end_date: end.map(|e| add_days(today, e)),
+                // A few stores, and some users without a unit.
+                unit: DEMO_UNITS[n % DEMO_UNITS.len()],
             },
         )?;
         Ok(())
@@ -288,7 +298,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     )
     .map_err(field)?;
     ops::invite_login(conn, ctx, Some(staff.id), &invited)?;
-    crate::mail::notify::over_licenses(conn, ctx, nordic.id)?;
+    crate::mail::notify::figures_changed(conn, ctx, nordic.id)?;
     // The users' history begins now.
     for account in [&nordic, &fjord] {
         crate::models::user_version::UserVersion::open_missing(

@@ -91,7 +91,7 @@ fn slow_round(conn: &mut DbConnection, ctx: &MailContext, timeouts: Timeouts, wa
 pub fn check_licenses(conn: &mut DbConnection, ctx: &MailContext) -> Result<(), MailError> {
     for account in Account::all(conn)? {
         crate::db::write_transaction(conn, |conn| {
-            notify::over_licenses(conn, ctx, account.id)?;
+            notify::figures_changed(conn, ctx, account.id)?;
             notify::licenses_ending(conn, ctx, account.id)
         })?;
     }

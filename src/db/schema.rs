@@ -13,6 +13,10 @@ diesel::table! {
         licenses_ahead -> Nullable<Text>,
         rule_max_quantity -> BigInt,
         rule_max_per_30_days -> BigInt,
+        threshold_percent -> Nullable<Integer>,
+        look_ahead_days -> Integer,
+        threshold_warned -> Bool,
+        short_warned_for -> Nullable<Date>,
     }
 }
 
@@ -31,6 +35,7 @@ diesel::table! {
         created_at -> Timestamp,
         totp_secret -> Nullable<Text>,
         totp_last_step -> Nullable<BigInt>,
+        warnings_by_mail -> Bool,
     }
 }
 
@@ -53,6 +58,7 @@ diesel::table! {
         status -> Text,
         start_date -> Date,
         end_date -> Nullable<Date>,
+        unit -> Nullable<Text>,
     }
 }
 
@@ -127,6 +133,17 @@ diesel::table! {
     /// triggers on `users`.
     user_counts (account_id, end_date) {
         account_id -> BigInt,
+        end_date -> Date,
+        active_users -> Integer,
+    }
+}
+
+diesel::table! {
+    /// Active users per account, unit ('' for none) and end date, kept by
+    /// triggers on `users` as `user_counts` is.
+    unit_counts (account_id, unit, end_date) {
+        account_id -> BigInt,
+        unit -> Text,
         end_date -> Date,
         active_users -> Integer,
     }
@@ -218,6 +235,7 @@ diesel::table! {
         valid_from -> Timestamp,
         valid_to -> Nullable<Timestamp>,
         changed_by -> Text,
+        unit -> Nullable<Text>,
     }
 }
 
@@ -240,6 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     active_user_snapshots,
     user_counts,
+    unit_counts,
     sessions,
     portal_settings,
     outbox,

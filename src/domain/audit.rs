@@ -44,6 +44,10 @@ audit_kinds! {
     OrderAutoApproved => "order_auto_approved",
     /// Staff set an account's approval rule.
     RuleChanged => "rule_changed",
+    /// A contact set the account's warnings (SPEC 14).
+    AlertsChanged => "alerts_changed",
+    /// A login turned its warnings by mail on or off.
+    WarningsByMailChanged => "warnings_by_mail_changed",
     LicensesAdjusted => "licenses_adjusted",
     UserChanged => "user_changed",
     UsersImported => "users_imported",

@@ -1,6 +1,7 @@
 //! Reading a users CSV (SPEC section 5): the header
-//! `employee_number,name,status,start_date,end_date`, all rows or none, and
-//! the first bad row named by line (the header is line 1) and field.
+//! `employee_number,name,status,start_date,end_date` and optionally `unit`
+//! (SPEC 14), all rows or none, and the first bad row named by line (the
+//! header is line 1) and field.
 
 use std::collections::HashSet;
 
@@ -18,6 +19,10 @@ pub const COLUMNS: [&str; 5] = [
     "end_date",
 ];
 
+/// The optional column (and the sync's optional field) of a user's unit:
+/// without it units are left as they are; an empty cell clears one.
+pub const UNIT_COLUMN: &str = "unit";
+
 /// Longest employee number and name accepted.
 const MAX_EMPLOYEE_NUMBER_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 200;
@@ -31,6 +36,9 @@ pub struct ImportRow {
     pub status: UserStatus,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+    /// The unit to set (`Some(None)` clears it); `None` leaves the unit as
+    /// it is (a file without the column, a sync user without the field).
+    pub unit: Option<Option<String>>,
 }
 
 /// What is wrong with a field.
@@ -142,8 +150,14 @@ pub struct Checker {
 impl Checker {
     /// Check one user's cells, in the order of `COLUMNS`; `None` is a cell
     /// that is not text (a JSON number, say). `at` is the CSV line or the
-    /// API's index.
-    pub fn check(&mut self, at: u64, cells: [Option<&str>; 5]) -> Result<ImportRow, ImportError> {
+    /// API's index. `unit` is `None` where there is no unit to read (the
+    /// column or field left out), `Some(None)` for a value that is not text.
+    pub fn check(
+        &mut self,
+        at: u64,
+        cells: [Option<&str>; 5],
+        unit: Option<Option<&str>>,
+    ) -> Result<ImportRow, ImportError> {
         let line = at;
         let mut text = [""; 5];
         for (col, cell) in cells.iter().enumerate() {
@@ -193,6 +207,18 @@ impl Checker {
         if matches!(end_date, Some(end) if end < start_date) {
             return Err(err(line, COLUMNS[4], Problem::EndBeforeStart));
         }
+        let unit = match unit {
+            None => None,
+            Some(None) => return Err(err(line, UNIT_COLUMN, Problem::NotText)),
+            Some(Some(text)) => Some(super::validation::parse_unit(text).map_err(|_| {
+                let problem = if text.chars().any(char::is_control) {
+                    Problem::ControlCharacter
+                } else {
+                    Problem::TooLong
+                };
+                err(line, UNIT_COLUMN, problem)
+            })?),
+        };
         if !self.seen.insert(employee_number.to_string()) {
             return Err(err(
                 line,
@@ -207,6 +233,7 @@ impl Checker {
             status,
             start_date,
             end_date,
+            unit,
         })
     }
 }
@@ -223,10 +250,12 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         .map_err(|e| err(1, "header", Problem::Unreadable(e.to_string())))?
         .clone();
     let mut index = [usize::MAX; 5];
+    let mut unit_index = None;
     for (i, name) in headers.iter().enumerate() {
         let name = name.trim();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(col) if index[col] == usize::MAX => index[col] = i,
+            None if name == UNIT_COLUMN && unit_index.is_none() => unit_index = Some(i),
             _ => return Err(err(1, name, Problem::UnknownColumn)),
         }
     }
@@ -250,9 +279,11 @@ pub fn parse_users_csv(data: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
             return Err(err(line, "row", Problem::WrongCellCount));
         }
         let cell = |col: usize| record.get(index[col]).unwrap_or("").trim();
+        let unit = unit_index.map(|i| Some(record.get(i).unwrap_or("")));
         rows.push(checker.check(
             line,
             [cell(0), cell(1), cell(2), cell(3), cell(4)].map(Some),
+            unit,
         )?);
     }
     if rows.is_empty() {
@@ -281,6 +312,32 @@ mod tests {
         assert_eq!(rows[1].name, "Berg, Bo");
         assert_eq!(rows[1].status, UserStatus::Passive);
         assert_eq!(rows[0].end_date, None);
+    }
+
+    #[test]
+    fn the_unit_column_is_optional_and_an_empty_cell_clears() {
+        let rows = parse("E1,A,active,2024-01-01,\n").expect("without units");
+        assert_eq!(rows[0].unit, None);
+        let rows = parse_users_csv(
+            b"unit,employee_number,name,status,start_date,end_date\n\
+              Store 12,E1,A,active,2024-01-01,\n,E2,B,active,2024-01-01,\n",
+        )
+        .expect("with units");
+        assert_eq!(rows[0].unit, Some(Some("Store 12".to_string())));
+        assert_eq!(rows[1].unit, Some(None));
+        let long = "x".repeat(101);
+        let data = format!(
+            "{}unit\nE1,A,active,2024-01-01,,{long}\n",
+            HEADER.trim_end().to_string() + ","
+        );
+        let e = parse_users_csv(data.as_bytes()).expect_err("too long");
+        assert_eq!(
+            (e.line, e.field.as_str(), e.problem),
+            (2, "unit", Problem::TooLong)
+        );
+        let e = parse_users_csv(b"employee_number,name,status,start_date,end_date,unit,unit\n")
+            .expect_err("twice");
+        assert_eq!((e.line, e.problem), (1, Problem::UnknownColumn));
     }
 
     #[test]

@@ -15,10 +15,14 @@ pub enum MailKind {
     LicensesEnding,
     /// A message on an order (SPEC 13).
     OrderMessage,
+    /// The users counted reach the account's threshold (SPEC 14).
+    UsageThreshold,
+    /// The forecast shows a day short of licenses (SPEC 14).
+    ForecastShort,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 9] = [
+    pub const ALL: [MailKind; 11] = [
         MailKind::Invitation,
         MailKind::PasswordReset,
         MailKind::PasswordChanged,
@@ -28,6 +32,8 @@ impl MailKind {
         MailKind::OverLicenses,
         MailKind::LicensesEnding,
         MailKind::OrderMessage,
+        MailKind::UsageThreshold,
+        MailKind::ForecastShort,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +47,8 @@ impl MailKind {
             MailKind::OverLicenses => "over_licenses",
             MailKind::LicensesEnding => "licenses_ending",
             MailKind::OrderMessage => "order_message",
+            MailKind::UsageThreshold => "usage_threshold",
+            MailKind::ForecastShort => "forecast_short",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod report;
 pub mod roles;
 pub mod tokens;
 pub mod validation;
+pub mod warnings;
 
 /// A stored word that none of an enum's values spells: the database holds
 /// something this program does not know (a CHECK dropped, a newer

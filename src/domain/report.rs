@@ -51,6 +51,59 @@ pub fn frees_up(end_dates: &[(NaiveDate, i64)]) -> Vec<(NaiveDate, i64)> {
         .collect()
 }
 
+/// A unit's line in the report's table by unit: its name (`None`: no
+/// unit) and its counted users.
+pub type UnitLine = (Option<String>, i64);
+
+/// Count users by unit, the table's order (`sort_units`, by count).
+pub fn count_by_unit<'a>(units: impl IntoIterator<Item = Option<&'a str>>) -> Vec<UnitLine> {
+    let mut counts: std::collections::HashMap<Option<&str>, i64> = Default::default();
+    for unit in units {
+        *counts.entry(unit).or_default() += 1;
+    }
+    let mut lines: Vec<UnitLine> = counts
+        .into_iter()
+        .map(|(unit, n)| (unit.map(str::to_string), n))
+        .collect();
+    sort_units(&mut lines, UnitOrder::Count);
+    lines
+}
+
+/// How the table by unit is sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitOrder {
+    /// Most counted users first, then by name.
+    Count,
+    /// By name.
+    Name,
+}
+
+/// Sort units; "no unit" comes after every named unit of its count (by
+/// count) or last (by name).
+pub fn sort_units(lines: &mut [UnitLine], order: UnitOrder) {
+    let name_key = |u: &Option<String>| (u.is_none(), u.clone().unwrap_or_default());
+    match order {
+        UnitOrder::Count => lines.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| name_key(&a.0).cmp(&name_key(&b.0)))
+        }),
+        UnitOrder::Name => lines.sort_by_key(|a| name_key(&a.0)),
+    }
+}
+
+/// The units whose name holds `find` (any case; "" keeps all; "no unit"
+/// only then).
+pub fn find_units(lines: Vec<UnitLine>, find: &str) -> Vec<UnitLine> {
+    let find = find.trim().to_lowercase();
+    if find.is_empty() {
+        return lines;
+    }
+    lines
+        .into_iter()
+        .filter(|(u, _)| u.as_ref().is_some_and(|u| u.to_lowercase().contains(&find)))
+        .collect()
+}
+
 /// A cell starting with `=`, `+`, `-` or `@` gets a leading `'`.
 pub fn csv_safe(cell: &str) -> Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@']) {
@@ -151,6 +204,34 @@ fn nice_ceiling(n: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_are_counted_and_sorted_by_count_then_name_no_unit_after_its_peers() {
+        let users = [
+            Some("B"),
+            None,
+            Some("A"),
+            Some("B"),
+            Some("C"),
+            None,
+            Some("C"),
+            Some("C"),
+        ];
+        let lines = count_by_unit(users);
+        let expected: Vec<UnitLine> = vec![
+            (Some("C".into()), 3),
+            (Some("B".into()), 2),
+            (None, 2),
+            (Some("A".into()), 1),
+        ];
+        assert_eq!(lines, expected);
+        let mut by_name = lines.clone();
+        sort_units(&mut by_name, UnitOrder::Name);
+        let names: Vec<Option<&str>> = by_name.iter().map(|l| l.0.as_deref()).collect();
+        assert_eq!(names, [Some("A"), Some("B"), Some("C"), None]);
+        assert_eq!(find_units(lines.clone(), "c").len(), 1);
+        assert_eq!(find_units(lines, " ").len(), 4);
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")

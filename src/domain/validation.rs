@@ -62,6 +62,30 @@ pub enum FieldError {
     /// A message on an order empty, over 2,000 characters, or with control
     /// characters other than line breaks and tabs.
     MessageBody,
+    /// A unit over 100 characters or with control characters.
+    Unit,
+    /// A threshold that is not empty and not a whole number from 1 to 100.
+    ThresholdPercent,
+    /// A look-ahead that is not a whole number from 0 to 365.
+    LookAheadDays,
+    /// A switch that is neither `on` nor `off`.
+    OnOff,
+}
+
+/// The longest unit, in characters.
+pub const MAX_UNIT_CHARS: usize = 100;
+
+/// A user's unit (SPEC 14): trimmed; empty is none (it clears); at most
+/// 100 characters and no control characters.
+pub fn parse_unit(input: &str) -> Result<Option<String>, FieldError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > MAX_UNIT_CHARS || text.chars().any(char::is_control) {
+        return Err(FieldError::Unit);
+    }
+    Ok(Some(text.to_string()))
 }
 
 /// The longest period of temporary licenses, both ends counted.

@@ -51,6 +51,8 @@ flashes! {
     TwoStepEnabled => "two_step_enabled",
     TwoStepDisabled => "two_step_disabled",
     RuleSaved => "rule_saved",
+    AlertsSaved => "alerts_saved",
+    WarningsSaved => "warnings_saved",
     MessageSent => "message_sent",
     OrderApprovedByRule => "order_approved_by_rule",
 }

@@ -8,6 +8,7 @@ mod flash;
 mod handling;
 mod ledger;
 mod sv;
+mod warnings;
 mod words;
 
 pub use catalog::Msgs;
@@ -105,9 +106,11 @@ impl Lang {
         match self {
             Lang::En => match problem {
                 Unreadable(why) => format!("cannot be read as UTF-8 CSV ({why})"),
-                MissingColumn => format!("missing column; the header must be {header}"),
+                MissingColumn => {
+                    format!("missing column; the header must be {header}, optionally with unit")
+                }
                 UnknownColumn => {
-                    format!("unknown or repeated column; the header must be {header}")
+                    format!("unknown or repeated column; the header must be {header}, optionally with unit")
                 }
                 WrongCellCount => "the row does not have one cell for each column".into(),
                 Empty => "must not be empty".into(),
@@ -120,15 +123,17 @@ impl Lang {
                     format!("employee number {n:?} appears more than once")
                 }
                 NoRows => "the file has no rows".into(),
-                NotText => "must be a string (end_date may be null)".into(),
+                NotText => "must be a string (end_date and unit may be null)".into(),
                 NoUsers => "names no user; send every user of the account".into(),
             },
             Lang::Sv => match problem {
                 // The CSV reader's own diagnostic is in English: left out.
                 Unreadable(_) => "kan inte läsas som UTF-8-CSV".into(),
-                MissingColumn => format!("en kolumn saknas; rubrikraden ska vara {header}"),
+                MissingColumn => {
+                    format!("en kolumn saknas; rubrikraden ska vara {header}, valfritt med unit")
+                }
                 UnknownColumn => {
-                    format!("okänd eller upprepad kolumn; rubrikraden ska vara {header}")
+                    format!("okänd eller upprepad kolumn; rubrikraden ska vara {header}, valfritt med unit")
                 }
                 WrongCellCount => "raden har inte en cell för varje kolumn".into(),
                 Empty => "får inte vara tomt".into(),
@@ -143,7 +148,7 @@ impl Lang {
                     format!("anställningsnummer {n:?} förekommer mer än en gång")
                 }
                 NoRows => "filen har inga rader".into(),
-                NotText => "måste vara text (end_date får vara null)".into(),
+                NotText => "måste vara text (end_date och unit får vara null)".into(),
                 NoUsers => "innehåller inga användare; skicka alla användare i kontot".into(),
             },
         }

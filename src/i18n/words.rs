@@ -75,6 +75,10 @@ impl Msgs {
             FieldError::RuleQuantity => self.err_rule_quantity,
             FieldError::RulePer30Days => self.err_rule_per_30_days,
             FieldError::MessageBody => self.err_message_body,
+            FieldError::Unit => self.err_unit,
+            FieldError::ThresholdPercent => self.err_threshold_percent,
+            FieldError::LookAheadDays => self.err_look_ahead_days,
+            FieldError::OnOff => self.err_on_off,
         }
     }
 
@@ -111,6 +115,8 @@ impl Msgs {
             Flash::TwoStepEnabled => self.two_step_enabled_flash,
             Flash::TwoStepDisabled => self.two_step_disabled_flash,
             Flash::RuleSaved => self.rule_saved,
+            Flash::AlertsSaved => self.alerts_saved,
+            Flash::WarningsSaved => self.warnings_saved,
             Flash::MessageSent => self.message_sent,
             Flash::OrderApprovedByRule => self.order_approved_by_rule_flash,
         }
@@ -130,6 +136,8 @@ impl Msgs {
             AuditKind::OrderRejected => self.kind_order_rejected,
             AuditKind::OrderAutoApproved => self.kind_order_auto_approved,
             AuditKind::RuleChanged => self.kind_rule_changed,
+            AuditKind::AlertsChanged => self.kind_alerts_changed,
+            AuditKind::WarningsByMailChanged => self.kind_warnings_by_mail_changed,
             AuditKind::LicensesAdjusted => self.kind_licenses_adjusted,
             AuditKind::UserChanged => self.kind_user_changed,
             AuditKind::UsersImported => self.kind_users_imported,

@@ -219,6 +219,38 @@ pub mod templates {
     }
 
     #[derive(Template)]
+    #[template(path = "mail/usage_threshold.txt")]
+    pub struct UsageThreshold<'a> {
+        pub sv: bool,
+        pub account: &'a str,
+        pub threshold: i32,
+        pub owned: i64,
+        pub counted: i64,
+        /// The share counted, in whole percent (rounded down).
+        pub percent: i64,
+        pub counted_link: &'a str,
+        pub order_link: &'a str,
+        pub settings_link: &'a str,
+    }
+
+    #[derive(Template)]
+    #[template(path = "mail/forecast_short.txt")]
+    pub struct ForecastShort<'a> {
+        pub sv: bool,
+        pub account: &'a str,
+        pub day: &'a str,
+        pub owned: i64,
+        pub counted: i64,
+        /// Temporary licenses ending the day before (0: none).
+        pub ending: i64,
+        /// A reduction taking effect that day (0: none).
+        pub reduced_by: i64,
+        pub counted_link: &'a str,
+        pub order_link: &'a str,
+        pub settings_link: &'a str,
+    }
+
+    #[derive(Template)]
     #[template(path = "mail/over_licenses.txt")]
     pub struct OverLicenses<'a> {
         pub sv: bool,
@@ -337,6 +369,37 @@ mod tests {
                         counted: 12,
                         suggested: Some(2),
                         link: "L",
+                    },
+                ),
+                Letter::render(
+                    MailKind::UsageThreshold,
+                    "a@x.example",
+                    &UsageThreshold {
+                        sv,
+                        account: "Alpha AB",
+                        threshold: 90,
+                        owned: 10,
+                        counted: 9,
+                        percent: 90,
+                        counted_link: "C",
+                        order_link: "O",
+                        settings_link: "S",
+                    },
+                ),
+                Letter::render(
+                    MailKind::ForecastShort,
+                    "a@x.example",
+                    &ForecastShort {
+                        sv,
+                        account: "Alpha AB",
+                        day: "D",
+                        owned: 10,
+                        counted: 12,
+                        ending: 3,
+                        reduced_by: 1,
+                        counted_link: "C",
+                        order_link: "O",
+                        settings_link: "S",
                     },
                 ),
             ];

@@ -33,6 +33,16 @@ pub struct Account {
     /// most this many (0: no rule).
     #[serde(default)]
     pub rule_max_per_30_days: i64,
+    /// The usage warning's threshold in percent (SPEC 14; null: off).
+    #[serde(default)]
+    pub threshold_percent: Option<i32>,
+    /// How many days ahead the forecast warning looks (0: off).
+    #[serde(default = "default_look_ahead")]
+    pub look_ahead_days: i32,
+}
+
+fn default_look_ahead() -> i32 {
+    crate::domain::warnings::DEFAULT_LOOK_AHEAD_DAYS
 }
 
 /// `accounts.licenses_ahead` as read, shared rather than copied: an
@@ -105,6 +115,33 @@ impl Account {
             .set((
                 accounts::rule_max_quantity.eq(rule.max_quantity),
                 accounts::rule_max_per_30_days.eq(rule.max_per_30_days),
+            ))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// The account's warnings as set (SPEC 14).
+    pub fn alerts(&self) -> crate::domain::warnings::Alerts {
+        crate::domain::warnings::Alerts {
+            threshold_percent: self.threshold_percent,
+            look_ahead_days: self.look_ahead_days,
+        }
+    }
+
+    /// Set the account's warnings. A new threshold or look-ahead starts
+    /// its warning afresh: the marks are cleared, so a figure that already
+    /// stands past the new setting is told at once.
+    pub fn set_alerts(
+        conn: &mut DbConnection,
+        id: i64,
+        alerts: crate::domain::warnings::Alerts,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(accounts::table.find(id))
+            .set((
+                accounts::threshold_percent.eq(alerts.threshold_percent),
+                accounts::look_ahead_days.eq(alerts.look_ahead_days),
+                accounts::threshold_warned.eq(false),
+                accounts::short_warned_for.eq(None::<chrono::NaiveDate>),
             ))
             .execute(conn)?;
         Ok(changed == 1)

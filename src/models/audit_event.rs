@@ -274,6 +274,32 @@ impl AuditEvent {
         )
     }
 
+    pub fn alerts_changed(
+        by: i64,
+        account_id: i64,
+        before: crate::domain::warnings::Alerts,
+        after: crate::domain::warnings::Alerts,
+    ) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            AuditKind::AlertsChanged,
+            json!({
+                "before": {"threshold_percent": before.threshold_percent, "look_ahead_days": before.look_ahead_days},
+                "after": {"threshold_percent": after.threshold_percent, "look_ahead_days": after.look_ahead_days},
+            }),
+        )
+    }
+
+    pub fn warnings_by_mail_changed(by: i64, account_id: Option<i64>, on: bool) -> NewAuditEvent {
+        NewAuditEvent::new(
+            Some(by),
+            account_id,
+            AuditKind::WarningsByMailChanged,
+            json!({ "warnings_by_mail": on }),
+        )
+    }
+
     pub fn order_rejected(
         by: Option<i64>,
         account_id: i64,

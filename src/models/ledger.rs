@@ -18,6 +18,9 @@ pub struct Outlook {
     pub coming: Vec<(NaiveDate, i64, i64)>,
     /// The first day, at most 14 days after licenses end, that is short.
     pub ending_short: Option<Shortfall>,
+    /// The first day after today within the account's look-ahead that is
+    /// short, and why (SPEC 14).
+    pub short_ahead: Option<crate::domain::warnings::ShortDay>,
 }
 
 /// The account's rows as spans, all of them or those ahead of a day.
@@ -232,7 +235,17 @@ impl LedgerRow {
         ahead: &[Span],
         coming: Vec<(NaiveDate, i64, i64)>,
         today: NaiveDate,
+        look_ahead: i32,
     ) -> QueryResult<Outlook> {
+        let mut counts: Vec<(NaiveDate, i64)> = Vec::new();
+        let mut count_on = |conn: &mut DbConnection, day: NaiveDate| -> QueryResult<i64> {
+            if let Some(&(_, n)) = counts.iter().find(|(d, _)| *d == day) {
+                return Ok(n);
+            }
+            let n = crate::models::User::count_counted(conn, account_id, day)?;
+            counts.push((day, n));
+            Ok(n)
+        };
         let mut ending_short = None;
         for (day, owned) in
             crate::domain::ledger::endings_within(&coming, ahead, today, NOTICE_DAYS)
@@ -240,7 +253,7 @@ impl LedgerRow {
             if owned >= counted_today {
                 continue;
             }
-            let counted = crate::models::User::count_counted(conn, account_id, day)?;
+            let counted = count_on(conn, day)?;
             if owned < counted {
                 ending_short = Some(Shortfall {
                     day,
@@ -250,9 +263,29 @@ impl LedgerRow {
                 break;
             }
         }
+        let mut first = None;
+        for &(day, _, owned) in coming
+            .iter()
+            .take_while(|(day, _, _)| (*day - today).num_days() <= i64::from(look_ahead))
+        {
+            if owned >= counted_today && owned >= 0 {
+                continue;
+            }
+            let counted = count_on(conn, day)?;
+            if owned < counted || owned < 0 {
+                first = Some(Shortfall {
+                    day,
+                    owned,
+                    counted,
+                });
+                break;
+            }
+        }
+        let short_ahead = crate::domain::warnings::forecast_short(ahead, today, look_ahead, first);
         Ok(Outlook {
             coming,
             ending_short,
+            short_ahead,
         })
     }
 

@@ -38,6 +38,9 @@ pub struct Login {
     pub totp_secret: Option<String>,
     /// The last time step a code of this login was accepted for.
     pub totp_last_step: Option<i64>,
+    /// Whether warnings (SPEC 14) come to it by mail: "Warnings by mail"
+    /// at /me.
+    pub warnings_by_mail: bool,
 }
 
 #[derive(Clone, Insertable)]
@@ -304,6 +307,12 @@ impl Login {
     pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
         diesel::update(logins::table.find(id))
             .set(logins::password_hash.eq(hash))
+            .execute(conn)
+    }
+
+    pub fn set_warnings_by_mail(conn: &mut DbConnection, id: i64, on: bool) -> QueryResult<usize> {
+        diesel::update(logins::table.find(id))
+            .set(logins::warnings_by_mail.eq(on))
             .execute(conn)
     }
 

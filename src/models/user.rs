@@ -18,6 +18,8 @@ pub struct User {
     pub status: UserStatus,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+    /// The unit (store, site, department) it belongs to (SPEC 14).
+    pub unit: Option<String>,
 }
 
 #[derive(Clone, Insertable)]
@@ -30,6 +32,7 @@ pub struct NewUser<'a> {
     pub status: UserStatus,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+    pub unit: Option<&'a str>,
 }
 
 /// Which users a list shows.
@@ -57,6 +60,38 @@ impl UserFilter {
             UserFilter::All => "all",
             UserFilter::Counted => "counted",
             UserFilter::Group(g) => g.as_str(),
+        }
+    }
+}
+
+/// Which unit a list keeps to (SPEC 14).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum UnitFilter {
+    /// Every unit and none.
+    #[default]
+    Any,
+    /// The users without a unit.
+    NoUnit,
+    /// The users of this unit.
+    Is(String),
+}
+
+/// What a users list asks for: a filter, a unit and a search text (name
+/// or employee number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSearch {
+    pub filter: UserFilter,
+    pub unit: UnitFilter,
+    pub q: String,
+}
+
+impl UserSearch {
+    /// Every user under `filter`.
+    pub fn only(filter: UserFilter) -> UserSearch {
+        UserSearch {
+            filter,
+            unit: UnitFilter::Any,
+            q: String::new(),
         }
     }
 }
@@ -119,41 +154,99 @@ impl User {
             .collect())
     }
 
-    /// How many users fall in each "before you order" group on `day`.
+    /// How many users fall in each "before you order" group on `day`,
+    /// each from an index or the sums the triggers keep, never a scan of
+    /// the users: the ended and the ending soon from `user_counts`, the
+    /// passive and the future starters by `users_counting` and
+    /// `users_by_start` (the latter few, as they start within months).
     pub fn group_counts(
         conn: &mut DbConnection,
         account_id: i64,
         day: NaiveDate,
     ) -> QueryResult<GroupCounts> {
-        let mut counts = GroupCounts::default();
-        for group in UserGroup::ALL {
-            let n: i64 = filtered(account_id, UserFilter::Group(group), day, "")
-                .count()
-                .get_result(conn)?;
-            match group {
-                UserGroup::Passive => counts.passive = n,
-                UserGroup::Ended => counts.ended = n,
-                UserGroup::EndingSoon => counts.ending_soon = n,
-                UserGroup::FutureStart => counts.future_start = n,
-            }
-        }
-        Ok(counts)
+        let soon = counting::ending_soon_until(day);
+        // The users ending before `day` (ended) or from it to `soon`.
+        let sum_ends = |conn: &mut DbConnection, from: Option<NaiveDate>, to: NaiveDate| {
+            crate::on_backend!(conn, |c| {
+                let mut q = user_counts::table
+                    .filter(user_counts::account_id.eq(account_id))
+                    .filter(user_counts::end_date.le(to))
+                    .into_boxed();
+                if let Some(from) = from {
+                    q = q.filter(user_counts::end_date.ge(from));
+                }
+                q.select(diesel::dsl::sum(user_counts::active_users))
+                    .get_result::<Option<i64>>(c)
+            })
+            .map(Option::unwrap_or_default)
+        };
+        let ended = match day.pred_opt() {
+            Some(before) => sum_ends(conn, None, before)?,
+            None => 0,
+        };
+        let ending_soon = sum_ends(conn, Some(day), soon)?;
+        let passive = users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::status.eq(UserStatus::Passive.as_str()))
+            .count()
+            .get_result(conn)?;
+        let future_start = filtered(
+            account_id,
+            &UserSearch::only(UserFilter::Group(UserGroup::FutureStart)),
+            day,
+            Backend::of(conn),
+        )
+        .count()
+        .get_result(conn)?;
+        Ok(GroupCounts {
+            passive,
+            ended,
+            ending_soon,
+            future_start,
+        })
+    }
+
+    /// Users counted on `day` in each unit (`None`: no unit), from the
+    /// sums the triggers keep in `unit_counts`: units with none counted
+    /// are left out.
+    pub fn counted_by_unit(
+        conn: &mut DbConnection,
+        account_id: i64,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<(Option<String>, i64)>> {
+        use crate::db::schema::unit_counts;
+        let rows: Vec<(String, Option<i64>)> = crate::on_backend!(conn, |c| unit_counts::table
+            .filter(unit_counts::account_id.eq(account_id))
+            .filter(unit_counts::end_date.ge(day))
+            .group_by(unit_counts::unit)
+            .select((
+                unit_counts::unit,
+                diesel::dsl::sum(unit_counts::active_users)
+            ))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(unit, n)| {
+                let n = n.unwrap_or(0);
+                (n > 0).then(|| ((!unit.is_empty()).then_some(unit), n))
+            })
+            .collect())
     }
 
     /// One page of the account's users under a filter and a search text.
     pub fn page(
         conn: &mut DbConnection,
         account_id: i64,
-        filter: UserFilter,
+        search: &UserSearch,
         day: NaiveDate,
-        q: &str,
         offset: i64,
         limit: i64,
     ) -> QueryResult<(Vec<User>, i64)> {
-        let total: i64 = filtered(account_id, filter, day, q)
+        let backend = Backend::of(conn);
+        let total: i64 = filtered(account_id, search, day, backend)
             .count()
             .get_result(conn)?;
-        let rows = filtered(account_id, filter, day, q)
+        let rows = filtered(account_id, search, day, backend)
             .order((users::name.asc(), users::id.asc()))
             .offset(offset)
             .limit(limit)
@@ -168,7 +261,8 @@ impl User {
         account_id: i64,
         day: NaiveDate,
     ) -> QueryResult<Vec<User>> {
-        filtered(account_id, UserFilter::Counted, day, "")
+        let counted = UserSearch::only(UserFilter::Counted);
+        filtered(account_id, &counted, day, Backend::of(conn))
             .order(users::employee_number.asc())
             .select(User::as_select())
             .load(conn)
@@ -183,7 +277,8 @@ impl User {
         after: Option<&str>,
         limit: i64,
     ) -> QueryResult<Vec<User>> {
-        let mut query = filtered(account_id, UserFilter::Counted, day, "");
+        let counted = UserSearch::only(UserFilter::Counted);
+        let mut query = filtered(account_id, &counted, day, Backend::of(conn));
         if let Some(after) = after {
             query = query.filter(users::employee_number.gt(after.to_string()));
         }
@@ -245,25 +340,6 @@ impl User {
             .execute(conn)
     }
 
-    /// Replace name, status and dates of an existing user.
-    pub fn update_fields(
-        conn: &mut DbConnection,
-        id: i64,
-        name: &str,
-        status: UserStatus,
-        start_date: NaiveDate,
-        end_date: Option<NaiveDate>,
-    ) -> QueryResult<usize> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::name.eq(name),
-                users::status.eq(status.as_str()),
-                users::start_date.eq(start_date),
-                users::end_date.eq(end_date),
-            ))
-            .execute(conn)
-    }
-
     pub fn set_status_and_end(
         conn: &mut DbConnection,
         id: i64,
@@ -280,8 +356,16 @@ impl User {
 }
 
 /// A user as the sync compares it: (id, employee number, name, status,
-/// start date, end date).
-pub type SyncRow = (i64, String, String, String, NaiveDate, Option<NaiveDate>);
+/// start date, end date, unit).
+pub type SyncRow = (
+    i64,
+    String,
+    String,
+    String,
+    NaiveDate,
+    Option<NaiveDate>,
+    Option<String>,
+);
 
 /// The bulk writes of the API's users sync (SPEC 9): 100,000 users in one
 /// request. On PostgreSQL each is one statement over arrays (one round
@@ -299,6 +383,7 @@ impl User {
                 users::status,
                 users::start_date,
                 users::end_date,
+                users::unit,
             ))
             .load::<SyncRow>(c))
     }
@@ -326,6 +411,7 @@ impl User {
                             users::status.eq(u.status.as_str()),
                             users::start_date.eq(u.start_date),
                             users::end_date.eq(u.end_date),
+                            users::unit.eq(u.unit),
                         ))
                         .execute(c)?;
                 }
@@ -333,8 +419,8 @@ impl User {
             DbConnection::Postgres(c) => {
                 if !inserts.is_empty() {
                     diesel::sql_query(
-                        "INSERT INTO users (account_id, employee_number, name, status, start_date, end_date) \
-                         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[])",
+                        "INSERT INTO users (account_id, employee_number, name, status, start_date, end_date, unit) \
+                         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::text[])",
                     )
                     .bind::<BigInt, _>(account_id)
                     .bind::<Array<Text>, _>(inserts.iter().map(|u| u.employee_number).collect::<Vec<_>>())
@@ -342,20 +428,22 @@ impl User {
                     .bind::<Array<Text>, _>(inserts.iter().map(|u| u.status.as_str()).collect::<Vec<_>>())
                     .bind::<Array<Date>, _>(inserts.iter().map(|u| u.start_date).collect::<Vec<_>>())
                     .bind::<Array<Nullable<Date>>, _>(inserts.iter().map(|u| u.end_date).collect::<Vec<_>>())
+                    .bind::<Array<Nullable<Text>>, _>(inserts.iter().map(|u| u.unit).collect::<Vec<_>>())
                     .execute(c)?;
                 }
                 if !updates.is_empty() {
                     diesel::sql_query(
-                        "UPDATE users SET name = v.name, status = v.status, start_date = v.start_date, end_date = v.end_date \
-                         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[]) \
-                           AS v(id, name, status, start_date, end_date) \
-                         WHERE users.id = v.id AND users.account_id = $6",
+                        "UPDATE users SET name = v.name, status = v.status, start_date = v.start_date, end_date = v.end_date, unit = v.unit \
+                         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[], $6::text[]) \
+                           AS v(id, name, status, start_date, end_date, unit) \
+                         WHERE users.id = v.id AND users.account_id = $7",
                     )
                     .bind::<Array<BigInt>, _>(updates.iter().map(|(id, _)| *id).collect::<Vec<_>>())
                     .bind::<Array<Text>, _>(updates.iter().map(|(_, u)| u.name).collect::<Vec<_>>())
                     .bind::<Array<Text>, _>(updates.iter().map(|(_, u)| u.status.as_str()).collect::<Vec<_>>())
                     .bind::<Array<Date>, _>(updates.iter().map(|(_, u)| u.start_date).collect::<Vec<_>>())
                     .bind::<Array<Nullable<Date>>, _>(updates.iter().map(|(_, u)| u.end_date).collect::<Vec<_>>())
+                    .bind::<Array<Nullable<Text>>, _>(updates.iter().map(|(_, u)| u.unit).collect::<Vec<_>>())
                     .bind::<BigInt, _>(account_id)
                     .execute(c)?;
                 }
@@ -398,6 +486,17 @@ impl User {
         )
         .bind::<BigInt, _>(account_id)
         .execute(c)?;
+        diesel::sql_query("DELETE FROM unit_counts WHERE account_id = $1")
+            .bind::<BigInt, _>(account_id)
+            .execute(c)?;
+        diesel::sql_query(
+            "INSERT INTO unit_counts (account_id, unit, end_date, active_users) \
+             SELECT account_id, coalesce(unit, ''), coalesce(end_date, DATE '9999-12-31'), count(*) FROM users \
+             WHERE account_id = $1 AND status = 'active' \
+             GROUP BY account_id, coalesce(unit, ''), coalesce(end_date, DATE '9999-12-31')",
+        )
+        .bind::<BigInt, _>(account_id)
+        .execute(c)?;
         diesel::sql_query("SELECT set_config('portal.bulk_users', 'off', true)").execute(c)?;
         Ok(out)
     }
@@ -415,18 +514,39 @@ impl User {
     }
 }
 
-/// SQLite allows 32,766 bound values in one statement; six a user.
+/// SQLite allows 32,766 bound values in one statement; seven a user.
 const SQLITE_ROWS_PER_INSERT: usize = 1_000;
 
-/// The users of an account under a filter on `day`, matching `q` in name or
-/// employee number. The SQL here mirrors `counting::count_reason` and
-/// `counting::user_group`; tests check that they agree.
-fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) -> BoxedUsers<'a> {
+/// Which engine a query is built for: search takes each one's index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(conn: &DbConnection) -> Backend {
+        match conn {
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+            DbConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The users of an account under a search on `day`. The SQL here mirrors
+/// `counting::count_reason` and `counting::user_group`; tests check that
+/// they agree.
+fn filtered<'a>(
+    account_id: i64,
+    search: &UserSearch,
+    day: NaiveDate,
+    backend: Backend,
+) -> BoxedUsers<'a> {
     let mut query = users::table
         .filter(users::account_id.eq(account_id))
         .into_boxed::<MultiBackend>();
     let soon = counting::ending_soon_until(day);
-    query = match filter {
+    query = match search.filter {
         UserFilter::All => query,
         UserFilter::Counted => query.filter(super::counted::user_on(day)),
         UserFilter::Group(UserGroup::Passive) => query.filter(users::status.eq("passive")),
@@ -442,35 +562,87 @@ fn filtered<'a>(account_id: i64, filter: UserFilter, day: NaiveDate, q: &str) ->
             .filter(users::start_date.gt(day))
             .filter(users::end_date.is_null().or(users::end_date.gt(soon))),
     };
-    let q: String = q.trim().chars().filter(|c| !c.is_control()).collect();
+    query = match &search.unit {
+        UnitFilter::Any => query,
+        UnitFilter::NoUnit => query.filter(users::unit.is_null()),
+        UnitFilter::Is(unit) => query.filter(users::unit.eq(unit.clone())),
+    };
+    let q: String = search
+        .q
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
     if !q.is_empty() {
-        // SQLite's lower() knows ASCII only: also try the text as typed and
-        // with a capital first letter, so "åsa" and "ÖSTER" find "Åsa Öster".
-        let lowered = q.to_lowercase();
-        let mut capital: String = lowered
-            .chars()
-            .take(1)
-            .flat_map(char::to_uppercase)
-            .collect();
-        capital.push_str(&lowered.chars().skip(1).collect::<String>());
-        let mut condition: Box<
-            dyn BoxableExpression<users::table, MultiBackend, SqlType = diesel::sql_types::Bool>,
-        > = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
-        for form in [lowered, q.clone(), capital] {
-            let pattern = format!("%{}%", escape_like(&form));
-            condition = Box::new(
-                condition
-                    .or(lower(users::name).like(pattern.clone()).escape('\\'))
-                    .or(users::name.like(pattern.clone()).escape('\\'))
-                    .or(lower(users::employee_number).like(pattern).escape('\\')),
-            );
-        }
-        query = query.filter(condition);
+        query = query.filter(matching(&q, backend));
     }
     query
 }
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+type Condition =
+    Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// Users whose name or employee number matches `q`, by an index:
+///
+/// - SQLite: the FTS5 table `users_search`, each word searched the start
+///   of a word of the name or the number (a text of no letters or digits
+///   finds no one);
+/// - PostgreSQL: `ILIKE` anywhere in the name or the number, read through
+///   the trigram indexes (`pg_trgm`). Its `C.UTF-8` case folding and a
+///   database made with the `C` locale both find "Åsa Öster" from "åsa"
+///   and "ÖSTER": the text is also tried as typed and with a capital
+///   first letter.
+fn matching(q: &str, backend: Backend) -> Condition {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    match backend {
+        Backend::Sqlite => match fts_query(q) {
+            Some(words) => Box::new(
+                sql::<Bool>(
+                    "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
+                )
+                .bind::<Text, _>(words)
+                .sql(")"),
+            ),
+            None => Box::new(sql::<Bool>("1 = 0")),
+        },
+        Backend::Postgres => {
+            let lowered = q.to_lowercase();
+            let mut capital: String = lowered
+                .chars()
+                .take(1)
+                .flat_map(char::to_uppercase)
+                .collect();
+            capital.push_str(&lowered.chars().skip(1).collect::<String>());
+            let mut forms = vec![lowered, q.to_string(), capital];
+            forms.dedup();
+            let mut condition: Condition = Box::new(sql::<Bool>("1 = 0"));
+            for form in forms {
+                let pattern = format!("%{}%", escape_like(&form));
+                condition = Box::new(
+                    condition.or(sql::<Bool>("(users.name ILIKE ")
+                        .bind::<Text, _>(pattern.clone())
+                        .sql(" OR users.employee_number ILIKE ")
+                        .bind::<Text, _>(pattern)
+                        .sql(")")),
+                );
+            }
+            condition
+        }
+    }
+}
+
+/// A search as an FTS5 query: each word quoted (a `"` doubled) and taken
+/// as a prefix, all of them required; words of no letter or digit left
+/// out (the index keeps none). `None` when no word is left.
+pub fn fts_query(q: &str) -> Option<String> {
+    let words: Vec<String> = q
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
 
 fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

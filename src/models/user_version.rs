@@ -26,6 +26,8 @@ pub struct UserVersion {
     pub valid_from: NaiveDateTime,
     pub valid_to: Option<NaiveDateTime>,
     pub changed_by: String,
+    /// The unit the user belonged to (SPEC 14).
+    pub unit: Option<String>,
 }
 
 /// `user_versions.status` as read: a user's status word, an error naming
@@ -150,8 +152,8 @@ impl UserVersion {
         by: &ChangedBy,
     ) -> QueryResult<usize> {
         let by = by.stored();
-        let sql = "INSERT INTO user_versions (user_id, account_id, employee_number, name, status, start_date, end_date, valid_from, valid_to, changed_by) \
-             SELECT u.id, u.account_id, u.employee_number, u.name, u.status, u.start_date, u.end_date, $1, NULL, $2 FROM users u \
+        let sql = "INSERT INTO user_versions (user_id, account_id, employee_number, name, status, start_date, end_date, unit, valid_from, valid_to, changed_by) \
+             SELECT u.id, u.account_id, u.employee_number, u.name, u.status, u.start_date, u.end_date, u.unit, $1, NULL, $2 FROM users u \
              WHERE u.account_id = $3 AND NOT EXISTS (SELECT 1 FROM user_versions v WHERE v.user_id = u.id AND v.valid_to IS NULL)";
         use diesel::sql_types::{BigInt, Text, Timestamp};
         match conn {
@@ -234,6 +236,7 @@ impl UserVersion {
                         user_versions::status.eq(u.status.as_str()),
                         user_versions::start_date.eq(u.start_date),
                         user_versions::end_date.eq(u.end_date),
+                        user_versions::unit.eq(&u.unit),
                         user_versions::valid_from.eq(at),
                         user_versions::changed_by.eq(&by),
                     ))
@@ -299,6 +302,7 @@ impl UserVersion {
             status: self.status,
             start_date: self.start_date,
             end_date: self.end_date,
+            unit: self.unit.clone(),
         }
     }
 
@@ -362,7 +366,16 @@ impl UserVersion {
     /// Users whose current version disagrees with their row, or who have
     /// none or more than one (for `verify`): (user id, employee number).
     pub fn disagreements(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
-        let rows: Vec<(i64, String, String, String, NaiveDate, Option<NaiveDate>)> = users::table
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            NaiveDate,
+            Option<NaiveDate>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = users::table
             .select((
                 users::id,
                 users::employee_number,
@@ -370,20 +383,21 @@ impl UserVersion {
                 users::status,
                 users::start_date,
                 users::end_date,
+                users::unit,
             ))
             .load(conn)?;
-        let current: Vec<(i64, String, String, String, NaiveDate, Option<NaiveDate>)> =
-            user_versions::table
-                .filter(user_versions::valid_to.is_null())
-                .select((
-                    user_versions::user_id,
-                    user_versions::employee_number,
-                    user_versions::name,
-                    user_versions::status,
-                    user_versions::start_date,
-                    user_versions::end_date,
-                ))
-                .load(conn)?;
+        let current: Vec<Row> = user_versions::table
+            .filter(user_versions::valid_to.is_null())
+            .select((
+                user_versions::user_id,
+                user_versions::employee_number,
+                user_versions::name,
+                user_versions::status,
+                user_versions::start_date,
+                user_versions::end_date,
+                user_versions::unit,
+            ))
+            .load(conn)?;
         let mut by_user: std::collections::HashMap<i64, Vec<_>> = Default::default();
         for v in current {
             by_user.entry(v.0).or_default().push(v);

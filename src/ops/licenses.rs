@@ -42,7 +42,7 @@ pub fn adjust_licenses(
         )?;
         AuditEvent::licenses_adjusted(by, account_id, change, before, after, reason)
             .insert(conn)?;
-        notify::over_licenses(conn, ctx, account_id)?;
+        notify::figures_changed(conn, ctx, account_id)?;
         notify::licenses_ending(conn, ctx, account_id)?;
         Ok((before, after))
     })
@@ -198,7 +198,7 @@ pub fn roll_days(conn: &mut DbConnection, ctx: &MailContext) -> Result<usize, Op
             }
             let spans = LedgerRow::spans(conn, account.id)?;
             settle(conn, &account, &spans, today)?;
-            notify::over_licenses(conn, ctx, account.id)?;
+            notify::figures_changed(conn, ctx, account.id)?;
             Ok(1)
         })?;
     }

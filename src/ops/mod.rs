@@ -71,6 +71,7 @@ pub fn cli_field_message(field: &'static str, error: FieldError) -> String {
 }
 
 mod accounts;
+mod alerts;
 mod licenses;
 mod links;
 mod logins;
@@ -80,6 +81,7 @@ mod two_step;
 mod users;
 
 pub use accounts::*;
+pub use alerts::*;
 pub use licenses::*;
 pub use links::*;
 pub use logins::*;

@@ -197,7 +197,7 @@ fn approve_by_rule(
             .insert(conn)?;
         let approved = LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)?;
         notify::order_decided(conn, ctx, &approved, OrderStatus::Approved, None)?;
-        notify::over_licenses(conn, ctx, order.account_id)?;
+        notify::figures_changed(conn, ctx, order.account_id)?;
         notify::licenses_ending(conn, ctx, order.account_id)?;
         Ok(approved)
     });
@@ -402,7 +402,7 @@ pub fn approve_order(
         .via(by.token)
         .insert(conn)?;
         notify::order_decided(conn, ctx, &order, OrderStatus::Approved, note)?;
-        notify::over_licenses(conn, ctx, order.account_id)?;
+        notify::figures_changed(conn, ctx, order.account_id)?;
         notify::licenses_ending(conn, ctx, order.account_id)?;
         LicenseOrder::find(conn, order.id)?.ok_or(OpError::NotFound)
     })

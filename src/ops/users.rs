@@ -51,7 +51,7 @@ pub fn import_users(
         };
         AuditEvent::users_imported(by, account_id, outcome.inserted, outcome.updated)
             .insert(conn)?;
-        notify::over_licenses(conn, ctx, account_id)?;
+        notify::figures_changed(conn, ctx, account_id)?;
         Ok::<_, OpError>(outcome)
     })?;
     after_bulk(conn, outcome.inserted + outcome.updated);
@@ -95,6 +95,13 @@ fn bulk_upsert(
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
     for row in rows {
+        let found = existing.get(&row.employee_number);
+        // A row without a unit leaves the user's as it is (none for a new user).
+        let unit = match (&row.unit, found) {
+            (Some(unit), _) => unit.as_deref(),
+            (None, Some(old)) => old.6.as_deref(),
+            (None, None) => None,
+        };
         let new = NewUser {
             account_id,
             employee_number: &row.employee_number,
@@ -102,14 +109,16 @@ fn bulk_upsert(
             status: row.status,
             start_date: row.start_date,
             end_date: row.end_date,
+            unit,
         };
-        match existing.get(&row.employee_number) {
+        match found {
             None => inserts.push(new),
-            Some((id, _, name, status, start, end)) => {
+            Some((id, _, name, status, start, end, old_unit)) => {
                 if *name == row.name
                     && status == row.status.as_str()
                     && *start == row.start_date
                     && *end == row.end_date
+                    && old_unit.as_deref() == unit
                 {
                     outcome.unchanged += 1;
                 } else {
@@ -166,7 +175,7 @@ pub fn change_user(
             end_date,
         )
         .insert(conn)?;
-        notify::over_licenses(conn, ctx, account_id)?;
+        notify::figures_changed(conn, ctx, account_id)?;
         Ok(user)
     })
 }
@@ -214,7 +223,7 @@ pub fn sync_users(
         )
         .via(Some(token))
         .insert(conn)?;
-        notify::over_licenses(conn, ctx, account_id)?;
+        notify::figures_changed(conn, ctx, account_id)?;
         Ok::<_, OpError>(outcome)
     })?;
     after_bulk(conn, outcome.created + outcome.updated);

@@ -29,6 +29,10 @@ pub struct MePage {
     pub c: Chrome,
     pub sessions: Vec<SessionLine>,
     pub password_error: Option<&'static str>,
+    /// "Warnings by mail" (SPEC 14), for a contact (the only role they
+    /// go to).
+    pub warnings: Option<bool>,
+    pub warnings_error: Option<&'static str>,
 }
 
 async fn page(
@@ -63,6 +67,9 @@ async fn page(
         c: Chrome::signed_in(who, "me", "/me"),
         sessions,
         password_error,
+        warnings: (who.login.role == crate::domain::roles::Role::Contact)
+            .then_some(who.login.warnings_by_mail),
+        warnings_error: None,
     })
 }
 
@@ -140,4 +147,38 @@ pub async fn end_other_sessions(
     who.session
         .set_flash(crate::i18n::Flash::OtherSessionsEnded);
     Ok(see_other("/me"))
+}
+
+#[derive(Deserialize)]
+pub struct WarningsForm {
+    /// `on` or `off`; left out (an unticked checkbox) is `off`.
+    #[serde(default)]
+    warnings: Option<String>,
+}
+
+/// `POST /me/warnings`: a contact turns its warnings by mail on or off ->
+/// 303 to /me; another value is 422 with what is allowed, nothing changed.
+pub async fn set_warnings(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<WarningsForm>,
+) -> Result<HttpResponse, AppError> {
+    if who.login.role != crate::domain::roles::Role::Contact {
+        return Err(AppError::Forbidden);
+    }
+    let on = match form.warnings.as_deref().map(str::trim) {
+        Some("on") => true,
+        None | Some("off") => false,
+        Some(_) => {
+            let mut p = page(&who, &state, None).await?;
+            p.warnings_error = Some(who.lang.msgs().err_on_off);
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
+        }
+    };
+    let login = who.login.clone();
+    state
+        .op(move |conn, _| ops::set_warnings_by_mail(conn, &login, on))
+        .await??;
+    who.session.set_flash(crate::i18n::Flash::WarningsSaved);
+    Ok(see_other("/me#warnings"))
 }

@@ -1,6 +1,7 @@
 //! Every URL of the portal, in one tree, and the handlers grouped by area.
 
 pub mod account;
+pub mod alerts;
 pub mod api_tokens;
 pub mod health;
 pub mod history;
@@ -147,7 +148,8 @@ fn me(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/two-step/recovery-codes").route(web::post().to(two_step::renew_codes)),
         )
-        .service(web::resource("/two-step/off").route(web::post().to(two_step::turn_off)));
+        .service(web::resource("/two-step/off").route(web::post().to(two_step::turn_off)))
+        .service(web::resource("/warnings").route(web::post().to(me::set_warnings)));
 }
 
 /// `/account`: a customer's own account.
@@ -172,6 +174,11 @@ fn account(cfg: &mut web::ServiceConfig) {
             web::resource("/orders/{id}/messages").route(web::post().to(messages::customer_post)),
         )
         .service(web::resource("/users").route(web::get().to(users::list)))
+        .service(
+            web::resource("/alerts")
+                .route(web::get().to(alerts::show))
+                .route(web::post().to(alerts::save)),
+        )
         .service(
             web::resource("/users/{id}")
                 .route(web::get().to(history::user_page))

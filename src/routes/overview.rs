@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::account::{order_line, Figures, OrderLine};
 use crate::auth::session::{Overview, Preloaded};
 use crate::auth::Customer;
+use crate::domain::warnings::reaches;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::memo::Memo;
@@ -31,6 +32,10 @@ pub struct OverviewPage {
     pub coming_more: usize,
     /// Temporary licenses ending soon and leaving too few, in words.
     pub ending: Option<String>,
+    /// The users counted reach the threshold (`#notice-usage-threshold`).
+    pub usage_notice: Option<String>,
+    /// A day within the look-ahead short of licenses (`#notice-forecast-short`).
+    pub short_notice: Option<String>,
 }
 
 /// How many coming changes the overview lists: the next ones; the
@@ -85,6 +90,11 @@ pub async fn overview(
             &outlook.coming[..outlook.coming.len().min(OVERVIEW_COMING)],
         ),
         ending: outlook.ending_short.map(|s| who.lang.ending_notice(&s)),
+        usage_notice: account
+            .threshold_percent
+            .filter(|&t| reaches(who.counted, account.licenses, t))
+            .map(|t| who.lang.usage_notice(who.counted, account.licenses, t)),
+        short_notice: outlook.short_ahead.map(|s| who.lang.short_notice(&s)),
     })
 }
 

@@ -9,15 +9,16 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::auth::Customer;
-use crate::domain::import::COLUMNS;
+use crate::domain::import::{COLUMNS, UNIT_COLUMN};
 use crate::domain::ledger::{self, Span};
-use crate::domain::report::{self, Chart, HORIZON_DAYS};
+use crate::domain::report::{self, Chart, UnitOrder, HORIZON_DAYS};
 use crate::domain::validation;
 use crate::error::AppError;
 use crate::maintenance;
 use crate::models::ledger::LedgerRow;
 use crate::models::report::DayReport;
 use crate::models::snapshot::Snapshot;
+use crate::models::user::{UnitFilter, UserFilter, UserSearch};
 use crate::models::{Account, User};
 use crate::routes::pages::{ok, render, Chrome, MessagePage, Pager};
 use crate::routes::users::UserLine;
@@ -45,6 +46,24 @@ pub struct ReportPage {
     pub licenses: i64,
     /// The first day the forecast exceeds the licenses (`#short-from`).
     pub short_from: Option<(String, String)>,
+    /// The table by unit: one page of it.
+    pub units: Vec<UnitRow>,
+    /// How many units the table has (after the search).
+    pub units_total: usize,
+    pub units_pager: Pager,
+    /// `count` or `name`.
+    pub units_sort: &'static str,
+    pub unit_q: String,
+}
+
+/// A line of the report's table by unit.
+pub struct UnitRow {
+    /// The unit's name ("" for no unit).
+    pub unit: String,
+    pub name: String,
+    pub value: i64,
+    /// The users list kept to the unit's counted users.
+    pub link: String,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +72,101 @@ pub struct ReportQuery {
     on: Option<String>,
     #[serde(default)]
     page: Option<String>,
+    /// The table by unit: `count` (default) or `name`.
+    #[serde(default)]
+    units: Option<String>,
+    #[serde(default)]
+    unit_q: Option<String>,
+    #[serde(default)]
+    units_page: Option<String>,
+}
+
+/// Where the table by unit stands: its sort, search and page.
+struct UnitView {
+    order: UnitOrder,
+    find: String,
+    page: i64,
+}
+
+impl UnitView {
+    fn of(q: &ReportQuery) -> Result<UnitView, AppError> {
+        let order = match q.units.as_deref().map(str::trim) {
+            None | Some("" | "count") => UnitOrder::Count,
+            Some("name") => UnitOrder::Name,
+            Some(_) => return Err(AppError::BadRequest),
+        };
+        let find: String = q
+            .unit_q
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        Ok(UnitView {
+            order,
+            find,
+            page: Pager::parse(q.units_page.as_deref())?,
+        })
+    }
+
+    fn url(&self, on: NaiveDate, page: i64) -> String {
+        let mut url = format!("/account/reports/active-users?on={on}");
+        if self.order == UnitOrder::Name {
+            url.push_str("&units=name");
+        }
+        if !self.find.is_empty() {
+            url.push_str("&unit_q=");
+            url.push_str(&crate::routes::users::percent_encode(&self.find));
+        }
+        if page > 1 {
+            url.push_str(&format!("&units_page={page}"));
+        }
+        url.push_str("#by-unit");
+        url
+    }
+
+    /// One page of the table, how many units it has, and its pager.
+    fn rows(
+        &self,
+        who: &Customer,
+        on: NaiveDate,
+        lines: Vec<report::UnitLine>,
+    ) -> (Vec<UnitRow>, usize, Pager) {
+        let mut lines = report::find_units(lines, &self.find);
+        report::sort_units(&mut lines, self.order);
+        let total = lines.len();
+        let skip = usize::try_from(Pager::offset(self.page)).unwrap_or(usize::MAX);
+        let rows = lines
+            .into_iter()
+            .skip(skip)
+            .take(Pager::SIZE as usize)
+            .map(|(unit, value)| {
+                let filter = match &unit {
+                    Some(u) => UnitFilter::Is(u.clone()),
+                    None => UnitFilter::NoUnit,
+                };
+                UnitRow {
+                    name: unit
+                        .clone()
+                        .unwrap_or_else(|| who.lang.msgs().no_unit.to_string()),
+                    unit: unit.unwrap_or_default(),
+                    value,
+                    link: crate::routes::users::users_url(
+                        &UserSearch {
+                            filter: UserFilter::Counted,
+                            unit: filter,
+                            q: String::new(),
+                        },
+                        1,
+                    ),
+                }
+            })
+            .collect();
+        let pager = Pager::new(who.lang, self.page, total as i64, |p| self.url(on, p));
+        (rows, total, pager)
+    }
 }
 
 /// The day asked for: missing means today; malformed is 400.
@@ -72,6 +186,7 @@ struct ReportData {
     licenses: i64,
     count: Option<i64>,
     users: Vec<User>,
+    units: Vec<report::UnitLine>,
     history: Vec<Snapshot>,
     counted_today: i64,
     end_dates: Vec<(NaiveDate, i64)>,
@@ -92,6 +207,7 @@ pub async fn active_users(
     let today = account.today(now);
     let on = day_of(q.on.as_deref(), today)?;
     let page = Pager::parse(q.page.as_deref())?;
+    let unit_view = UnitView::of(&q)?;
     let past = on < today;
     let acct = account.clone();
     let data = state
@@ -99,7 +215,8 @@ pub async fn active_users(
             // Viewing a report records today's snapshot when it is missing.
             maintenance::record_snapshot(conn, &acct, now)?;
             let report = DayReport::of(conn, &acct, on, today)?;
-            let (users, count) = report.page(conn, Pager::offset(page), Pager::SIZE)?;
+            let (users, count, units) =
+                report.page_and_units(conn, Pager::offset(page), Pager::SIZE)?;
             let licenses = report.licenses;
             let history = Snapshot::history(
                 conn,
@@ -119,6 +236,7 @@ pub async fn active_users(
                 licenses,
                 count,
                 users,
+                units,
                 history,
                 counted_today,
                 end_dates,
@@ -140,7 +258,16 @@ pub async fn active_users(
     let chart = report::chart(today, &history, account.licenses, &coming, &forecast);
     let total = data.count.unwrap_or(0);
     let no_record = past && data.count.is_none();
+    let (units, units_total, units_pager) = unit_view.rows(&who, on, data.units);
     let page_view = ReportPage {
+        units,
+        units_total,
+        units_pager,
+        units_sort: match unit_view.order {
+            UnitOrder::Count => "count",
+            UnitOrder::Name => "name",
+        },
+        unit_q: unit_view.find.clone(),
         c: Chrome::signed_in(&who, "reports", "/account/reports/active-users"),
         on: on.to_string(),
         count: data.count,
@@ -227,6 +354,8 @@ pub async fn active_users_csv(
                     cur.started = true;
                     out.extend_from_slice(b"\xEF\xBB\xBF");
                     out.extend_from_slice(COLUMNS.join(",").as_bytes());
+                    out.extend_from_slice(b",");
+                    out.extend_from_slice(UNIT_COLUMN.as_bytes());
                     out.extend_from_slice(b"\r\n");
                 }
                 let after = cur.after.clone();
@@ -280,6 +409,7 @@ fn write_rows(out: &mut Vec<u8>, rows: &[User]) -> Result<(), csv::Error> {
             u.status.as_str(),
             start.as_str(),
             end.as_str(),
+            report::csv_safe(u.unit.as_deref().unwrap_or("")).as_ref(),
         ])?;
     }
     let bytes = w

@@ -11,7 +11,7 @@ use crate::auth::{Contact, Customer, SignedIn};
 use crate::domain::counting::UserStatus;
 use crate::domain::validation::{self, FieldError};
 use crate::error::AppError;
-use crate::models::user::UserFilter;
+use crate::models::user::{UnitFilter, UserFilter, UserSearch};
 use crate::models::{Account, User};
 use crate::ops::{self, OpError};
 use crate::routes::pages::{ok, render, see_other, Chrome, Pager};
@@ -27,6 +27,7 @@ pub struct UserLine {
     pub status_text: &'static str,
     pub start_date: String,
     pub end_date: String,
+    pub unit: String,
     pub reason: String,
     pub counted: bool,
     pub error: Option<&'static str>,
@@ -47,6 +48,7 @@ impl UserLine {
             },
             start_date: u.start_date.to_string(),
             end_date: u.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            unit: u.unit.clone().unwrap_or_default(),
             reason: who.lang.reason(reason),
             counted: reason.is_counted(),
             error: None,
@@ -68,6 +70,12 @@ pub struct UsersPage {
     pub tabs: Vec<FilterTab>,
     pub filter: &'static str,
     pub q: String,
+    /// The unit kept to, as the form shows it ("" for any).
+    pub unit: String,
+    /// Whether the list keeps to the users without a unit.
+    pub no_unit: bool,
+    /// The list's address without a unit, when it keeps to one.
+    pub all_units: Option<String>,
     pub rows: Vec<UserLine>,
     pub total: i64,
     pub pager: Pager,
@@ -84,14 +92,27 @@ pub struct UsersQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    no_unit: String,
+    #[serde(default)]
     page: Option<String>,
 }
 
-fn users_url(filter: UserFilter, q: &str, page: i64) -> String {
-    let mut url = format!("/account/users?filter={}", filter.as_str());
-    if !q.is_empty() {
+/// The users list's address for a search and a page.
+pub fn users_url(search: &UserSearch, page: i64) -> String {
+    let mut url = format!("/account/users?filter={}", search.filter.as_str());
+    if !search.q.is_empty() {
         url.push_str("&q=");
-        url.push_str(&percent_encode(q));
+        url.push_str(&percent_encode(&search.q));
+    }
+    match &search.unit {
+        UnitFilter::Any => {}
+        UnitFilter::NoUnit => url.push_str("&no_unit=1"),
+        UnitFilter::Is(unit) => {
+            url.push_str("&unit=");
+            url.push_str(&percent_encode(unit));
+        }
     }
     if page > 1 {
         url.push_str(&format!("&page={page}"));
@@ -116,29 +137,28 @@ async fn users_page(
     who: &SignedIn,
     account: &Account,
     state: &AppState,
-    filter: UserFilter,
-    q: String,
+    search: UserSearch,
     page: i64,
 ) -> Result<UsersPage, AppError> {
     let account = account.clone();
     let t = who.lang.msgs();
     let day = account.today(state.clock.now());
     let account_id = account.id;
-    let query = q.clone();
+    let query = search.clone();
     let page = page.max(1);
     let (users, total) = state
         .db(move |conn| {
             Ok(User::page(
                 conn,
                 account_id,
-                filter,
-                day,
                 &query,
+                day,
                 Pager::offset(page),
                 Pager::SIZE,
             )?)
         })
         .await?;
+    let filter = search.filter;
     let tabs = [
         ("all", t.filter_all),
         ("counted", t.filter_counted),
@@ -154,22 +174,37 @@ async fn users_page(
         current: code == filter.as_str(),
     })
     .collect();
-    let here = users_url(filter, &q, page);
+    let here = users_url(&search, page);
+    let all_units = (search.unit != UnitFilter::Any).then(|| {
+        users_url(
+            &UserSearch {
+                unit: UnitFilter::Any,
+                ..search.clone()
+            },
+            1,
+        )
+    });
     Ok(UsersPage {
         c: Chrome::signed_in(who, "users", &here),
         tabs,
         filter: filter.as_str(),
         rows: users.iter().map(|u| UserLine::of(u, who, day)).collect(),
         total,
-        pager: Pager::of_users(who.lang, page, total, |p| users_url(filter, &q, p)),
+        pager: Pager::of_users(who.lang, page, total, |p| users_url(&search, p)),
         may_change: who.login.role.changes_account(),
         here,
-        q,
+        unit: match &search.unit {
+            UnitFilter::Is(unit) => unit.clone(),
+            _ => String::new(),
+        },
+        no_unit: search.unit == UnitFilter::NoUnit,
+        all_units,
+        q: search.q,
         error: None,
     })
 }
 
-/// `GET /account/users?filter=&q=&page=`.
+/// `GET /account/users?filter=&q=&unit=&no_unit=&page=`.
 pub async fn list(
     who: Customer,
     state: web::Data<AppState>,
@@ -179,7 +214,14 @@ pub async fn list(
     let filter = UserFilter::parse(query.filter.trim()).ok_or(AppError::BadRequest)?;
     let page = Pager::parse(query.page.as_deref())?;
     let q: String = query.q.trim().chars().take(100).collect();
-    ok(&users_page(&who, who.account(), &state, filter, q, page).await?)
+    let unit = match (query.no_unit.as_str(), validation::parse_unit(&query.unit)) {
+        ("" | "0", Ok(None)) => UnitFilter::Any,
+        ("" | "0", Ok(Some(unit))) => UnitFilter::Is(unit),
+        ("1", Ok(None)) => UnitFilter::NoUnit,
+        _ => return Err(AppError::BadRequest),
+    };
+    let search = UserSearch { filter, unit, q };
+    ok(&users_page(&who, who.account(), &state, search, page).await?)
 }
 
 #[derive(Deserialize)]
@@ -241,7 +283,11 @@ pub async fn change(
         .await?
         .ok_or(AppError::NotFound)?
         .employee_number;
-    let mut page = users_page(&who, who.account(), &state, UserFilter::All, number, 1).await?;
+    let search = UserSearch {
+        q: number,
+        ..UserSearch::only(UserFilter::All)
+    };
+    let mut page = users_page(&who, who.account(), &state, search, 1).await?;
     for row in page.rows.iter_mut().filter(|r| r.id == id) {
         row.error = Some(problem);
     }

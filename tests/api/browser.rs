@@ -293,9 +293,10 @@ fn first_user_of(app: &TestApp, account: i64) -> i64 {
         license_portal::models::User::page(
             c,
             account,
-            license_portal::models::user::UserFilter::All,
+            &license_portal::models::user::UserSearch::only(
+                license_portal::models::user::UserFilter::All,
+            ),
             app.today(),
-            "",
             0,
             1,
         )

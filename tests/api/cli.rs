@@ -53,7 +53,7 @@ fn migrations_apply_to_an_empty_database_and_are_a_no_op_the_second_time() {
     let first = portal(&db, &["migrate"], None);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("9 migration(s) applied"),
+        stderr(&first).contains("10 migration(s) applied"),
         "{}",
         stderr(&first)
     );
@@ -263,9 +263,10 @@ fn users_import_upserts_by_employee_number() {
     let (all, total) = User::page(
         &mut conn,
         account_id,
-        license_portal::models::user::UserFilter::All,
+        &license_portal::models::user::UserSearch::only(
+            license_portal::models::user::UserFilter::All,
+        ),
         chrono::NaiveDate::MIN,
-        "",
         0,
         50,
     )
@@ -327,9 +328,10 @@ fn each_bad_import_names_the_line_and_field_and_imports_nothing() {
     let (_, total) = User::page(
         &mut conn,
         id.parse().expect("id"),
-        license_portal::models::user::UserFilter::All,
+        &license_portal::models::user::UserSearch::only(
+            license_portal::models::user::UserFilter::All,
+        ),
         chrono::NaiveDate::MIN,
-        "",
         0,
         50,
     )

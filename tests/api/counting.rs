@@ -68,6 +68,7 @@ async fn every_sql_form_of_the_counting_rule_agrees_with_the_rule_on_every_day()
                             },
                             start_date: day(mid, *start),
                             end_date: end_of(*start, *end).map(|e| day(mid, e)),
+                            unit: None,
                         },
                     )
                     .expect("user");
@@ -102,8 +103,15 @@ async fn every_sql_form_of_the_counting_rule_agrees_with_the_rule_on_every_day()
                         })
                         .count() as i64;
                     let sums = User::count_counted(c, account.id, d).expect("sums");
-                    let (_, rows) = User::page(c, account.id, UserFilter::Counted, d, "", 0, 1000)
-                        .expect("rows");
+                    let (_, rows) = User::page(
+                        c,
+                        account.id,
+                        &license_portal::models::user::UserSearch::only(UserFilter::Counted),
+                        d,
+                        0,
+                        1000,
+                    )
+                    .expect("rows");
                     let listed = User::counted_on(c, account.id, d).expect("list").len() as i64;
                     let session = SessionRow::find_signed_in(c, std::slice::from_ref(&id), d)
                         .expect("session statement")

@@ -131,6 +131,7 @@ async fn timeline() -> (TestApp, Account, reqwest::Client, String) {
         status: UserStatus::Active,
         start_date: d("2026-11-05"),
         end_date: None,
+        unit: None,
     }];
     ops::sync_users(
         &mut app.conn(),
@@ -148,6 +149,7 @@ async fn timeline() -> (TestApp, Account, reqwest::Client, String) {
         status: UserStatus::Passive,
         start_date: d("2026-01-01"),
         end_date: None,
+        unit: None,
     }];
     ops::sync_users(
         &mut app.conn(),

@@ -90,7 +90,7 @@ async fn the_csv_header_is_exact_and_its_rows_are_exactly_the_counted_users() {
     let mut lines = body.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("employee_number,name,status,start_date,end_date")
+        Some("employee_number,name,status,start_date,end_date,unit")
     );
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let numbers: Vec<String> = reader
@@ -432,9 +432,8 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
             let (_, listed) = User::page(
                 &mut app.conn(),
                 w.a.id,
-                UserFilter::Counted,
+                &license_portal::models::user::UserSearch::only(UserFilter::Counted),
                 probe,
-                "",
                 0,
                 1,
             )
@@ -444,9 +443,8 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
                 let (_, total) = User::page(
                     &mut app.conn(),
                     w.a.id,
-                    UserFilter::Group(group),
+                    &license_portal::models::user::UserSearch::only(UserFilter::Group(group)),
                     probe,
-                    "",
                     0,
                     1000,
                 )
@@ -466,9 +464,8 @@ async fn the_sql_count_agrees_with_the_rule_on_every_day() {
     let users = User::page(
         &mut app.conn(),
         w.a.id,
-        UserFilter::All,
+        &license_portal::models::user::UserSearch::only(UserFilter::All),
         day("2026-01-01"),
-        "",
         0,
         1000,
     )

@@ -60,6 +60,10 @@ pub async fn report(
             day: on.to_string(),
             active_users,
             licenses,
+            by_unit: crate::domain::report::count_by_unit(users.iter().map(|u| u.unit.as_deref()))
+                .into_iter()
+                .map(|(unit, active_users)| UnitCount { unit, active_users })
+                .collect(),
             users: users.iter().map(|u| UserBody::of(u, on)).collect(),
         },
     ))

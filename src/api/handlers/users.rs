@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::domain::import::Checker;
-use crate::domain::validation::FieldError;
-use crate::models::user::UserFilter;
+use crate::domain::validation::{parse_unit, FieldError};
+use crate::models::user::{UnitFilter, UserFilter, UserSearch};
 use crate::models::User;
 use crate::ops::{self, OpError};
 use crate::state::AppState;
@@ -23,6 +23,7 @@ use super::*;
     params(
         ("filter" = Option<FilterJson>, Query),
         ("q" = Option<String>, Query, description = "matches the name or the employee number"),
+        ("unit" = Option<String>, Query, description = "only the users of this unit"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 1000)),
     responses((status = 200, body = UserList), Always, Invalid),
     security(("bearer" = [])))]
@@ -39,16 +40,24 @@ pub async fn users(
             .filter(|f| *f != UserFilter::All)
             .ok_or_else(|| ApiError::field("filter", FieldError::Required))?,
     };
-    let text = q.get("q").cloned().unwrap_or_default();
+    let unit = match q.get("unit").map(|s| parse_unit(s)) {
+        None => UnitFilter::Any,
+        Some(Ok(Some(unit))) => UnitFilter::Is(unit),
+        Some(_) => return Err(ApiError::field("unit", FieldError::Unit)),
+    };
+    let search = UserSearch {
+        filter,
+        unit,
+        q: q.get("q").cloned().unwrap_or_default(),
+    };
     let today = account.today(state.clock.now());
     let (rows, total) = state
         .db(move |conn| {
             Ok(User::page(
                 conn,
                 account.id,
-                filter,
+                &search,
                 today,
-                &text,
                 (page - 1) * per_page,
                 per_page,
             )?)
@@ -103,11 +112,13 @@ pub async fn sync_users(
             user.start_date.as_cell(),
             user.end_date.as_cell(),
         ];
-        let row = checker.check(index as u64, cells).map_err(|e| {
+        let unit = user.unit.as_ref().map(Loose::as_cell);
+        let row = checker.check(index as u64, cells, unit).map_err(|e| {
             op_error(OpError::Sync {
                 index,
                 field: crate::domain::import::COLUMNS
                     .iter()
+                    .chain([&crate::domain::import::UNIT_COLUMN])
                     .find(|c| **c == e.field)
                     .copied()
                     .unwrap_or("users"),

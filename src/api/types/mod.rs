@@ -112,6 +112,9 @@ pub struct UserBody {
     pub start_date: String,
     #[schema(format = Date)]
     pub end_date: Option<String>,
+    /// The unit (store, site, department), null for none.
+    #[schema(max_length = 100)]
+    pub unit: Option<String>,
     pub counted: bool,
     pub reason: ReasonJson,
 }
@@ -125,6 +128,7 @@ impl UserBody {
             status: user.status.into(),
             start_date: user.start_date.to_string(),
             end_date: user.end_date.map(|d| d.to_string()),
+            unit: user.unit.clone(),
             counted: reason.is_counted(),
             reason: match reason {
                 CountReason::Counted => ReasonJson::Counted,
@@ -164,6 +168,15 @@ pub struct ReportBody {
     pub licenses: i64,
     /// The counted users; for a day before today as they stood at the end of that day, from history (empty before any history, when only its count is kept).
     pub users: Vec<UserBody>,
+    /// The counted users by unit (as they stood that day), most first; `unit` null for the users without one.
+    pub by_unit: Vec<UnitCount>,
+}
+
+/// The users counted in one unit.
+#[derive(Serialize, ToSchema)]
+pub struct UnitCount {
+    pub unit: Option<String>,
+    pub active_users: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -198,6 +211,11 @@ pub struct SyncUser {
     /// Empty or null for none; not before the start date.
     #[schema(format = Date)]
     pub end_date: Option<String>,
+    /// The unit: left out, the user's unit is left as it is; empty or
+    /// null clears it. At most 100 characters, no control characters.
+    #[schema(max_length = 100)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// Every user of an account the WFM product knows, at once: all are
@@ -301,6 +319,14 @@ pub struct LooseUser {
     pub start_date: Loose,
     #[serde(default)]
     pub end_date: Loose,
+    /// Absent: the unit is left as it is; null or empty clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub unit: Option<Loose>,
+}
+
+/// A field that is there, whatever its value (null included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Loose>, D::Error> {
+    Loose::deserialize(d).map(Some)
 }
 
 /// The most users one sync may name (the 32 MiB body holds about 200,000

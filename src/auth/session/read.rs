@@ -154,7 +154,15 @@ pub(in crate::auth) fn outlook_of(
             (ahead, coming)
         }
     };
-    LedgerRow::outlook(conn, account.id, counted, &ahead, coming, today)
+    LedgerRow::outlook(
+        conn,
+        account.id,
+        counted,
+        &ahead,
+        coming,
+        today,
+        account.look_ahead_days,
+    )
 }
 
 /// The rows ahead and their coming changes, as swept from one text.

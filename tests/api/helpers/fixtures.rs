@@ -63,6 +63,7 @@ impl TestApp {
                 status,
                 start_date,
                 end_date,
+                unit: None,
             },
         )
         .expect("user");

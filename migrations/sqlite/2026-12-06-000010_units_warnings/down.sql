@@ -1,0 +1,17 @@
+ALTER TABLE logins DROP COLUMN warnings_by_mail;
+ALTER TABLE accounts DROP COLUMN short_warned_for;
+ALTER TABLE accounts DROP COLUMN threshold_warned;
+ALTER TABLE accounts DROP COLUMN look_ahead_days;
+ALTER TABLE accounts DROP COLUMN threshold_percent;
+DROP TRIGGER users_search_update;
+DROP TRIGGER users_search_delete;
+DROP TRIGGER users_search_insert;
+DROP TABLE users_search;
+DROP TRIGGER unit_count_update;
+DROP TRIGGER unit_count_delete;
+DROP TRIGGER unit_count_insert;
+DROP TABLE unit_counts;
+DROP INDEX users_by_start;
+DROP INDEX users_by_unit;
+ALTER TABLE user_versions DROP COLUMN unit;
+ALTER TABLE users DROP COLUMN unit;
