@@ -2,7 +2,7 @@
 //! agrees with itself. It prints each disagreement and exits 1 if there is
 //! one, else 0:
 //! - the engine's own integrity check (SQLite's `PRAGMA integrity_check`);
-//! - `user_counts` against a recount of `users`;
+//! - `user_counts` and `unit_counts` against a recount of `users`;
 //! - every account's licenses against its audit trail (the licenses at
 //!   creation, plus approved orders, plus adjustments);
 //! - one snapshot per account and day.
@@ -19,6 +19,50 @@ use crate::db::{DatabaseUrl, DbConnection};
 struct Integrity {
     #[diesel(sql_type = Text)]
     integrity_check: String,
+}
+
+/// `unit_counts` against a recount of the active users by account, unit
+/// ('' for none) and end date.
+fn unit_count_disagreements(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    use crate::db::schema::unit_counts;
+    type Key = (i64, String, chrono::NaiveDate);
+    let far = crate::models::counted::NO_END;
+    let mut kept: BTreeMap<Key, i64> = BTreeMap::new();
+    for (account, unit, end, n) in unit_counts::table
+        .select((
+            unit_counts::account_id,
+            unit_counts::unit,
+            unit_counts::end_date,
+            unit_counts::active_users,
+        ))
+        .load::<(i64, String, chrono::NaiveDate, i32)>(conn)?
+    {
+        kept.insert((account, unit, end), i64::from(n));
+    }
+    let mut recount: BTreeMap<Key, i64> = BTreeMap::new();
+    for (account, unit, end) in users::table
+        .filter(crate::models::counted::user_active())
+        .select((users::account_id, users::unit, users::end_date))
+        .load::<(i64, Option<String>, Option<chrono::NaiveDate>)>(conn)?
+    {
+        *recount
+            .entry((account, unit.unwrap_or_default(), end.unwrap_or(far)))
+            .or_default() += 1;
+    }
+    let keys: std::collections::BTreeSet<&Key> = recount.keys().chain(kept.keys()).collect();
+    Ok(keys
+        .into_iter()
+        .filter_map(|key| {
+            let a = kept.get(key).copied().unwrap_or(0);
+            let b = recount.get(key).copied().unwrap_or(0);
+            (a != b).then(|| {
+                format!(
+                    "unit_counts: account {} unit {:?} end date {} says {a} active users, the users table has {b}",
+                    key.0, key.1, key.2
+                )
+            })
+        })
+        .collect())
 }
 
 /// Every disagreement found, as a sentence.
@@ -74,6 +118,8 @@ pub fn disagreements_at(
             ));
         }
     }
+
+    found.extend(unit_count_disagreements(conn)?);
 
     // Licenses against the ledger (SPEC 12): today's figure, and a row
     // for every approval and adjustment since the account's first row.

@@ -240,6 +240,37 @@ fn scene(app: &TestApp) -> i64 {
             (UserState::FutureStart, 1),
         ],
     );
+    // Units (SPEC 14), one with a long name, and some users without.
+    {
+        use diesel::prelude::*;
+        use license_portal::db::schema::{user_versions, users};
+        let mut conn = app.conn();
+        let ids: Vec<i64> = users::table
+            .filter(users::account_id.eq(w.a.id))
+            .select(users::id)
+            .load(&mut conn)
+            .expect("users");
+        for id in ids {
+            let unit = match id % 4 {
+                0 => None,
+                1 => Some("Store Göteborg Centralstation, entrance level two"),
+                2 => Some("Store Malmö"),
+                _ => Some("Warehouse"),
+            };
+            diesel::update(users::table.find(id))
+                .set(users::unit.eq(unit))
+                .execute(&mut conn)
+                .expect("unit");
+            diesel::update(
+                user_versions::table
+                    .filter(user_versions::user_id.eq(id))
+                    .filter(user_versions::valid_to.is_null()),
+            )
+            .set(user_versions::unit.eq(unit))
+            .execute(&mut conn)
+            .expect("version unit");
+        }
+    }
     w.a.id
 }
 
@@ -492,6 +523,8 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account/reports/active-users",
         "/account/api-tokens",
         "/account/reports/changes",
+        "/account/alerts",
+        "/account/users?filter=counted&unit=Store%20Malm%C3%B6",
         "/me",
         "/me/two-step",
     ] {
@@ -533,7 +566,9 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "the pages speak Swedish now"
     );
     for path in [
-        "/account/licenses".to_string(),
+        "/account/alerts".to_string(),
+        "/account/reports/active-users".into(),
+        "/account/licenses".into(),
         "/account/reduce-licenses".into(),
         format!("/account/orders/{talked}"),
     ] {
@@ -550,6 +585,14 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     b.submit("#message-form button[type=submit]").await;
     problems.extend(axe_check(&b, &axe, "an empty message refused (sv)".into()).await);
     assert!(b.count("#message-error").await == 1, "the refusal is shown");
+    b.go(&app, "/account/alerts").await;
+    b.fill("#threshold_percent", "101").await;
+    b.submit("#alerts-form button[type=submit]").await;
+    problems.extend(axe_check(&b, &axe, "the warnings form with an error (sv)".into()).await);
+    assert!(
+        b.count("#threshold-error").await == 1,
+        "the refusal is shown"
+    );
     b.go(&app, "/account/reduce-licenses").await;
     b.fill("#starts_on", "2000-01-01").await;
     b.submit("form[action=\"/account/reduce-licenses\"] button[type=submit]")
@@ -635,7 +678,7 @@ async fn on_a_phone_every_users_reason_is_on_the_screen() {
             return r.left >= 0 && r.right <= window.innerWidth + 0.5; };
         const doc = document.documentElement;
         const wraps = [...document.querySelectorAll('.table-wrap')];
-        const reasons = [...document.querySelectorAll('tr.user .reason')];
+        const reasons = [...document.querySelectorAll('tr.user .reason, .unit-count')];
         const table = document.querySelector('table.stack');
         return [doc.scrollWidth <= doc.clientWidth,
                 wraps.every(w => w.scrollWidth <= w.clientWidth),
@@ -667,6 +710,9 @@ async fn on_a_phone_every_users_reason_is_on_the_screen() {
             }
         }
     }
+    // The report's table by unit is there, each line on the screen too.
+    b.go(&app, "/account/reports/active-users").await;
+    assert_eq!(b.count(".unit-count").await, 4, "three stores and no unit");
     // The change behind the user's page.
     b.client
         .set_window_size(375, 812)

@@ -146,6 +146,20 @@ async fn the_demo_loads_once() {
             .any(|m| m.kind.as_str() == "licenses_ending"),
         "the demo's mail folder has the licenses_ending mail"
     );
+    // Units and warnings (SPEC 14): stores on the report, and the
+    // threshold's mail in the folder.
+    let (_, report) = app.get_html(&c, "/account/reports/active-users").await;
+    assert!(
+        crate::helpers::count_of(&report, ".unit-count") >= 3,
+        "stores"
+    );
+    assert!(
+        license_portal::models::outbox::OutboxMail::to(&mut app.conn(), email)
+            .expect("outbox")
+            .iter()
+            .any(|m| m.kind.as_str() == "usage_threshold"),
+        "the demo's mail folder has a usage_threshold mail"
+    );
     let fjord = Account::all(&mut app.conn())
         .expect("accounts")
         .into_iter()

@@ -231,6 +231,8 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         "/account/reports/active-users".into(),
         "/account/reports/active-users?on=2026-01-01".into(),
         "/account/reports/active-users?on=2025-01-01".into(),
+        "/account/alerts".into(),
+        "/account/users?unit=Nowhere".into(),
         "/me".into(),
         "/me/two-step".into(),
         "/staff/orders".into(),
@@ -249,6 +251,18 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         .await;
     pages.push((
         "order form with errors".into(),
+        res.status(),
+        res.text().await.expect("body"),
+    ));
+    let res = app
+        .post(
+            &contact,
+            "/account/alerts",
+            &[("threshold_percent", "0"), ("look_ahead_days", "x")],
+        )
+        .await;
+    pages.push((
+        "warnings form with errors".into(),
         res.status(),
         res.text().await.expect("body"),
     ));

@@ -26,3 +26,5 @@ mod signin;
 mod stored_words;
 mod throttle;
 mod two_step;
+mod units;
+mod warnings;
