@@ -124,9 +124,9 @@ async fn the_import_sets_units_a_file_without_the_column_leaves_them_and_an_empt
 
     // The staff import page says so in the reader's words.
     let staff = app.client_for("staff@vendor.example").await;
-    let csv = format!(
+    let csv =
         "employee_number,name,status,start_date,end_date,unit\nE9,Nio,active,2024-01-01,,A\u{7}B\n"
-    );
+            .to_string();
     let form = reqwest::multipart::Form::new()
         .text("csrf_token", app.csrf(&staff).await)
         .part(
@@ -395,7 +395,7 @@ async fn the_report_counts_by_unit_today_and_as_units_stood_on_a_past_day() {
         .expect("csv");
     let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     let headers = reader.headers().expect("header").clone();
-    assert_eq!(headers.iter().last(), Some("unit"));
+    assert_eq!(headers.iter().next_back(), Some("unit"));
     let units: Vec<(String, String)> = reader
         .records()
         .map(|r| {
