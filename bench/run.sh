@@ -14,3 +14,4 @@ cargo bench --bench signin_flood
 cargo bench --bench api
 cargo bench --bench brake
 cargo bench --bench import
+cargo bench --bench units

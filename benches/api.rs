@@ -37,6 +37,8 @@ fn body(round: usize) -> String {
                 "status": if i % 10 == 0 { "passive" } else { "active" },
                 "start_date": "2024-01-01",
                 "end_date": if i % 7 == 0 { Some("2027-06-30") } else { None },
+                // Units (SPEC 14): 1,000 stores, each user moved in the second round.
+                "unit": format!("Store {:04}", (i + round) % 1000),
             })
         })
         .collect();

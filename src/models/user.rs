@@ -243,6 +243,27 @@ impl User {
         limit: i64,
     ) -> QueryResult<(Vec<User>, i64)> {
         let backend = Backend::of(conn);
+        if search_text(&search.q).is_some() {
+            // A search reads its matches once: the page and how many there
+            // are in one statement (a window count), from the index.
+            let rows: Vec<(User, i64)> = filtered(account_id, search, day, backend)
+                .order((users::name.asc(), users::id.asc()))
+                .offset(offset)
+                .limit(limit)
+                .select((
+                    User::as_select(),
+                    diesel::dsl::sql::<diesel::sql_types::BigInt>("count(*) OVER ()"),
+                ))
+                .load(conn)?;
+            let total = match rows.first() {
+                Some((_, n)) => *n,
+                None if offset == 0 => 0,
+                None => filtered(account_id, search, day, backend)
+                    .count()
+                    .get_result(conn)?,
+            };
+            return Ok((rows.into_iter().map(|(u, _)| u).collect(), total));
+        }
         let total: i64 = filtered(account_id, search, day, backend)
             .count()
             .get_result(conn)?;
@@ -542,9 +563,19 @@ fn filtered<'a>(
     day: NaiveDate,
     backend: Backend,
 ) -> BoxedUsers<'a> {
-    let mut query = users::table
-        .filter(users::account_id.eq(account_id))
-        .into_boxed::<MultiBackend>();
+    let q = search_text(&search.q);
+    let mut query = users::table.into_boxed::<MultiBackend>();
+    query = match (backend, &q) {
+        // SQLite plans a search from the index of the account's users
+        // (a probe of the matches for each) unless told otherwise: the
+        // account's term is kept out of its indexes (`+`), so the matches
+        // drive the query.
+        (Backend::Sqlite, Some(_)) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("+users.account_id = ")
+                .bind::<diesel::sql_types::BigInt, _>(account_id),
+        ),
+        _ => query.filter(users::account_id.eq(account_id)),
+    };
     let soon = counting::ending_soon_until(day);
     query = match search.filter {
         UserFilter::All => query,
@@ -567,16 +598,17 @@ fn filtered<'a>(
         UnitFilter::NoUnit => query.filter(users::unit.is_null()),
         UnitFilter::Is(unit) => query.filter(users::unit.eq(unit.clone())),
     };
-    let q: String = search
-        .q
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    if !q.is_empty() {
+    if let Some(q) = q {
         query = query.filter(matching(&q, backend));
     }
     query
+}
+
+/// The text searched for: trimmed, without control characters; `None`
+/// when nothing is left.
+fn search_text(q: &str) -> Option<String> {
+    let q: String = q.trim().chars().filter(|c| !c.is_control()).collect();
+    (!q.is_empty()).then_some(q)
 }
 
 type Condition =
@@ -614,7 +646,12 @@ fn matching(q: &str, backend: Backend) -> Condition {
                 .flat_map(char::to_uppercase)
                 .collect();
             capital.push_str(&lowered.chars().skip(1).collect::<String>());
-            let mut forms = vec![lowered, q.to_string(), capital];
+            // ILIKE folds ASCII in every locale: one form is enough then.
+            let mut forms = if q.is_ascii() {
+                vec![lowered]
+            } else {
+                vec![lowered, q.to_string(), capital]
+            };
             forms.dedup();
             let mut condition: Condition = Box::new(sql::<Bool>("1 = 0"));
             for form in forms {

@@ -464,6 +464,20 @@ async fn a_thousand_units_read_well_sorted_by_count_or_name_paged_and_searched()
     .map(|u| u.1)
     .sum();
     assert_eq!(all, total, "the pages add up to the users counted");
+    // A search's page and its total come from one reading of the matches;
+    // a page past the last still says how many there are.
+    let (_, html) = app.get_html(&c, "/account/users?q=user&page=2").await;
+    assert_eq!(count_of(&html, "#users tr.user"), 50);
+    assert_eq!(
+        crate::helpers::data_value(&html, "users-total"),
+        Some(total)
+    );
+    let (_, html) = app.get_html(&c, "/account/users?q=user&page=99").await;
+    assert_eq!(count_of(&html, "#users tr.user"), 0);
+    assert_eq!(
+        crate::helpers::data_value(&html, "users-total"),
+        Some(total)
+    );
     assert_eq!(
         app.get(&c, "/account/reports/active-users?units=size")
             .await
