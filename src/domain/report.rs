@@ -81,13 +81,12 @@ pub enum UnitOrder {
 /// Sort units; "no unit" comes after every named unit of its count (by
 /// count) or last (by name).
 pub fn sort_units(lines: &mut [UnitLine], order: UnitOrder) {
-    let name_key = |u: &Option<String>| (u.is_none(), u.clone().unwrap_or_default());
+    let by_name = |a: &UnitLine, b: &UnitLine| {
+        (a.0.is_none(), a.0.as_deref()).cmp(&(b.0.is_none(), b.0.as_deref()))
+    };
     match order {
-        UnitOrder::Count => lines.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then_with(|| name_key(&a.0).cmp(&name_key(&b.0)))
-        }),
-        UnitOrder::Name => lines.sort_by_key(|a| name_key(&a.0)),
+        UnitOrder::Count => lines.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| by_name(a, b))),
+        UnitOrder::Name => lines.sort_by(by_name),
     }
 }
 

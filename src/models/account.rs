@@ -128,9 +128,11 @@ impl Account {
         }
     }
 
-    /// Set the account's warnings. A new threshold or look-ahead starts
-    /// its warning afresh: the marks are cleared, so a figure that already
-    /// stands past the new setting is told at once.
+    /// Set the account's warnings. The marks stay: a threshold lowered
+    /// below a share already told of tells nothing new (the share has not
+    /// crossed it again), one raised above it clears its mark at the next
+    /// check; a longer look-ahead tells of a first short day not yet told.
+    /// Saving the same settings again sends nothing.
     pub fn set_alerts(
         conn: &mut DbConnection,
         id: i64,
@@ -140,8 +142,6 @@ impl Account {
             .set((
                 accounts::threshold_percent.eq(alerts.threshold_percent),
                 accounts::look_ahead_days.eq(alerts.look_ahead_days),
-                accounts::threshold_warned.eq(false),
-                accounts::short_warned_for.eq(None::<chrono::NaiveDate>),
             ))
             .execute(conn)?;
         Ok(changed == 1)

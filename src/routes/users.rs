@@ -218,6 +218,8 @@ pub async fn list(
         ("" | "0", Ok(None)) => UnitFilter::Any,
         ("" | "0", Ok(Some(unit))) => UnitFilter::Is(unit),
         ("1", Ok(None)) => UnitFilter::NoUnit,
+        // A unit typed on the "no unit" list's form is what was asked.
+        ("1", Ok(Some(unit))) => UnitFilter::Is(unit),
         _ => return Err(AppError::BadRequest),
     };
     let search = UserSearch { filter, unit, q };

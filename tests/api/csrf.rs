@@ -129,6 +129,19 @@ async fn every_post_route(app: &TestApp, w: &World, contact: &Client) -> Vec<Tar
         t(Who::Contact, "/me/sessions/end-others".into(), vec![]),
         t(
             Who::Contact,
+            "/me/warnings".into(),
+            vec![("warnings", "off".into())],
+        ),
+        t(
+            Who::Contact,
+            "/account/alerts".into(),
+            vec![
+                ("threshold_percent", "50".into()),
+                ("look_ahead_days", "10".into()),
+            ],
+        ),
+        t(
+            Who::Contact,
             "/account/order-licenses".into(),
             vec![
                 ("quantity", "5".into()),

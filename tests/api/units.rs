@@ -282,6 +282,12 @@ async fn the_users_list_shows_units_and_filters_by_one_or_by_none() {
         .get_html(&c, "/account/users?filter=all&unit=Store%202&q=cia")
         .await;
     assert_eq!(numbers(&html), ["U3"]);
+    // A unit typed on the "no unit" list's form is what was asked.
+    let (status, html) = app
+        .get_html(&c, "/account/users?filter=all&no_unit=1&unit=Store%202")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(numbers(&html), ["U3"]);
     let (_, html) = app.get_html(&c, "/account/users?unit=Nowhere").await;
     assert!(numbers(&html).is_empty());
     // A unit no user can have is refused as a bad request.

@@ -177,6 +177,23 @@ async fn a_usage_warning_goes_once_not_again_until_below_and_again_after_a_new_c
     let notice = text_of(&html, "#notice-usage-threshold").expect("notice");
     assert!(notice.contains('9') && notice.contains("90 %"), "{notice}");
 
+    // Saving the settings again, or lowering the threshold, tells nothing
+    // new: the share has not crossed anything again.
+    for threshold in ["90", "80"] {
+        app.post(
+            &c,
+            "/account/alerts",
+            &[("threshold_percent", threshold), ("look_ahead_days", "30")],
+        )
+        .await;
+    }
+    assert_eq!(mails(&app, to, "usage_threshold").len(), 1);
+    app.post(
+        &c,
+        "/account/alerts",
+        &[("threshold_percent", "90"), ("look_ahead_days", "30")],
+    )
+    .await;
     // Still at or above: no second mail, also not from the server's rounds.
     set_users(&app, a, 10, 2);
     license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx()).expect("round");

@@ -41,6 +41,10 @@ BEGIN
         UPDATE unit_counts SET active_users = active_users - 1
         WHERE account_id = OLD.account_id AND unit = coalesce(OLD.unit, '')
           AND end_date = coalesce(OLD.end_date, DATE '9999-12-31');
+        -- A row that comes to 0 goes, so units emptied long ago cost nothing.
+        DELETE FROM unit_counts
+        WHERE account_id = OLD.account_id AND unit = coalesce(OLD.unit, '')
+          AND end_date = coalesce(OLD.end_date, DATE '9999-12-31') AND active_users = 0;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.status = 'active' THEN
         INSERT INTO user_counts (account_id, end_date, active_users)
@@ -54,12 +58,13 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
--- Search by name or employee number (SPEC 4): trigram indexes (pg_trgm,
--- part of PostgreSQL), so a search for any part of a name or a number
--- ("öst" in "Åsa Öster", ILIKE) reads the index instead of every user.
+-- Search by name or employee number (SPEC 4): a trigram index (pg_trgm,
+-- part of PostgreSQL) over both, so a search for any part of a name or a
+-- number ("öst" in "Åsa Öster", ILIKE) reads the index instead of every
+-- user. One index, not two: a sync of 100,000 users writes each once.
+-- models::user::search writes the same expression.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);
-CREATE INDEX users_number_trgm ON users USING gin (employee_number gin_trgm_ops);
+CREATE INDEX users_search_trgm ON users USING gin ((name || ' ' || employee_number) gin_trgm_ops);
 
 -- Warnings: a usage threshold in percent (null: off) and a look-ahead in
 -- days (0: off); the marks that make each warning go out once (set by a

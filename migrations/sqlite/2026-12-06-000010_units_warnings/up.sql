@@ -33,12 +33,16 @@ BEGIN
     ON CONFLICT (account_id, unit, end_date) DO UPDATE SET active_users = active_users + 1;
 END;
 
+-- A row that comes to 0 goes, so units emptied long ago cost nothing.
 CREATE TRIGGER unit_count_delete AFTER DELETE ON users
 WHEN OLD.status = 'active'
 BEGIN
     UPDATE unit_counts SET active_users = active_users - 1
     WHERE account_id = OLD.account_id AND unit = coalesce(OLD.unit, '')
       AND end_date = coalesce(OLD.end_date, '9999-12-31');
+    DELETE FROM unit_counts
+    WHERE account_id = OLD.account_id AND unit = coalesce(OLD.unit, '')
+      AND end_date = coalesce(OLD.end_date, '9999-12-31') AND active_users = 0;
 END;
 
 CREATE TRIGGER unit_count_update AFTER UPDATE OF status, end_date, account_id, unit ON users
@@ -47,6 +51,9 @@ BEGIN
     WHERE OLD.status = 'active'
       AND account_id = OLD.account_id AND unit = coalesce(OLD.unit, '')
       AND end_date = coalesce(OLD.end_date, '9999-12-31');
+    DELETE FROM unit_counts
+    WHERE account_id = OLD.account_id AND unit = coalesce(OLD.unit, '')
+      AND end_date = coalesce(OLD.end_date, '9999-12-31') AND active_users = 0;
     INSERT INTO unit_counts (account_id, unit, end_date, active_users)
     SELECT NEW.account_id, coalesce(NEW.unit, ''), coalesce(NEW.end_date, '9999-12-31'), 1
     WHERE NEW.status = 'active'
@@ -56,27 +63,33 @@ END;
 -- Search by name or employee number (SPEC 4): an FTS5 index over the
 -- users' table, kept by triggers. A search finds the users with a word of
 -- the name or the number starting with each word searched ("öst" finds
--- "Åsa Öster"; case folded over all of Unicode, accents kept).
+-- "Åsa Öster"; case folded over all of Unicode, accents kept). The
+-- account's id is indexed too, so a search reads its own account's
+-- entries only (`account_id : "7" AND ...`).
 CREATE VIRTUAL TABLE users_search USING fts5(
-    name, employee_number,
+    name, employee_number, account_id,
     content = 'users', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 0'
 );
 INSERT INTO users_search (users_search) VALUES ('rebuild');
 CREATE TRIGGER users_search_insert AFTER INSERT ON users
 BEGIN
-    INSERT INTO users_search (rowid, name, employee_number) VALUES (NEW.id, NEW.name, NEW.employee_number);
+    INSERT INTO users_search (rowid, name, employee_number, account_id)
+    VALUES (NEW.id, NEW.name, NEW.employee_number, NEW.account_id);
 END;
 CREATE TRIGGER users_search_delete AFTER DELETE ON users
 BEGIN
-    INSERT INTO users_search (users_search, rowid, name, employee_number)
-    VALUES ('delete', OLD.id, OLD.name, OLD.employee_number);
+    INSERT INTO users_search (users_search, rowid, name, employee_number, account_id)
+    VALUES ('delete', OLD.id, OLD.name, OLD.employee_number, OLD.account_id);
 END;
-CREATE TRIGGER users_search_update AFTER UPDATE OF name, employee_number ON users
+CREATE TRIGGER users_search_update AFTER UPDATE OF name, employee_number, account_id ON users
+WHEN OLD.name IS NOT NEW.name OR OLD.employee_number IS NOT NEW.employee_number
+  OR OLD.account_id IS NOT NEW.account_id
 BEGIN
-    INSERT INTO users_search (users_search, rowid, name, employee_number)
-    VALUES ('delete', OLD.id, OLD.name, OLD.employee_number);
-    INSERT INTO users_search (rowid, name, employee_number) VALUES (NEW.id, NEW.name, NEW.employee_number);
+    INSERT INTO users_search (users_search, rowid, name, employee_number, account_id)
+    VALUES ('delete', OLD.id, OLD.name, OLD.employee_number, OLD.account_id);
+    INSERT INTO users_search (rowid, name, employee_number, account_id)
+    VALUES (NEW.id, NEW.name, NEW.employee_number, NEW.account_id);
 END;
 
 -- Warnings: a usage threshold in percent (null: off) and a look-ahead in

@@ -48,7 +48,10 @@ pub async fn users(
     let search = UserSearch {
         filter,
         unit,
-        q: q.get("q").cloned().unwrap_or_default(),
+        // As the page: the first 100 characters are searched for.
+        q: q.get("q")
+            .map(|s| s.trim().chars().take(100).collect())
+            .unwrap_or_default(),
     };
     let today = account.today(state.clock.now());
     let (rows, total) = state

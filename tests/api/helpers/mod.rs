@@ -239,18 +239,25 @@ pub fn fingerprint(app: &TestApp) -> String {
     use diesel::prelude::*;
     use license_portal::db::schema::{accounts, audit_events, license_orders, logins, users};
     let mut conn = app.conn();
-    let a: Vec<(i64, i64, String)> = accounts::table
-        .select((accounts::id, accounts::licenses, accounts::name))
+    let a: Vec<(i64, i64, String, Option<i32>, i32)> = accounts::table
+        .select((
+            accounts::id,
+            accounts::licenses,
+            accounts::name,
+            accounts::threshold_percent,
+            accounts::look_ahead_days,
+        ))
         .order(accounts::id)
         .load(&mut *conn)
         .expect("accounts");
-    let l: Vec<(i64, bool, String, Option<String>, i32)> = logins::table
+    let l: Vec<(i64, bool, String, Option<String>, i32, bool)> = logins::table
         .select((
             logins::id,
             logins::disabled,
             logins::password_hash,
             logins::language,
             logins::failed_attempts,
+            logins::warnings_by_mail,
         ))
         .order(logins::id)
         .load(&mut *conn)
@@ -260,8 +267,8 @@ pub fn fingerprint(app: &TestApp) -> String {
         .order(license_orders::id)
         .load(&mut *conn)
         .expect("orders");
-    let u: Vec<(i64, String, Option<chrono::NaiveDate>)> = users::table
-        .select((users::id, users::status, users::end_date))
+    let u: Vec<(i64, String, Option<chrono::NaiveDate>, Option<String>)> = users::table
+        .select((users::id, users::status, users::end_date, users::unit))
         .order(users::id)
         .load(&mut *conn)
         .expect("users");
