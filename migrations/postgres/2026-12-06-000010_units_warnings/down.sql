@@ -3,7 +3,8 @@ ALTER TABLE accounts DROP COLUMN short_warned_for;
 ALTER TABLE accounts DROP COLUMN threshold_warned;
 ALTER TABLE accounts DROP COLUMN look_ahead_days;
 ALTER TABLE accounts DROP COLUMN threshold_percent;
-DROP INDEX users_search_trgm;
+DROP INDEX users_number_trgm;
+DROP INDEX users_name_trgm;
 CREATE OR REPLACE FUNCTION users_count_change() RETURNS trigger AS $$
 BEGIN
     IF current_setting('portal.bulk_users', true) = 'on' THEN

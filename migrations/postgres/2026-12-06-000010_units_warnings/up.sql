@@ -58,13 +58,15 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
--- Search by name or employee number (SPEC 4): a trigram index (pg_trgm,
--- part of PostgreSQL) over both, so a search for any part of a name or a
--- number ("öst" in "Åsa Öster", ILIKE) reads the index instead of every
--- user. One index, not two: a sync of 100,000 users writes each once.
--- models::user::search writes the same expression.
+-- Search by name or employee number (SPEC 4): trigram indexes (pg_trgm,
+-- part of PostgreSQL), so a search for any part of a name or a number
+-- ("öst" in "Åsa Öster", ILIKE) reads the indexes instead of every user.
+-- (One index over `name || ' ' || employee_number` costs a sync less, but
+-- the planner then walked users_by_name for a common surname: 1 s at
+-- 1,000,000 users, against 22 ms with these two.)
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX users_search_trgm ON users USING gin ((name || ' ' || employee_number) gin_trgm_ops);
+CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);
+CREATE INDEX users_number_trgm ON users USING gin (employee_number gin_trgm_ops);
 
 -- Warnings: a usage threshold in percent (null: off) and a look-ahead in
 -- days (0: off); the marks that make each warning go out once (set by a

@@ -153,7 +153,7 @@ type Condition =
 ///   of a word of the name or the number (a text of no letters or digits
 ///   finds no one);
 /// - PostgreSQL: `ILIKE` anywhere in the name or the number, read through
-///   the trigram index (`pg_trgm`) over both. Its `C.UTF-8` case folding and a
+///   the trigram indexes (`pg_trgm`). Its `C.UTF-8` case folding and a
 ///   database made with the `C` locale both find "Åsa Öster" from "åsa"
 ///   and "ÖSTER": the text is also tried as typed and with a capital
 ///   first letter.
@@ -189,12 +189,13 @@ fn matching(account_id: i64, q: &str, backend: Backend) -> Condition {
             let mut condition: Condition = Box::new(sql::<Bool>("1 = 0"));
             for form in forms {
                 let pattern = format!("%{}%", escape_like(&form));
-                // The expression of the index `users_search_trgm`.
+                // Each column by its index (`users_name_trgm`, `users_number_trgm`).
                 condition = Box::new(
-                    condition.or(sql::<Bool>(
-                        "(users.name || ' ' || users.employee_number) ILIKE ",
-                    )
-                    .bind::<Text, _>(pattern)),
+                    condition.or(sql::<Bool>("(users.name ILIKE ")
+                        .bind::<Text, _>(pattern.clone())
+                        .sql(" OR users.employee_number ILIKE ")
+                        .bind::<Text, _>(pattern)
+                        .sql(")")),
                 );
             }
             condition
