@@ -752,6 +752,9 @@ fn seed_queue(conn: &mut DbConnection) {
                     kind: OrderKind::Add,
                     starts_on: None,
                     ends_on: None,
+                    price_minor: None,
+                    currency: None,
+                    cost_minor: None,
                 },
             )?;
             for m in 0..QUEUE_MESSAGES / QUEUE_ORDERS {

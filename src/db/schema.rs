@@ -17,6 +17,11 @@ diesel::table! {
         look_ahead_days -> Integer,
         threshold_warned -> Bool,
         short_warned_for -> Nullable<Date>,
+        price_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        billing -> Nullable<Text>,
+        renews_on -> Nullable<Date>,
+        renewal_mailed_for -> Nullable<Date>,
     }
 }
 
@@ -79,6 +84,9 @@ diesel::table! {
         starts_on -> Nullable<Date>,
         ends_on -> Nullable<Date>,
         by_rule -> Bool,
+        price_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        cost_minor -> Nullable<BigInt>,
     }
 }
 

@@ -48,6 +48,8 @@ audit_kinds! {
     AlertsChanged => "alerts_changed",
     /// A login turned its warnings by mail on or off.
     WarningsByMailChanged => "warnings_by_mail_changed",
+    /// Staff set an account's agreement (SPEC 15).
+    AgreementChanged => "agreement_changed",
     LicensesAdjusted => "licenses_adjusted",
     UserChanged => "user_changed",
     UsersImported => "users_imported",

@@ -8,6 +8,7 @@ pub mod import;
 pub mod ledger;
 pub mod links;
 pub mod mail;
+pub mod money;
 pub mod orders;
 pub mod report;
 pub mod roles;

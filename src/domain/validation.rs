@@ -70,6 +70,13 @@ pub enum FieldError {
     LookAheadDays,
     /// A switch that is neither `on` nor `off`.
     OnOff,
+    /// A price that is not empty and not 0 or more with at most two
+    /// decimals (`.` or `,`), at most 1,000,000.
+    Price,
+    /// A currency that is not three capital letters.
+    Currency,
+    /// A billing that is neither `monthly` nor `annual`.
+    Billing,
 }
 
 /// The longest unit, in characters.

@@ -53,6 +53,7 @@ flashes! {
     RuleSaved => "rule_saved",
     AlertsSaved => "alerts_saved",
     WarningsSaved => "warnings_saved",
+    AgreementSaved => "agreement_saved",
     MessageSent => "message_sent",
     OrderApprovedByRule => "order_approved_by_rule",
 }

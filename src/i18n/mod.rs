@@ -7,6 +7,7 @@ mod en;
 mod flash;
 mod handling;
 mod ledger;
+mod money;
 mod sv;
 mod warnings;
 mod words;

@@ -79,6 +79,9 @@ impl Msgs {
             FieldError::ThresholdPercent => self.err_threshold_percent,
             FieldError::LookAheadDays => self.err_look_ahead_days,
             FieldError::OnOff => self.err_on_off,
+            FieldError::Price => self.err_price,
+            FieldError::Currency => self.err_currency,
+            FieldError::Billing => self.err_billing,
         }
     }
 
@@ -117,6 +120,7 @@ impl Msgs {
             Flash::RuleSaved => self.rule_saved,
             Flash::AlertsSaved => self.alerts_saved,
             Flash::WarningsSaved => self.warnings_saved,
+            Flash::AgreementSaved => self.agreement_saved,
             Flash::MessageSent => self.message_sent,
             Flash::OrderApprovedByRule => self.order_approved_by_rule_flash,
         }
@@ -138,6 +142,7 @@ impl Msgs {
             AuditKind::RuleChanged => self.kind_rule_changed,
             AuditKind::AlertsChanged => self.kind_alerts_changed,
             AuditKind::WarningsByMailChanged => self.kind_warnings_by_mail_changed,
+            AuditKind::AgreementChanged => self.kind_agreement_changed,
             AuditKind::LicensesAdjusted => self.kind_licenses_adjusted,
             AuditKind::UserChanged => self.kind_user_changed,
             AuditKind::UsersImported => self.kind_users_imported,

@@ -39,6 +39,17 @@ pub struct Account {
     /// How many days ahead the forecast warning looks (0: off).
     #[serde(default = "default_look_ahead")]
     pub look_ahead_days: i32,
+    /// The agreement (SPEC 15): the price per license and month in
+    /// hundredths (null: no prices anywhere), its currency, billing and
+    /// the next renewal day.
+    #[serde(default)]
+    pub price_minor: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub billing: Option<String>,
+    #[serde(default)]
+    pub renews_on: Option<chrono::NaiveDate>,
 }
 
 fn default_look_ahead() -> i32 {
@@ -142,6 +153,37 @@ impl Account {
             .set((
                 accounts::threshold_percent.eq(alerts.threshold_percent),
                 accounts::look_ahead_days.eq(alerts.look_ahead_days),
+            ))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// The account's agreement as stored (SPEC 15).
+    pub fn agreement(&self) -> crate::domain::money::Agreement {
+        crate::domain::money::Agreement {
+            price_minor: self.price_minor,
+            currency: self.currency.clone(),
+            billing: self.billing.clone(),
+            renews_on: self.renews_on,
+        }
+    }
+
+    /// The account's price and currency, when it has prices.
+    pub fn price(&self) -> Option<(i64, &str)> {
+        Some((self.price_minor?, self.currency.as_deref()?))
+    }
+
+    pub fn set_agreement(
+        conn: &mut DbConnection,
+        id: i64,
+        a: &crate::domain::money::Agreement,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(accounts::table.find(id))
+            .set((
+                accounts::price_minor.eq(a.price_minor),
+                accounts::currency.eq(&a.currency),
+                accounts::billing.eq(&a.billing),
+                accounts::renews_on.eq(a.renews_on),
             ))
             .execute(conn)?;
         Ok(changed == 1)

@@ -291,6 +291,21 @@ impl AuditEvent {
         )
     }
 
+    pub fn agreement_changed(
+        by: i64,
+        account_id: i64,
+        before: &crate::domain::money::Agreement,
+        after: &crate::domain::money::Agreement,
+    ) -> NewAuditEvent {
+        let fields = |a: &crate::domain::money::Agreement| json!({"price_minor": a.price_minor, "currency": a.currency, "billing": a.billing, "renews_on": a.renews_on});
+        NewAuditEvent::new(
+            Some(by),
+            Some(account_id),
+            AuditKind::AgreementChanged,
+            json!({"before": fields(before), "after": fields(after)}),
+        )
+    }
+
     pub fn warnings_by_mail_changed(by: i64, account_id: Option<i64>, on: bool) -> NewAuditEvent {
         NewAuditEvent::new(
             Some(by),

@@ -28,6 +28,12 @@ pub struct LicenseOrder {
     pub ends_on: Option<NaiveDate>,
     /// Approved by the account's rule when placed (SPEC 13).
     pub by_rule: bool,
+    /// The price per license and month, and its currency, as they stood
+    /// when the order was placed (SPEC 15; none without a price).
+    pub price_minor: Option<i64>,
+    pub currency: Option<String>,
+    /// The cost shown when it was placed, in hundredths.
+    pub cost_minor: Option<i64>,
 }
 
 #[derive(Clone, Insertable)]
@@ -45,6 +51,9 @@ pub struct NewLicenseOrder<'a> {
     pub kind: OrderKind,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    pub price_minor: Option<i64>,
+    pub currency: Option<&'a str>,
+    pub cost_minor: Option<i64>,
 }
 
 /// An order with the names around it, for pages.

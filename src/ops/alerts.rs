@@ -1,5 +1,5 @@
-//! Warnings (SPEC 14): an account's settings and a login's "Warnings by
-//! mail".
+//! An account's settings: its warnings (SPEC 14) and a login's "Warnings
+//! by mail", its agreement (SPEC 15).
 
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::{notify, MailContext};
@@ -31,6 +31,22 @@ pub fn set_warnings_by_mail(conn: &mut DbConnection, by: &Login, on: bool) -> Re
     write_transaction(conn, |conn| {
         Login::set_warnings_by_mail(conn, by.id, on)?;
         AuditEvent::warnings_by_mail_changed(by.id, by.account_id, on).insert(conn)?;
+        Ok(())
+    })
+}
+
+/// Staff set an account's agreement (SPEC 15), audited.
+pub fn set_agreement(
+    conn: &mut DbConnection,
+    by: &Login,
+    account_id: i64,
+    agreement: &crate::domain::money::Agreement,
+) -> Result<(), OpError> {
+    write_transaction(conn, |conn| {
+        let account = Account::find(conn, account_id)?.ok_or(OpError::UnknownAccount)?;
+        Account::set_agreement(conn, account_id, agreement)?;
+        AuditEvent::agreement_changed(by.id, account_id, &account.agreement(), agreement)
+            .insert(conn)?;
         Ok(())
     })
 }

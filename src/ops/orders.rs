@@ -151,6 +151,17 @@ pub(super) fn insert_order(
             kind: input.kind,
             starts_on: input.period.starts_on,
             ends_on: input.period.ends_on,
+            // The price as it stands now, and the cost the pages showed.
+            price_minor: account.price().map(|(p, _)| p),
+            currency: account.price().map(|(_, c)| c),
+            cost_minor: crate::domain::money::order_cost(
+                account.price().map(|(p, _)| p),
+                account.renews_on,
+                quantity,
+                input.period.starts_on,
+                input.period.ends_on,
+                account.today(ctx.now),
+            ),
         },
     )?;
     AuditEvent::order_placed(by.id, account_id, order.id, quantity, reference, owned)

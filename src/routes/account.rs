@@ -97,6 +97,10 @@ pub struct OrderFormPage {
     pub form_error: Option<&'static str>,
     /// "Orders of up to N licenses are approved at once" (SPEC 13).
     pub rule_line: Option<String>,
+    /// Whether the account has prices (the "Show the cost" button).
+    pub priced: bool,
+    /// What the fields as typed cost (SPEC 15).
+    pub cost: Option<crate::routes::cost::CostView>,
 }
 
 /// The order form's fields as typed.
@@ -112,6 +116,9 @@ pub struct OrderEntry {
     pub ends_on: String,
     #[serde(default)]
     pub form_token: String,
+    /// "Show the cost": the form again with its cost, nothing ordered.
+    #[serde(default)]
+    pub preview: String,
 }
 
 impl OrderFormPage {
@@ -146,7 +153,6 @@ async fn order_form_page(
         groups,
         suggested: suggested_quantity(account.licenses, who.counted, pending.1),
         max: state.settings.max_order_quantity,
-        e,
         today: today.to_string(),
         form_token: form_token::issue(&state.form_key, account.id, state.clock.now().timestamp()),
         quantity_error: None,
@@ -158,6 +164,16 @@ async fn order_form_page(
             .rule()
             .is_on()
             .then(|| who.lang.rule_line(account.rule())),
+        priced: account.price().is_some(),
+        cost: crate::routes::cost::CostView::of(
+            who.lang,
+            &account,
+            crate::domain::orders::OrderKind::Add,
+            (&e.quantity, &e.starts_on, &e.ends_on),
+            state.settings.max_order_quantity,
+            today,
+        ),
+        e,
     })
 }
 
@@ -167,6 +183,11 @@ async fn order_form_page(
 pub struct OrderPrefill {
     #[serde(default)]
     quantity: Option<String>,
+    /// The period, to show its cost (SPEC 15).
+    #[serde(default)]
+    starts_on: Option<String>,
+    #[serde(default)]
+    ends_on: Option<String>,
 }
 
 /// `GET /account/order-licenses[?quantity=N]` (contact): the form, its
@@ -183,8 +204,13 @@ pub async fn order_form(
         .and_then(|n| validation::parse_quantity(n, state.settings.max_order_quantity).ok())
         .map(|n| n.to_string())
         .unwrap_or_default();
+    // A day is filled in as typed (10 characters at most); the cost is
+    // shown only for days that could be ordered.
+    let day = |d: &Option<String>| d.as_deref().unwrap_or("").trim().chars().take(10).collect();
     let entry = OrderEntry {
         quantity,
+        starts_on: day(&q.starts_on),
+        ends_on: day(&q.ends_on),
         ..Default::default()
     };
     ok(&order_form_page(&who, &state, entry).await?)
@@ -217,6 +243,12 @@ pub async fn order_submit(
 
     if let Some(made) = made_by_form(&state, account_id, &entry.form_token).await? {
         return Ok(made);
+    }
+    if entry.preview == "1" {
+        // The cost of what is typed; nothing is ordered.
+        let mut page = order_form_page(&who, &state, entry).await?;
+        page.form_token = page.e.form_token.clone();
+        return ok(&page);
     }
 
     let t = who.lang.msgs();

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod alerts;
 pub mod api_tokens;
+pub mod cost;
 pub mod health;
 pub mod history;
 pub mod licenses;
@@ -203,7 +204,7 @@ fn account(cfg: &mut web::ServiceConfig) {
 
 /// `/staff`: the vendor's staff.
 fn staff(cfg: &mut web::ServiceConfig) {
-    use staff::{accounts, audit, order, orders, outbox, rule};
+    use staff::{accounts, agreement, audit, order, orders, outbox, rule};
     cfg.service(web::resource("/orders").route(web::get().to(orders::queue)))
         .service(web::resource("/orders/{id}").route(web::get().to(order::order)))
         .service(web::resource("/orders/{id}/messages").route(web::post().to(order::post_message)))
@@ -217,6 +218,10 @@ fn staff(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/accounts/{id}").route(web::get().to(accounts::account)))
         .service(web::resource("/accounts/{id}/licenses").route(web::post().to(accounts::adjust)))
         .service(web::resource("/accounts/{id}/rule").route(web::post().to(rule::set_rule)))
+        .service(
+            web::resource("/accounts/{id}/agreement")
+                .route(web::post().to(agreement::set_agreement)),
+        )
         .service(
             web::resource("/accounts/{id}/logins").route(web::post().to(accounts::create_login)),
         )

@@ -53,7 +53,7 @@ fn migrations_apply_to_an_empty_database_and_are_a_no_op_the_second_time() {
     let first = portal(&db, &["migrate"], None);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stderr(&first).contains("10 migration(s) applied"),
+        stderr(&first).contains("11 migration(s) applied"),
         "{}",
         stderr(&first)
     );

@@ -190,9 +190,14 @@ impl User {
         let backend = Backend::of(conn);
         if search_text(&search.q).is_some() {
             // A search reads its matches once: the page and how many there
-            // are in one statement (a window count), from the index.
+            // are in one statement (a window count), from the index. Its
+            // order is by name all the same, but written so that no index
+            // gives it: PostgreSQL would otherwise at times walk the
+            // account's users by name (users_by_name) to skip the sort, a
+            // read of every user (1.4 s at 1,000,000 against 20 ms).
+            let by_name = diesel::dsl::sql::<diesel::sql_types::Text>("users.name || ''");
             let rows: Vec<(User, i64)> = filtered(account_id, search, day, backend)
-                .order((users::name.asc(), users::id.asc()))
+                .order((by_name.asc(), users::id.asc()))
                 .offset(offset)
                 .limit(limit)
                 .select((

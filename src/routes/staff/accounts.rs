@@ -165,6 +165,8 @@ pub struct AccountForms {
     pub rule_per: Option<String>,
     pub rule_quantity_error: Option<String>,
     pub rule_per_error: Option<&'static str>,
+    /// The agreement's form as typed, when refused (SPEC 15).
+    pub agreement: Option<super::agreement::AgreementFields>,
 }
 
 impl AccountForms {
@@ -177,6 +179,7 @@ impl AccountForms {
             || self.role_error.is_some()
             || self.import_error.is_some()
             || self.rule_quantity_error.is_some()
+            || self.agreement.as_ref().is_some_and(|a| a.has_errors())
             || self.rule_per_error.is_some()
     }
 }
@@ -196,6 +199,7 @@ pub struct AccountPage {
     pub rule_state: String,
     pub rule_quantity: String,
     pub rule_per: String,
+    pub agreement: super::agreement::AgreementFields,
 }
 
 pub(super) async fn account_page(
@@ -270,6 +274,8 @@ pub(super) async fn account_page(
             .rule_per
             .clone()
             .unwrap_or_else(|| account.rule_max_per_30_days.to_string()),
+        agreement: (forms.agreement.clone())
+            .unwrap_or_else(|| super::agreement::AgreementFields::of(&account)),
         forms,
     })
 }

@@ -3,6 +3,7 @@
 //! the [`Staff`](crate::auth::Staff) extractor all the same.
 
 pub mod accounts;
+pub mod agreement;
 pub mod audit;
 pub mod import;
 pub mod order;
