@@ -94,6 +94,19 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     let fjord_contact = make_login(conn, SIGNINS[3], Some(fjord.id), "Frode Fjord")?;
 
     let today = nordic.today(now);
+    // Prices (SPEC 15) on Nordic, none on Fjord: SEK 89.00 a license and
+    // month, billed annually, renewing in four months.
+    ops::set_agreement(
+        conn,
+        &staff,
+        nordic.id,
+        &crate::domain::money::Agreement {
+            price_minor: Some(8_900),
+            currency: Some("SEK".into()),
+            billing: Some("annual".into()),
+            renews_on: Some(add_days(today, 120)),
+        },
+    )?;
     // Nordic: 19 plain active, 2 future starters, 2 leaving soon, 2 ended
     // but still active (not counted), 3 passive -> 23 counted of 20 owned.
     let mut n = 0;

@@ -245,6 +245,8 @@ catalog! {
     err_page,
     err_per_page,
     err_span,
+    order_price,
+    order_kept_cost,
     cost_monthly,
     show_cost,
     agreement_title,

@@ -225,6 +225,8 @@ pub static EN: Msgs = Msgs {
     err_page: "Enter a page number from 1 to 1000000.",
     err_per_page: "Enter a page size from 1 to 1000.",
     err_span: "The first day must be on or before the last, and at most 3660 days before it.",
+    order_price: "Price per license and month when ordered",
+    order_kept_cost: "Cost when ordered",
     cost_monthly: "A month of these licenses",
     show_cost: "Show the cost",
     agreement_title: "Agreement",

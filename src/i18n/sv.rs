@@ -225,6 +225,8 @@ pub static SV: Msgs = Msgs {
     err_page: "Ange ett sidnummer från 1 till 1000000.",
     err_per_page: "Ange en sidstorlek från 1 till 1000.",
     err_span: "Första dagen måste vara samma dag som eller före den sista, och högst 3660 dagar före den.",
+    order_price: "Pris per licens och månad vid beställningen",
+    order_kept_cost: "Kostnad vid beställningen",
     cost_monthly: "En månad av dessa licenser",
     show_cost: "Visa kostnaden",
     agreement_title: "Avtal",

@@ -35,6 +35,10 @@ pub struct OrderLine {
     pub decided_by: String,
     pub decided_at: String,
     pub note: String,
+    /// The price per license and month kept with the order (SPEC 15; ""
+    /// without one), and its cost then (hundredths, in words).
+    pub price: String,
+    pub cost: Option<(i64, String)>,
 }
 
 pub(super) fn order_line(
@@ -57,6 +61,14 @@ pub(super) fn order_line(
             .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default(),
         note: o.decision_note.clone().unwrap_or_default(),
+        price: match (o.price_minor, o.currency.as_deref()) {
+            (Some(p), Some(c)) => who.lang.money(p, c),
+            _ => String::new(),
+        },
+        cost: match (o.cost_minor, o.currency.as_deref()) {
+            (Some(minor), Some(c)) => Some((minor, who.lang.money(minor, c))),
+            _ => None,
+        },
     }
 }
 

@@ -172,6 +172,9 @@ pub struct ReduceEntry {
     pub reference: String,
     #[serde(default)]
     pub form_token: String,
+    /// "Show the cost": the form again with what it saves, nothing ordered.
+    #[serde(default)]
+    pub preview: String,
 }
 
 #[derive(Template)]
@@ -191,6 +194,10 @@ pub struct ReducePage {
     pub form_error: Option<&'static str>,
     /// The first day that would be short, with both figures, in words.
     pub short: Option<String>,
+    /// Whether the account has prices, and what the reduction saves
+    /// (SPEC 15).
+    pub priced: bool,
+    pub cost: Option<crate::routes::cost::CostView>,
 }
 
 impl ReducePage {
@@ -223,7 +230,6 @@ async fn reduce_page(
         f: Figures::of(&account, who.counted),
         groups,
         max: state.settings.max_order_quantity,
-        e,
         tomorrow: today.succ_opt().unwrap_or(today).to_string(),
         form_token: form_token::issue(&state.form_key, account_id, now.timestamp()),
         quantity_error: None,
@@ -231,6 +237,16 @@ async fn reduce_page(
         reference_error: None,
         form_error: None,
         short: None,
+        priced: account.price().is_some(),
+        cost: crate::routes::cost::CostView::of(
+            who.lang,
+            &account,
+            OrderKind::Reduce,
+            (&e.quantity, &e.starts_on, ""),
+            state.settings.max_order_quantity,
+            today,
+        ),
+        e,
     })
 }
 
@@ -238,8 +254,27 @@ async fn reduce_page(
 pub async fn reduce_form(
     who: Contact,
     state: web::Data<AppState>,
+    q: web::Query<ReducePrefill>,
 ) -> Result<HttpResponse, AppError> {
-    ok(&reduce_page(&who, &state, ReduceEntry::default()).await?)
+    // Filled in as typed (a few characters at most), to show the saving.
+    let cut =
+        |s: &Option<String>, n: usize| s.as_deref().unwrap_or("").trim().chars().take(n).collect();
+    let entry = ReduceEntry {
+        quantity: cut(&q.quantity, 7),
+        starts_on: cut(&q.starts_on, 10),
+        ..Default::default()
+    };
+    ok(&reduce_page(&who, &state, entry).await?)
+}
+
+/// What a link may fill in on the Reduce page (SPEC 15: its saving shown;
+/// the renewal mail links here with the suggested reduction).
+#[derive(serde::Deserialize)]
+pub struct ReducePrefill {
+    #[serde(default)]
+    quantity: Option<String>,
+    #[serde(default)]
+    starts_on: Option<String>,
 }
 
 /// `POST /account/reduce-licenses`: a pending order of kind `reduce`, or
@@ -253,6 +288,13 @@ pub async fn reduce_submit(
     let entry = form.into_inner();
     if let Some(made) = made_by_form(&state, account.id, &entry.form_token).await? {
         return Ok(made);
+    }
+    if entry.preview == "1" {
+        // What it saves; nothing is ordered.
+        let form_token = entry.form_token.clone();
+        let mut page = reduce_page(&who, &state, entry).await?;
+        page.form_token = form_token;
+        return ok(&page);
     }
     let t = who.lang.msgs();
     let now = state.clock.now();

@@ -5,6 +5,7 @@
 mod helpers;
 mod language;
 
+mod agreement;
 mod api;
 mod browser;
 mod cli;

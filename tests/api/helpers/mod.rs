@@ -239,13 +239,24 @@ pub fn fingerprint(app: &TestApp) -> String {
     use diesel::prelude::*;
     use license_portal::db::schema::{accounts, audit_events, license_orders, logins, users};
     let mut conn = app.conn();
-    let a: Vec<(i64, i64, String, Option<i32>, i32)> = accounts::table
+    type AccountRow = (
+        i64,
+        i64,
+        String,
+        Option<i32>,
+        i32,
+        Option<i64>,
+        Option<String>,
+    );
+    let a: Vec<AccountRow> = accounts::table
         .select((
             accounts::id,
             accounts::licenses,
             accounts::name,
             accounts::threshold_percent,
             accounts::look_ahead_days,
+            accounts::price_minor,
+            accounts::currency,
         ))
         .order(accounts::id)
         .load(&mut *conn)

@@ -1,0 +1,282 @@
+//! What it costs (issue 26, SPEC 15): the agreement staff set, the cost on
+//! the Order Licenses and Reduce pages, and the price an order keeps.
+
+use license_portal::domain::money::cost_minor;
+use license_portal::models::{AuditEvent, LicenseOrder};
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    count_of, data_value, fingerprint, hidden_value, location, spawn_app, text_of, Client, TestApp,
+};
+
+/// Staff set account `id`'s agreement through its page.
+async fn agree(app: &TestApp, staff: &Client, id: i64, fields: [&str; 4]) -> reqwest::Response {
+    app.post(
+        staff,
+        &format!("/staff/accounts/{id}/agreement"),
+        &[
+            ("price", fields[0]),
+            ("currency", fields[1]),
+            ("billing", fields[2]),
+            ("renews_on", fields[3]),
+        ],
+    )
+    .await
+}
+
+fn day(app: &TestApp, days: i64) -> String {
+    (app.today() + chrono::Duration::days(days)).to_string()
+}
+
+#[tokio::test]
+async fn staff_set_the_agreement_and_bad_fields_are_named_with_nothing_changed() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let staff = app.client_for("staff@vendor.example").await;
+    let renews = day(&app, 100);
+    let res = agree(&app, &staff, w.a.id, ["89,50", "SEK", "annual", &renews]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(res.headers()),
+        format!("/staff/accounts/{}#agreement", w.a.id)
+    );
+    let a = app.account(w.a.id);
+    assert_eq!(a.price_minor, Some(8_950));
+    assert_eq!(a.currency.as_deref(), Some("SEK"));
+    assert_eq!(a.billing.as_deref(), Some("annual"));
+    assert_eq!(a.renews_on.map(|d| d.to_string()), Some(renews.clone()));
+    assert_eq!(
+        AuditEvent::count_kind(&mut app.conn(), "agreement_changed").expect("count"),
+        1
+    );
+    let (_, page) = app
+        .get_html(&staff, &format!("/staff/accounts/{}", w.a.id))
+        .await;
+    assert_eq!(
+        crate::helpers::hidden_attr(&page, "#agreement-price", "value").as_deref(),
+        Some("89.50")
+    );
+
+    let before = fingerprint(&app);
+    for (fields, errors) in [
+        (["-5", "SEK", "annual", ""], 1),
+        (["89", "", "", ""], 1),
+        (["89", "sek", "weekly", "2020-01-01"], 3),
+        (["1.234", "EURO", "", "tomorrow"], 3),
+    ] {
+        let res = agree(&app, &staff, w.a.id, fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        let html = res.text().await.expect("body");
+        assert_eq!(
+            count_of(&html, "#agreement .field-error"),
+            errors,
+            "{fields:?}"
+        );
+        assert_eq!(
+            crate::helpers::hidden_attr(&html, "#agreement-price", "value").as_deref(),
+            Some(fields[0]),
+            "as typed"
+        );
+    }
+    assert_eq!(fingerprint(&app), before);
+    assert_eq!(app.account(w.a.id).price_minor, Some(8_950));
+    // A customer cannot set it.
+    let contact = app.client_for("contact@alpha.example").await;
+    let res = agree(&app, &contact, w.a.id, ["1", "SEK", "", ""]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Empty: no prices anywhere.
+    let res = agree(&app, &staff, w.a.id, ["", "", "", ""]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.account(w.a.id).price_minor, None);
+}
+
+#[tokio::test]
+async fn the_order_form_shows_the_month_and_the_cost_of_a_period_or_up_to_the_renewal() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let staff = app.client_for("staff@vendor.example").await;
+    let contact = app.client_for("contact@alpha.example").await;
+    // No prices: nothing about money anywhere on the form.
+    let (_, html) = app
+        .get_html(&contact, "/account/order-licenses?quantity=10")
+        .await;
+    assert_eq!(
+        count_of(&html, "#order-monthly, #order-cost, #show-cost"),
+        0
+    );
+    assert!(!html.contains("SEK"));
+
+    let renews = day(&app, 100);
+    agree(&app, &staff, w.a.id, ["89", "SEK", "annual", &renews]).await;
+    // A season: its days, both ends counted.
+    let (from, until) = (day(&app, 10), day(&app, 40));
+    let (status, html) = app
+        .get_html(
+            &contact,
+            &format!("/account/order-licenses?quantity=10&starts_on={from}&ends_on={until}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(data_value(&html, "order-monthly"), Some(89_000));
+    assert_eq!(
+        data_value(&html, "order-cost"),
+        Some(cost_minor(8_900, 10, 31))
+    );
+    assert_eq!(
+        text_of(&html, "#order-monthly").as_deref(),
+        Some("SEK\u{a0}890.00")
+    );
+    assert_eq!(
+        hidden_value(&html, "quantity").as_deref(),
+        Some("10"),
+        "filled in"
+    );
+    assert_eq!(
+        crate::helpers::hidden_attr(&html, "#starts_on", "value"),
+        Some(from.clone())
+    );
+    // For good: from today to the day before the renewal.
+    let (_, html) = app
+        .get_html(&contact, "/account/order-licenses?quantity=10")
+        .await;
+    assert_eq!(
+        data_value(&html, "order-cost"),
+        Some(cost_minor(8_900, 10, 100))
+    );
+    // Across 29 February 2028 (a leap year): 60 days.
+    let (_, html) = app
+        .get_html(
+            &contact,
+            "/account/order-licenses?quantity=2&starts_on=2028-02-01&ends_on=2028-03-31",
+        )
+        .await;
+    assert_eq!(
+        data_value(&html, "order-cost"),
+        Some(cost_minor(8_900, 2, 60))
+    );
+    // Days that could not be ordered show no cost, and order nothing.
+    let orders = crate::helpers::order_count(&app);
+    let (status, html) = app
+        .get_html(
+            &contact,
+            "/account/order-licenses?quantity=10&starts_on=2020-01-01",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count_of(&html, "#order-cost"), 0);
+    assert_eq!(crate::helpers::order_count(&app), orders);
+
+    // Without a renewal day, licenses for good have no cost (a month only).
+    agree(&app, &staff, w.a.id, ["89", "SEK", "monthly", ""]).await;
+    let (_, html) = app
+        .get_html(&contact, "/account/order-licenses?quantity=10")
+        .await;
+    assert_eq!(data_value(&html, "order-monthly"), Some(89_000));
+    assert_eq!(count_of(&html, "#order-cost"), 0);
+
+    // In Swedish the amount reads the Swedish way.
+    app.post(
+        &contact,
+        "/language",
+        &[("lang", "sv"), ("back", "/account")],
+    )
+    .await;
+    let (_, html) = app
+        .get_html(&contact, "/account/order-licenses?quantity=15")
+        .await;
+    assert_eq!(
+        text_of(&html, "#order-monthly").as_deref(),
+        Some("1\u{a0}335,00\u{a0}SEK")
+    );
+}
+
+#[tokio::test]
+async fn an_order_keeps_its_price_and_cost_after_the_price_changes() {
+    let app = spawn_app().await;
+    let w = app.world();
+    let staff = app.client_for("staff@vendor.example").await;
+    let contact = app.client_for("contact@alpha.example").await;
+    let renews = day(&app, 60);
+    agree(&app, &staff, w.a.id, ["100", "EUR", "annual", &renews]).await;
+    // "Show the cost" orders nothing.
+    let (_, form) = app.get_html(&contact, "/account/order-licenses").await;
+    let token = hidden_value(&form, "form_token").expect("form token");
+    let orders = crate::helpers::order_count(&app);
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[
+                ("quantity", "3"),
+                ("reference", "PO-9"),
+                ("form_token", &token),
+                ("preview", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.expect("body");
+    assert_eq!(
+        data_value(&html, "order-cost"),
+        Some(cost_minor(10_000, 3, 60))
+    );
+    assert_eq!(crate::helpers::order_count(&app), orders);
+    // The order itself, with the same form.
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[
+                ("quantity", "3"),
+                ("reference", "PO-9"),
+                ("form_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let path = location(res.headers());
+    let id: i64 = path
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    let order = LicenseOrder::find(&mut app.conn(), id)
+        .expect("q")
+        .expect("order");
+    assert_eq!(order.price_minor, Some(10_000));
+    assert_eq!(order.currency.as_deref(), Some("EUR"));
+    assert_eq!(order.cost_minor, Some(cost_minor(10_000, 3, 60)));
+    // The price changes; the order keeps what it had.
+    agree(&app, &staff, w.a.id, ["150", "EUR", "annual", &renews]).await;
+    let (_, html) = app.get_html(&contact, &path).await;
+    assert_eq!(
+        data_value(&html, "order-kept-cost"),
+        Some(cost_minor(10_000, 3, 60))
+    );
+    assert_eq!(
+        text_of(&html, "#order-kept-price").as_deref(),
+        Some("EUR\u{a0}100.00")
+    );
+    // A reduction's page says what it saves up to the renewal.
+    let from = day(&app, 20);
+    let (_, html) = app
+        .get_html(
+            &contact,
+            &format!("/account/reduce-licenses?quantity=2&starts_on={from}"),
+        )
+        .await;
+    assert_eq!(
+        data_value(&html, "order-cost"),
+        Some(cost_minor(15_000, 2, 40))
+    );
+    assert!(text_of(&html, "#order-price")
+        .unwrap_or_default()
+        .contains("40"));
+    // An account without prices has none on its orders.
+    let beta = app.client_for("contact@beta.example").await;
+    let (_, html) = app
+        .get_html(&beta, "/account/reduce-licenses?quantity=2")
+        .await;
+    assert_eq!(count_of(&html, "#order-price, #show-cost"), 0);
+    let _ = w.b;
+}
