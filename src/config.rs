@@ -23,6 +23,9 @@ pub struct Settings {
     /// A pending order waiting longer than this many hours is overdue in
     /// the staff queue (SPEC 13).
     pub order_sla_hours: i64,
+    /// The vendor's name on an order's confirmation (SPEC 15); none: the
+    /// portal's name in the reader's language ("License portal").
+    pub vendor_name: Option<String>,
     pub pool: PoolOptions,
     pub workers: usize,
     pub session_idle: Duration,
@@ -129,6 +132,7 @@ impl Settings {
             public_url: None,
             max_order_quantity: DEFAULT_MAX_ORDER_QUANTITY,
             order_sla_hours: DEFAULT_ORDER_SLA_HOURS,
+            vendor_name: None,
             pool: PoolOptions::default(),
             workers: 2,
             session_idle: Duration::from_secs(30 * 60),
@@ -183,6 +187,11 @@ impl Settings {
 
     /// Check values that flags alone cannot.
     pub fn validate(&self) -> anyhow::Result<()> {
+        let vendor = self.vendor_name.as_deref().unwrap_or("-").trim();
+        if vendor.is_empty() || vendor.chars().count() > 100 || vendor.chars().any(char::is_control)
+        {
+            anyhow::bail!("--vendor-name / PORTAL_VENDOR_NAME must be 1 to 100 characters without control characters");
+        }
         if !(1..=8760).contains(&self.order_sla_hours) {
             anyhow::bail!("--order-sla-hours / PORTAL_ORDER_SLA_HOURS must be from 1 to 8760");
         }

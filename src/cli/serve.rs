@@ -32,6 +32,10 @@ pub struct Opts {
     /// overdue in the staff queue (1 to 8760).
     #[arg(long, env = "PORTAL_ORDER_SLA_HOURS", default_value_t = crate::config::DEFAULT_ORDER_SLA_HOURS)]
     pub order_sla_hours: i64,
+    /// The vendor's name on an order's confirmation (1 to 100 characters;
+    /// default: the portal's name, "License portal").
+    #[arg(long, env = "PORTAL_VENDOR_NAME")]
+    pub vendor_name: Option<String>,
     /// Database connections in the pool (default: two per core, at least 4).
     #[arg(long, env = "PORTAL_POOL_SIZE")]
     pub pool_size: Option<u32>,
@@ -114,6 +118,7 @@ impl Opts {
             public_url: self.public_url.clone(),
             max_order_quantity: self.max_order_quantity,
             order_sla_hours: self.order_sla_hours,
+            vendor_name: self.vendor_name.as_ref().map(|v| v.trim().to_string()),
             pool: PoolOptions {
                 max_size: self
                     .pool_size

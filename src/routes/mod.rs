@@ -1,8 +1,10 @@
 //! Every URL of the portal, in one tree, and the handlers grouped by area.
 
 pub mod account;
+pub mod agreement;
 pub mod alerts;
 pub mod api_tokens;
+pub mod confirmation;
 pub mod cost;
 pub mod health;
 pub mod history;
@@ -172,9 +174,13 @@ fn account(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/orders/{id}").route(web::get().to(account::order)))
         .service(web::resource("/orders/{id}/cancel").route(web::post().to(account::cancel)))
         .service(
+            web::resource("/orders/{id}/confirmation").route(web::get().to(confirmation::customer)),
+        )
+        .service(
             web::resource("/orders/{id}/messages").route(web::post().to(messages::customer_post)),
         )
         .service(web::resource("/users").route(web::get().to(users::list)))
+        .service(web::resource("/agreement").route(web::get().to(agreement::page)))
         .service(
             web::resource("/alerts")
                 .route(web::get().to(alerts::show))
@@ -208,6 +214,9 @@ fn staff(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/orders").route(web::get().to(orders::queue)))
         .service(web::resource("/orders/{id}").route(web::get().to(order::order)))
         .service(web::resource("/orders/{id}/messages").route(web::post().to(order::post_message)))
+        .service(
+            web::resource("/orders/{id}/confirmation").route(web::get().to(confirmation::staff)),
+        )
         .service(web::resource("/orders/{id}/approve").route(web::post().to(orders::approve)))
         .service(web::resource("/orders/{id}/reject").route(web::post().to(orders::reject)))
         .service(

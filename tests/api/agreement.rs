@@ -280,3 +280,134 @@ async fn an_order_keeps_its_price_and_cost_after_the_price_changes() {
     assert_eq!(count_of(&html, "#order-price, #show-cost"), 0);
     let _ = w.b;
 }
+
+#[tokio::test]
+async fn the_agreement_page_shows_the_monthly_cost_now_and_after_each_coming_change() {
+    let app = spawn_app().await;
+    let w = app.world(); // Alpha owns 10
+    let staff = app.client_for("staff@vendor.example").await;
+    let viewer = app.client_for("viewer@alpha.example").await;
+    let (status, html) = app.get_html(&viewer, "/account/agreement").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count_of(&html, "#agreement-no-prices"), 1);
+    assert_eq!(count_of(&html, "#agreement-monthly"), 0);
+
+    let renews = day(&app, 90);
+    agree(&app, &staff, w.a.id, ["25", "NOK", "monthly", &renews]).await;
+    // 5 more from day 10 to day 19: the cost steps up and back.
+    let (from, until) = (day(&app, 10), day(&app, 19));
+    let res = app
+        .post(
+            &staff,
+            &format!("/staff/accounts/{}/licenses", w.a.id),
+            &[
+                ("change", "+5"),
+                ("reason", "a season"),
+                ("starts_on", &from),
+                ("ends_on", &until),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html(&viewer, "/account/agreement").await;
+    assert_eq!(data_value(&html, "agreement-monthly"), Some(25_000));
+    assert_eq!(data_value(&html, "agreement-owned"), Some(10));
+    assert_eq!(
+        text_of(&html, "#agreement-price").as_deref(),
+        Some("NOK\u{a0}25.00")
+    );
+    let doc = scraper::Html::parse_document(&html);
+    let coming: Vec<(String, i64)> = doc
+        .select(&scraper::Selector::parse("#agreement-coming li").expect("sel"))
+        .map(|e| {
+            (
+                e.value().attr("data-day").unwrap_or("").to_string(),
+                e.value()
+                    .attr("data-value")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(coming, [(from, 37_500), (day(&app, 20), 25_000)]);
+    assert_eq!(
+        crate::helpers::hidden_attr(&html, "#agreement-renews-on", "data-day"),
+        Some(renews)
+    );
+}
+
+#[tokio::test]
+async fn an_orders_confirmation_holds_vendor_customer_number_reference_and_cost() {
+    let app = crate::helpers::spawn_app_with(|s| s.vendor_name = Some("Acme WFM AB".into())).await;
+    let w = app.world();
+    let staff = app.client_for("staff@vendor.example").await;
+    let contact = app.client_for("contact@alpha.example").await;
+    let renews = day(&app, 30);
+    agree(&app, &staff, w.a.id, ["200", "SEK", "annual", &renews]).await;
+    let (_, form) = app.get_html(&contact, "/account/order-licenses").await;
+    let token = hidden_value(&form, "form_token").expect("form token");
+    let res = app
+        .post(
+            &contact,
+            "/account/order-licenses",
+            &[
+                ("quantity", "4"),
+                ("reference", "PO-2027-9"),
+                ("form_token", &token),
+            ],
+        )
+        .await;
+    let path = location(res.headers());
+    let id = path.rsplit('/').next().expect("id").to_string();
+    let (_, order) = app.get_html(&contact, &path).await;
+    let link = crate::helpers::hidden_attr(&order, "#confirmation-link", "href").expect("link");
+    let (status, html) = app.get_html(&contact, &link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count_of(&html, "nav"), 0, "no navigation");
+    assert_eq!(
+        text_of(&html, "#confirmation-vendor").as_deref(),
+        Some("Acme WFM AB")
+    );
+    assert_eq!(
+        text_of(&html, "#confirmation-customer").as_deref(),
+        Some("Alpha AB")
+    );
+    assert_eq!(
+        text_of(&html, "#confirmation-number"),
+        Some(format!("#{id}"))
+    );
+    assert_eq!(
+        text_of(&html, "#confirmation-reference").as_deref(),
+        Some("PO-2027-9")
+    );
+    assert_eq!(
+        data_value(&html, "confirmation-cost"),
+        Some(cost_minor(20_000, 4, 30))
+    );
+    assert_eq!(
+        crate::helpers::hidden_attr(&html, "#confirmation-status", "data-value").as_deref(),
+        Some("pending")
+    );
+    // Staff have theirs; another account's contact gets a 404.
+    let (status, staff_html) = app
+        .get_html(&staff, &format!("/staff/orders/{id}/confirmation"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        text_of(&staff_html, "#confirmation-reference").as_deref(),
+        Some("PO-2027-9")
+    );
+    let beta = app.client_for("contact@beta.example").await;
+    assert_eq!(
+        app.get(&beta, &format!("/account/orders/{id}/confirmation"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&contact, &format!("/staff/orders/{id}/confirmation"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -524,6 +524,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
         "/account/api-tokens",
         "/account/reports/changes",
         "/account/alerts",
+        "/account/agreement",
         "/account/users?filter=counted&unit=Store%20Malm%C3%B6",
         "/me",
         "/me/two-step",
@@ -534,6 +535,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     pages.push(("contact", format!("/account/users/{first_user}")));
     // A pending order with messages and the reply form (SPEC 13).
     pages.push(("contact", format!("/account/orders/{talked}")));
+    pages.push(("contact", format!("/account/orders/{talked}/confirmation")));
     let mut problems = Vec::new();
     for (_, path) in &pages[1..] {
         b.go(&app, path).await;
@@ -567,6 +569,8 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     );
     for path in [
         "/account/alerts".to_string(),
+        "/account/agreement".into(),
+        format!("/account/orders/{talked}/confirmation"),
         "/account/reports/active-users".into(),
         "/account/licenses".into(),
         "/account/reduce-licenses".into(),

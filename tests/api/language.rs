@@ -232,6 +232,8 @@ async fn all_pages(app: &TestApp, lang: &str, accept: &str) -> Vec<(String, Stat
         "/account/reports/active-users?on=2026-01-01".into(),
         "/account/reports/active-users?on=2025-01-01".into(),
         "/account/alerts".into(),
+        "/account/agreement".into(),
+        format!("{order}/confirmation"),
         "/account/users?unit=Nowhere".into(),
         "/me".into(),
         "/me/two-step".into(),

@@ -346,10 +346,25 @@ fn contacts_of(
     conn: &mut DbConnection,
     account_id: i64,
 ) -> Result<Vec<(String, LangColumn)>, MailError> {
-    Ok(logins::table
+    enabled_contacts(conn, account_id, false)
+}
+
+/// The enabled contacts of an account, with their languages; with
+/// `warned_only`, those who take warnings by mail (SPEC 14, at /me).
+fn enabled_contacts(
+    conn: &mut DbConnection,
+    account_id: i64,
+    warned_only: bool,
+) -> Result<Vec<(String, LangColumn)>, MailError> {
+    let mut query = logins::table
         .filter(logins::account_id.eq(account_id))
         .filter(logins::role.eq(Role::Contact.as_str()))
         .filter(logins::disabled.eq(false))
+        .into_boxed::<crate::db::MultiBackend>();
+    if warned_only {
+        query = query.filter(logins::warnings_by_mail.eq(true));
+    }
+    Ok(query
         .order(logins::id.asc())
         .select((logins::email, logins::language))
         .load(conn)?)

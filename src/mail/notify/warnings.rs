@@ -3,32 +3,14 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{accounts, logins};
+use crate::db::schema::accounts;
 use crate::db::DbConnection;
 use crate::domain::mail::MailKind;
-use crate::domain::roles::Role;
 use crate::i18n::Lang;
-use crate::models::login::LangColumn;
 use crate::models::{now_utc, Account, User};
 
 use super::super::templates::*;
 use super::super::{lang_of, Letter, MailContext, MailError};
-
-/// The enabled contacts of an account who take warnings by mail (SPEC 14:
-/// "Warnings by mail" at /me), with their languages.
-fn warned_contacts(
-    conn: &mut DbConnection,
-    account_id: i64,
-) -> Result<Vec<(String, LangColumn)>, MailError> {
-    Ok(logins::table
-        .filter(logins::account_id.eq(account_id))
-        .filter(logins::role.eq(Role::Contact.as_str()))
-        .filter(logins::disabled.eq(false))
-        .filter(logins::warnings_by_mail.eq(true))
-        .order(logins::id.asc())
-        .select((logins::email, logins::language))
-        .load(conn)?)
-}
 
 /// SPEC 14, after anything that changes counts or licenses and when a day
 /// starts: the usage warning when the users counted today come to reach
@@ -73,7 +55,8 @@ pub fn warnings(
     if !usage_due && !short_due {
         return Ok(());
     }
-    let contacts = warned_contacts(conn, account.id)?;
+    // The enabled contacts who take warnings by mail.
+    let contacts = super::enabled_contacts(conn, account.id, true)?;
     let now = now_utc();
     let counted_link = ctx.link("/account/users?filter=counted");
     let order_link = ctx.link("/account/order-licenses");
