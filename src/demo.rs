@@ -98,6 +98,7 @@ fn fill(conn: &mut DbConnection, ctx: &MailContext) -> anyhow::Result<()> {
     // month, billed annually, renewing in four months.
     ops::set_agreement(
         conn,
+        ctx,
         &staff,
         nordic.id,
         &crate::domain::money::Agreement {

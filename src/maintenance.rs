@@ -86,12 +86,15 @@ fn slow_round(conn: &mut DbConnection, ctx: &MailContext, timeouts: Timeouts, wa
 }
 
 /// Tell the contacts of every account that has come to exceed its
-/// licenses (once per crossing; see `mail::notify::over_licenses`), and
-/// of temporary licenses ending within 14 days (once per ledger row).
+/// licenses (once per crossing; see `mail::notify::over_licenses`), the
+/// warnings before it (SPEC 14, `mail::notify::warnings`), a renewal
+/// within 60 days (SPEC 15, once per renewal day), and temporary licenses
+/// ending within 14 days (once per ledger row).
 pub fn check_licenses(conn: &mut DbConnection, ctx: &MailContext) -> Result<(), MailError> {
     for account in Account::all(conn)? {
         crate::db::write_transaction(conn, |conn| {
             notify::figures_changed(conn, ctx, account.id)?;
+            notify::renewal_coming(conn, ctx, account.id)?;
             notify::licenses_ending(conn, ctx, account.id)
         })?;
     }

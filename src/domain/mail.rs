@@ -19,10 +19,12 @@ pub enum MailKind {
     UsageThreshold,
     /// The forecast shows a day short of licenses (SPEC 14).
     ForecastShort,
+    /// The agreement renews within 60 days (SPEC 15).
+    RenewalComing,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 11] = [
+    pub const ALL: [MailKind; 12] = [
         MailKind::Invitation,
         MailKind::PasswordReset,
         MailKind::PasswordChanged,
@@ -34,6 +36,7 @@ impl MailKind {
         MailKind::OrderMessage,
         MailKind::UsageThreshold,
         MailKind::ForecastShort,
+        MailKind::RenewalComing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl MailKind {
             MailKind::OrderMessage => "order_message",
             MailKind::UsageThreshold => "usage_threshold",
             MailKind::ForecastShort => "forecast_short",
+            MailKind::RenewalComing => "renewal_coming",
         }
     }
 

@@ -251,6 +251,22 @@ pub mod templates {
     }
 
     #[derive(Template)]
+    #[template(path = "mail/renewal_coming.txt")]
+    pub struct RenewalComing<'a> {
+        pub sv: bool,
+        pub account: &'a str,
+        pub renews_on: &'a str,
+        pub owned: i64,
+        pub counted: i64,
+        /// Users counted on the renewal day as forecast now.
+        pub forecast: i64,
+        /// How many fewer would do from the renewal day (0: none).
+        pub fewer: i64,
+        pub reduce_link: &'a str,
+        pub agreement_link: &'a str,
+    }
+
+    #[derive(Template)]
     #[template(path = "mail/over_licenses.txt")]
     pub struct OverLicenses<'a> {
         pub sv: bool,
@@ -384,6 +400,21 @@ mod tests {
                         counted_link: "C",
                         order_link: "O",
                         settings_link: "S",
+                    },
+                ),
+                Letter::render(
+                    MailKind::RenewalComing,
+                    "a@x.example",
+                    &RenewalComing {
+                        sv,
+                        account: "Alpha AB",
+                        renews_on: "D",
+                        owned: 20,
+                        counted: 15,
+                        forecast: 12,
+                        fewer: 8,
+                        reduce_link: "R",
+                        agreement_link: "A",
                     },
                 ),
                 Letter::render(

@@ -35,9 +35,11 @@ pub fn set_warnings_by_mail(conn: &mut DbConnection, by: &Login, on: bool) -> Re
     })
 }
 
-/// Staff set an account's agreement (SPEC 15), audited.
+/// Staff set an account's agreement (SPEC 15), audited; a renewal within
+/// 60 days is told at once.
 pub fn set_agreement(
     conn: &mut DbConnection,
+    ctx: &MailContext,
     by: &Login,
     account_id: i64,
     agreement: &crate::domain::money::Agreement,
@@ -47,6 +49,7 @@ pub fn set_agreement(
         Account::set_agreement(conn, account_id, agreement)?;
         AuditEvent::agreement_changed(by.id, account_id, &account.agreement(), agreement)
             .insert(conn)?;
+        notify::renewal_coming(conn, ctx, account_id)?;
         Ok(())
     })
 }

@@ -411,3 +411,82 @@ async fn an_orders_confirmation_holds_vendor_customer_number_reference_and_cost(
         StatusCode::FORBIDDEN
     );
 }
+
+fn renewal_mails(app: &TestApp, to: &str) -> Vec<license_portal::models::outbox::OutboxMail> {
+    license_portal::models::outbox::OutboxMail::to(&mut app.conn(), to)
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.kind.as_str() == "renewal_coming")
+        .collect()
+}
+
+#[tokio::test]
+async fn the_renewal_is_told_once_from_60_days_before_with_a_suggested_reduction() {
+    let app = spawn_app().await;
+    let w = app.world(); // Alpha owns 10
+    let staff = app.client_for("staff@vendor.example").await;
+    let to = "contact@alpha.example";
+    // 6 counted now, 2 of them ending before the renewal: 4 as forecast.
+    app.add_users(
+        w.a.id,
+        &[
+            (crate::helpers::UserState::Counted, 4),
+            (crate::helpers::UserState::EndingSoon, 2),
+        ],
+    );
+    // 90 days ahead: too early.
+    agree(
+        &app,
+        &staff,
+        w.a.id,
+        ["50", "EUR", "annual", &day(&app, 90)],
+    )
+    .await;
+    assert!(renewal_mails(&app, to).is_empty());
+    let renews = day(&app, 50);
+    agree(&app, &staff, w.a.id, ["50", "EUR", "annual", &renews]).await;
+    let sent = renewal_mails(&app, to);
+    assert_eq!(sent.len(), 1);
+    let body = &sent[0].body;
+    assert!(
+        body.contains("owns 10 licenses") && body.contains("6 users are counted"),
+        "{body}"
+    );
+    assert!(
+        body.contains("4 users are counted on the renewal day"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "/account/reduce-licenses?quantity=6&starts_on={renews}"
+        )),
+        "{body}"
+    );
+    // The link fills the Reduce page in and shows what it saves.
+    let contact = app.client_for(to).await;
+    let (_, html) = app
+        .get_html(
+            &contact,
+            &format!("/account/reduce-licenses?quantity=6&starts_on={renews}"),
+        )
+        .await;
+    assert_eq!(hidden_value(&html, "quantity").as_deref(), Some("6"));
+    assert_eq!(
+        count_of(&html, "#order-cost"),
+        0,
+        "from the renewal day: nothing to save before it"
+    );
+    // Once per renewal day: the server's rounds send no second one.
+    license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx()).expect("round");
+    assert_eq!(renewal_mails(&app, to).len(), 1);
+    assert!(renewal_mails(&app, "viewer@alpha.example").is_empty());
+    // A new renewal day is told again.
+    agree(
+        &app,
+        &staff,
+        w.a.id,
+        ["50", "EUR", "annual", &day(&app, 55)],
+    )
+    .await;
+    assert_eq!(renewal_mails(&app, to).len(), 2);
+}

@@ -739,3 +739,69 @@ async fn on_a_phone_every_users_reason_is_on_the_screen() {
     );
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_orders_confirmation_prints_to_a_pdf_with_its_number_reference_and_cost() {
+    if !browser_available("confirmation PDF") {
+        return;
+    }
+    use license_portal::ops;
+    let app = spawn_app().await;
+    let account = scene(&app);
+    let find = |email: &str| {
+        crate::helpers::with_conn(&app, |c| {
+            license_portal::models::Login::find_by_email(c, email)
+        })
+        .expect("query")
+        .expect("login")
+    };
+    let (contact, staff) = (find("contact@alpha.example"), find("staff@vendor.example"));
+    let today = app.today();
+    ops::set_agreement(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        &staff,
+        account,
+        &license_portal::domain::money::Agreement {
+            price_minor: Some(12_345),
+            currency: Some("SEK".into()),
+            billing: Some("annual".into()),
+            renews_on: Some(today + chrono::Duration::days(200)),
+        },
+    )
+    .expect("agreement");
+    let order = ops::place_order(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        &contact,
+        account,
+        &ops::OrderInput {
+            quantity: 7,
+            reference: Some("PO-PDF-42".into()),
+            ..Default::default()
+        },
+        "browser-pdf",
+    )
+    .expect("order");
+    let cost = order.cost_minor.expect("a cost kept");
+    let b = Browser::start(true).await;
+    b.sign_in(&app, "contact@alpha.example").await;
+    b.go(&app, &format!("/account/orders/{}/confirmation", order.id))
+        .await;
+    let pdf = b
+        .client
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .expect("print to PDF");
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    let text = pdf_extract::extract_text_from_mem(&pdf).expect("the PDF's text");
+    let text = text.replace('\u{a0}', " ");
+    assert!(text.contains(&format!("#{}", order.id)), "{text}");
+    assert!(text.contains("PO-PDF-42"), "{text}");
+    let amount = license_portal::i18n::Lang::En
+        .money(cost, "SEK")
+        .replace('\u{a0}', " ");
+    assert!(text.contains(&amount), "{amount} in {text}");
+    // Printed, the page has no navigation and no link back.
+    assert!(!text.contains("Back to the order"), "{text}");
+}

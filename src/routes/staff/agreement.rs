@@ -82,7 +82,7 @@ pub async fn set_agreement(
         Ok(agreement) => {
             let by = who.login.clone();
             match state
-                .op(move |conn, _| ops::set_agreement(conn, &by, id, &agreement))
+                .op(move |conn, ctx| ops::set_agreement(conn, ctx, &by, id, &agreement))
                 .await?
             {
                 Ok(()) => {
