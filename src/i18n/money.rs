@@ -30,10 +30,9 @@ impl Lang {
         kind: crate::domain::orders::OrderKind,
         temporary: bool,
         renews_on: Option<chrono::NaiveDate>,
-        days: i64,
+        days: &str,
     ) -> String {
         use crate::domain::orders::OrderKind;
-        let days = self.num(days);
         let renewal = renews_on.map(|d| self.long_date(d)).unwrap_or_default();
         match (self, kind, temporary) {
             (Lang::En, OrderKind::Reduce, _) => {

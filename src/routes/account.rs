@@ -109,10 +109,10 @@ pub struct OrderFormPage {
     pub form_error: Option<&'static str>,
     /// "Orders of up to N licenses are approved at once" (SPEC 13).
     pub rule_line: Option<String>,
-    /// Whether the account has prices (the "Show the cost" button).
-    pub priced: bool,
-    /// What the fields as typed cost (SPEC 15).
+    /// What the fields as typed cost (SPEC 15), and what the script needs
+    /// to work it out as they are typed.
     pub cost: Option<crate::routes::cost::CostView>,
+    pub cost_script: Option<crate::routes::cost::CostScript>,
 }
 
 /// The order form's fields as typed.
@@ -176,7 +176,13 @@ async fn order_form_page(
             .rule()
             .is_on()
             .then(|| who.lang.rule_line(account.rule())),
-        priced: account.price().is_some(),
+        cost_script: crate::routes::cost::CostScript::of(
+            who.lang,
+            &account,
+            crate::domain::orders::OrderKind::Add,
+            state.settings.max_order_quantity,
+            today,
+        ),
         cost: crate::routes::cost::CostView::of(
             who.lang,
             &account,

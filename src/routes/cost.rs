@@ -11,6 +11,47 @@ use crate::domain::validation;
 use crate::i18n::Lang;
 use crate::models::Account;
 
+/// What the form's script needs to work the cost out as it is typed
+/// (`static/cost.js`): the account's price and renewal, the reader's
+/// language, and the labels with `{days}` for the number of days.
+pub struct CostScript {
+    pub price: i64,
+    pub currency: String,
+    pub lang: &'static str,
+    pub renews: String,
+    pub today: String,
+    pub kind: &'static str,
+    pub max: i64,
+    pub label_period: String,
+    pub label_renewal: String,
+}
+
+impl CostScript {
+    /// For an account with prices.
+    pub fn of(
+        lang: Lang,
+        account: &Account,
+        kind: OrderKind,
+        max: i64,
+        today: NaiveDate,
+    ) -> Option<CostScript> {
+        let (price, currency) = account.price()?;
+        let with_days =
+            |temporary: bool| lang.cost_label(kind, temporary, account.renews_on, "{days}");
+        Some(CostScript {
+            price,
+            currency: currency.to_string(),
+            lang: lang.code(),
+            renews: account.renews_on.map(|d| d.to_string()).unwrap_or_default(),
+            today: today.to_string(),
+            kind: kind.as_str(),
+            max,
+            label_period: with_days(true),
+            label_renewal: with_days(false),
+        })
+    }
+}
+
 /// The price of what is typed: a month of it, and the run's cost (or a
 /// reduction's saving), each in hundredths and in words.
 pub struct CostView {
@@ -51,7 +92,12 @@ impl CostView {
         )
         .map(|minor| {
             let days = money::cost_days(first, period.ends_on, account.renews_on).unwrap_or(0);
-            let what = lang.cost_label(kind, period.ends_on.is_some(), account.renews_on, days);
+            let what = lang.cost_label(
+                kind,
+                period.ends_on.is_some(),
+                account.renews_on,
+                &lang.num(days),
+            );
             (minor, lang.money(minor, currency), what)
         });
         Some(CostView {

@@ -194,10 +194,10 @@ pub struct ReducePage {
     pub form_error: Option<&'static str>,
     /// The first day that would be short, with both figures, in words.
     pub short: Option<String>,
-    /// Whether the account has prices, and what the reduction saves
-    /// (SPEC 15).
-    pub priced: bool,
+    /// What the reduction saves (SPEC 15), and what the script needs to
+    /// work it out as it is typed.
     pub cost: Option<crate::routes::cost::CostView>,
+    pub cost_script: Option<crate::routes::cost::CostScript>,
 }
 
 impl ReducePage {
@@ -237,7 +237,13 @@ async fn reduce_page(
         reference_error: None,
         form_error: None,
         short: None,
-        priced: account.price().is_some(),
+        cost_script: crate::routes::cost::CostScript::of(
+            who.lang,
+            &account,
+            OrderKind::Reduce,
+            state.settings.max_order_quantity,
+            today,
+        ),
         cost: crate::routes::cost::CostView::of(
             who.lang,
             &account,

@@ -263,6 +263,10 @@ async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> 
         "portal.css" => Ok(HttpResponse::Ok()
             .content_type("text/css; charset=utf-8")
             .body(include_str!("../../static/portal.css"))),
+        // The order forms' cost as it is typed (SPEC 15).
+        "cost.js" => Ok(HttpResponse::Ok()
+            .content_type("text/javascript; charset=utf-8")
+            .body(include_str!("../../static/cost.js"))),
         _ => Err(AppError::NotFound),
     }
 }

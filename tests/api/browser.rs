@@ -655,6 +655,33 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation() {
     problems.extend(axe_check(&b, &axe, format!("/staff/orders/{talked} (sv)")).await);
     b.go(&app, "/staff/orders").await;
     problems.extend(axe_check(&b, &axe, "/staff/orders (sv)".into()).await);
+    // The agreement form (SPEC 15) in Swedish, then refusing a price.
+    b.go(&app, &format!("/staff/accounts/{account}")).await;
+    problems.extend(axe_check(&b, &axe, format!("/staff/accounts/{account} (sv)")).await);
+    b.fill("#agreement-price", "-1").await;
+    b.submit("#agreement button[type=submit]").await;
+    assert_eq!(
+        b.count("#agreement-price-error").await,
+        1,
+        "the refusal is shown"
+    );
+    problems.extend(axe_check(&b, &axe, "the agreement form with an error (sv)".into()).await);
+    // With prices, the customer's pages show them (the cost box, the
+    // agreement page) in Swedish too.
+    b.fill("#agreement-price", "89,50").await;
+    b.fill("#agreement-currency", "SEK").await;
+    b.submit("#agreement button[type=submit]").await;
+    b.sign_out().await;
+    b.sign_in(&app, "contact@alpha.example").await;
+    for path in [
+        "/account/order-licenses?quantity=3".to_string(),
+        "/account/agreement".into(),
+        "/account/reduce-licenses?quantity=1".into(),
+    ] {
+        b.go(&app, &path).await;
+        problems.extend(axe_check(&b, &axe, format!("{path} (priced)")).await);
+    }
+    assert!(b.count("#order-price").await == 1, "priced");
     assert!(
         problems.is_empty(),
         "accessibility violations:\n{}",
@@ -804,4 +831,82 @@ async fn an_orders_confirmation_prints_to_a_pdf_with_its_number_reference_and_co
     assert!(text.contains(&amount), "{amount} in {text}");
     // Printed, the page has no navigation and no link back.
     assert!(!text.contains("Back to the order"), "{text}");
+}
+
+#[tokio::test]
+async fn the_cost_follows_the_quantity_and_the_days_as_they_are_typed() {
+    if !browser_available("cost as typed") {
+        return;
+    }
+    use license_portal::domain::money::cost_minor;
+    let app = spawn_app().await;
+    let account = scene(&app);
+    let staff = crate::helpers::with_conn(&app, |c| {
+        license_portal::models::Login::find_by_email(c, "staff@vendor.example")
+    })
+    .expect("query")
+    .expect("staff");
+    let today = app.today();
+    license_portal::ops::set_agreement(
+        &mut app.conn(),
+        &app.mail_ctx(),
+        &staff,
+        account,
+        &license_portal::domain::money::Agreement {
+            price_minor: Some(8_950),
+            currency: Some("SEK".into()),
+            billing: Some("annual".into()),
+            renews_on: Some(today + chrono::Duration::days(100)),
+        },
+    )
+    .expect("agreement");
+    let b = Browser::start(true).await;
+    b.sign_in(&app, "contact@alpha.example").await;
+    b.go(&app, "/account/order-licenses").await;
+    assert_eq!(b.count("#order-monthly").await, 0, "nothing typed yet");
+    b.fill("#quantity", "12").await;
+    let value = |css: &'static str| {
+        let b = &b;
+        async move {
+            b.attr(css, "data-value")
+                .await
+                .and_then(|v| v.parse::<i64>().ok())
+        }
+    };
+    assert_eq!(value("#order-monthly").await, Some(8_950 * 12));
+    assert_eq!(
+        value("#order-cost").await,
+        Some(cost_minor(8_950, 12, 100)),
+        "up to the renewal"
+    );
+    // A season, its days set as a date picker sets them.
+    let (from, until) = (
+        today + chrono::Duration::days(5),
+        today + chrono::Duration::days(64),
+    );
+    b.client
+        .execute(
+            "for (const [id, v] of [['starts_on', arguments[0]], ['ends_on', arguments[1]]]) {
+                 const e = document.getElementById(id); e.value = v;
+                 e.dispatchEvent(new Event('input', {bubbles: true})); }",
+            vec![from.to_string().into(), until.to_string().into()],
+        )
+        .await
+        .expect("set the days");
+    assert_eq!(value("#order-cost").await, Some(cost_minor(8_950, 12, 60)));
+    assert!(
+        b.text("#order-price").await.contains("60"),
+        "the days in words"
+    );
+    // The same figures as the server's, in the page the button asks for.
+    b.submit("#show-cost").await;
+    assert_eq!(value("#order-cost").await, Some(cost_minor(8_950, 12, 60)));
+    // (WebDriver gives the no-break space as a space.)
+    assert_eq!(
+        b.text("#order-monthly").await.replace('\u{a0}', " "),
+        "SEK 1,074.00"
+    );
+    // A quantity no order may have shows nothing.
+    b.fill("#quantity", "0").await;
+    assert_eq!(b.count("#order-monthly").await, 0);
 }
