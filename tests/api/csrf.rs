@@ -180,6 +180,34 @@ async fn every_post_route(app: &TestApp, w: &World, contact: &Client) -> Vec<Tar
         ),
         t(
             Who::Staff,
+            format!("/staff/accounts/{a}/rule"),
+            vec![
+                ("max_quantity", "5".into()),
+                ("max_per_30_days", "10".into()),
+            ],
+        ),
+        t(
+            Who::Contact,
+            format!("/account/orders/{order_id}/messages"),
+            vec![("body", "A forged question".into())],
+        ),
+        t(
+            Who::Staff,
+            format!("/staff/orders/{order_id}/messages"),
+            vec![("body", "A forged answer".into())],
+        ),
+        t(
+            Who::Staff,
+            format!("/staff/accounts/{a}/agreement"),
+            vec![
+                ("price", "89".into()),
+                ("currency", "SEK".into()),
+                ("billing", "annual".into()),
+                ("renews_on", "".into()),
+            ],
+        ),
+        t(
+            Who::Staff,
             format!("/staff/accounts/{a}/licenses"),
             vec![("change", "+5".into()), ("reason", "why not".into())],
         ),

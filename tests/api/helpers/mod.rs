@@ -247,6 +247,7 @@ pub fn fingerprint(app: &TestApp) -> String {
         i32,
         Option<i64>,
         Option<String>,
+        i64,
     );
     let a: Vec<AccountRow> = accounts::table
         .select((
@@ -257,6 +258,7 @@ pub fn fingerprint(app: &TestApp) -> String {
             accounts::look_ahead_days,
             accounts::price_minor,
             accounts::currency,
+            accounts::rule_max_quantity,
         ))
         .order(accounts::id)
         .load(&mut *conn)
@@ -287,7 +289,11 @@ pub fn fingerprint(app: &TestApp) -> String {
         .count()
         .get_result(&mut *conn)
         .expect("audit");
-    format!("{a:?}|{l:?}|{o:?}|{u:?}|{e}")
+    let m: i64 = license_portal::db::schema::order_messages::table
+        .count()
+        .get_result(&mut *conn)
+        .expect("messages");
+    format!("{a:?}|{l:?}|{o:?}|{u:?}|{e}|{m}")
 }
 
 /// How many orders exist.
