@@ -10,13 +10,24 @@
   if (!form) return;
   var d = box.dataset;
   var DAY = 86400000;
+  // A day as a number of days, only when the text is that day exactly
+  // (2027-02-30 is no day, as on the server).
   function day(text) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
     var t = Date.parse(text + "T00:00:00Z");
-    return isNaN(t) ? null : Math.round(t / DAY);
+    if (isNaN(t) || new Date(t).toISOString().slice(0, 10) !== text) return null;
+    return Math.round(t / DAY);
+  }
+  // The first day of the month after `n`'s (a reduction's default start).
+  function firstOfNextMonth(n) {
+    var date = new Date(n * DAY);
+    return Math.round(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / DAY);
   }
   function group(digits, sep) {
     return digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+  }
+  function number(n) {
+    return group(String(n), d.lang === "sv" ? "\u00a0" : ",");
   }
   function money(minor) {
     var whole = (minor / 100n).toString();
@@ -30,7 +41,7 @@
   }
   function field(name) {
     var input = form.querySelector("[name=" + name + "]");
-    return input ? input.value.trim() : "";
+    return input ? input.value : "";
   }
   function line(label, id, minor) {
     var p = document.createElement("p");
@@ -43,18 +54,19 @@
     return p;
   }
   function update() {
-    var q = field("quantity");
-    var quantity = /^\d{1,9}$/.test(q) ? BigInt(q) : 0n;
+    // As the server reads a quantity: digits, spaces or tabs around.
+    var q = field("quantity").replace(/^[ \t]+|[ \t]+$/g, "");
+    var quantity = /^\d+$/.test(q) ? BigInt(q) : 0n;
     while (box.firstChild) box.removeChild(box.firstChild);
     if (quantity < 1n || quantity > BigInt(d.max)) return;
     var price = BigInt(d.price);
     box.appendChild(line(d.labelMonthly, "order-monthly", price * quantity));
     var today = day(d.today);
     var renews = day(d.renews);
-    var starts = field("starts_on");
-    var first = starts === "" ? (d.kind === "reduce" ? null : today) : day(starts);
+    var starts = field("starts_on").trim();
+    var first = starts === "" ? (d.kind === "reduce" ? firstOfNextMonth(today) : today) : day(starts);
     if (first === null || first < today || (d.kind === "reduce" && first <= today)) return;
-    var ends = d.kind === "reduce" ? "" : field("ends_on");
+    var ends = d.kind === "reduce" ? "" : field("ends_on").trim();
     var days = null;
     var label = "";
     if (ends !== "") {
@@ -67,7 +79,7 @@
       label = d.labelRenewal;
     }
     if (days === null) return;
-    box.appendChild(line(label.replace("{days}", String(days)), "order-cost", cost(price, quantity, days)));
+    box.appendChild(line(label.replace("{days}", number(days)), "order-cost", cost(price, quantity, days)));
   }
   form.addEventListener("input", update);
   form.addEventListener("change", update);

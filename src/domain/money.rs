@@ -95,6 +95,9 @@ pub fn cost_days(
     }
 }
 
+/// The furthest renewal day accepted, in days from today (ten years).
+pub const MAX_RENEWAL_DAYS: i64 = 3_653;
+
 /// An account's agreement (SPEC 15), as staff set it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Agreement {
@@ -142,8 +145,8 @@ impl Agreement {
             }
         };
         let renews_on = match super::validation::parse_optional_date(renews_on) {
-            Ok(Some(day)) if day < today => {
-                errors.push(("renews_on", FieldError::PastDay));
+            Ok(Some(day)) if day < today || (day - today).num_days() > MAX_RENEWAL_DAYS => {
+                errors.push(("renews_on", FieldError::RenewsOn));
                 None
             }
             Ok(day) => day,
@@ -254,6 +257,12 @@ mod tests {
             fields(Agreement::parse("1", "EUR", "", "01/02/2027", today)),
             ["renews_on"]
         );
+        assert_eq!(
+            fields(Agreement::parse("1", "EUR", "", "2036-12-06", today)),
+            ["renews_on"],
+            "more than ten years ahead"
+        );
+        assert!(Agreement::parse("1", "EUR", "", "2036-12-05", today).is_ok());
     }
 
     #[test]

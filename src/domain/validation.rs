@@ -77,6 +77,8 @@ pub enum FieldError {
     Currency,
     /// A billing that is neither `monthly` nor `annual`.
     Billing,
+    /// A renewal day before today or more than ten years ahead.
+    RenewsOn,
 }
 
 /// The longest unit, in characters.

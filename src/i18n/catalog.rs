@@ -245,6 +245,7 @@ catalog! {
     err_page,
     err_per_page,
     err_span,
+    err_renews_on,
     confirmation_title,
     confirmation_back,
     confirmation_print_hint,

@@ -225,6 +225,7 @@ pub static EN: Msgs = Msgs {
     err_page: "Enter a page number from 1 to 1000000.",
     err_per_page: "Enter a page size from 1 to 1000.",
     err_span: "The first day must be on or before the last, and at most 3660 days before it.",
+    err_renews_on: "The renewal day must be a date YYYY-MM-DD from today to ten years ahead.",
     confirmation_title: "Order confirmation",
     confirmation_back: "Back to the order",
     confirmation_print_hint: "Print this page or save it as PDF from the browser's print dialog.",

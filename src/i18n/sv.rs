@@ -225,6 +225,7 @@ pub static SV: Msgs = Msgs {
     err_page: "Ange ett sidnummer från 1 till 1000000.",
     err_per_page: "Ange en sidstorlek från 1 till 1000.",
     err_span: "Första dagen måste vara samma dag som eller före den sista, och högst 3660 dagar före den.",
+    err_renews_on: "Förnyelsedagen ska vara ett datum ÅÅÅÅ-MM-DD från i dag till tio år framåt.",
     confirmation_title: "Orderbekräftelse",
     confirmation_back: "Tillbaka till beställningen",
     confirmation_print_hint: "Skriv ut sidan eller spara den som PDF från webbläsarens utskriftsdialog.",

@@ -82,6 +82,7 @@ impl Msgs {
             FieldError::Price => self.err_price,
             FieldError::Currency => self.err_currency,
             FieldError::Billing => self.err_billing,
+            FieldError::RenewsOn => self.err_renews_on,
         }
     }
 

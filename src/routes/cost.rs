@@ -75,22 +75,22 @@ impl CostView {
         let (price, currency) = account.price()?;
         let (quantity, starts_on, ends_on) = fields;
         let quantity = validation::parse_quantity(quantity, max).ok()?;
+        let monthly = money::monthly_minor(price, quantity);
+        // The run's cost only for days that could be ordered.
         let period = match kind {
             OrderKind::Add => Period::parse_add(starts_on, ends_on, today),
             OrderKind::Reduce => Period::parse_reduce(starts_on, "", today),
-        }
-        .ok()?;
-        let first = period.starts_on.unwrap_or(today);
-        let monthly = money::monthly_minor(price, quantity);
-        let cost = money::order_cost(
-            Some(price),
-            account.renews_on,
-            quantity,
-            period.starts_on,
-            period.ends_on,
-            today,
-        )
-        .map(|minor| {
+        };
+        let cost = period.ok().and_then(|period| {
+            let first = period.starts_on.unwrap_or(today);
+            let minor = money::order_cost(
+                Some(price),
+                account.renews_on,
+                quantity,
+                period.starts_on,
+                period.ends_on,
+                today,
+            )?;
             let days = money::cost_days(first, period.ends_on, account.renews_on).unwrap_or(0);
             let what = lang.cost_label(
                 kind,
@@ -98,7 +98,7 @@ impl CostView {
                 account.renews_on,
                 &lang.num(days),
             );
-            (minor, lang.money(minor, currency), what)
+            Some((minor, lang.money(minor, currency), what))
         });
         Some(CostView {
             monthly,

@@ -266,7 +266,13 @@ pub async fn reduce_form(
     let cut =
         |s: &Option<String>, n: usize| s.as_deref().unwrap_or("").trim().chars().take(n).collect();
     let entry = ReduceEntry {
-        quantity: cut(&q.quantity, 7),
+        // A quantity that could be ordered, else none.
+        quantity: q
+            .quantity
+            .as_deref()
+            .and_then(|n| validation::parse_quantity(n, state.settings.max_order_quantity).ok())
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
         starts_on: cut(&q.starts_on, 10),
         ..Default::default()
     };

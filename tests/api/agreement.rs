@@ -164,7 +164,27 @@ async fn the_order_form_shows_the_month_and_the_cost_of_a_period_or_up_to_the_re
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(count_of(&html, "#order-cost"), 0);
+    assert_eq!(
+        data_value(&html, "order-monthly"),
+        Some(89_000),
+        "a month all the same"
+    );
     assert_eq!(crate::helpers::order_count(&app), orders);
+    // Enter sends the form's first button: it orders, "Show the cost"
+    // comes after it.
+    let doc = scraper::Html::parse_document(&html);
+    let first = doc
+        .select(
+            &scraper::Selector::parse("form[action='/account/order-licenses'] button[type=submit]")
+                .expect("sel"),
+        )
+        .next()
+        .expect("a button");
+    assert_eq!(
+        first.value().attr("id"),
+        None,
+        "the order's own button first"
+    );
 
     // Without a renewal day, licenses for good have no cost (a month only).
     agree(&app, &staff, w.a.id, ["89", "SEK", "monthly", ""]).await;
@@ -272,6 +292,11 @@ async fn an_order_keeps_its_price_and_cost_after_the_price_changes() {
     assert!(text_of(&html, "#order-price")
         .unwrap_or_default()
         .contains("40"));
+    // A quantity no order may have is not filled in (nor cut to one).
+    let (_, html) = app
+        .get_html(&contact, "/account/reduce-licenses?quantity=12345678")
+        .await;
+    assert_eq!(hidden_value(&html, "quantity").as_deref(), Some(""));
     // An account without prices has none on its orders.
     let beta = app.client_for("contact@beta.example").await;
     let (_, html) = app

@@ -909,4 +909,19 @@ async fn the_cost_follows_the_quantity_and_the_days_as_they_are_typed() {
     // A quantity no order may have shows nothing.
     b.fill("#quantity", "0").await;
     assert_eq!(b.count("#order-monthly").await, 0);
+    // A reduction with its first day cleared starts on the first of next
+    // month, as the server has it: its saving up to the renewal.
+    b.go(&app, "/account/reduce-licenses").await;
+    b.fill("#quantity", "2").await;
+    b.client
+        .execute(
+            "const e = document.getElementById('starts_on'); e.value = '';
+             e.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .expect("clear the day");
+    let first = license_portal::domain::ledger::first_of_next_month(today);
+    let days = (today + chrono::Duration::days(100) - first).num_days();
+    assert_eq!(value("#order-cost").await, Some(cost_minor(8_950, 2, days)));
 }

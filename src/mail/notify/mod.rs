@@ -494,12 +494,17 @@ pub fn renewal_coming(
     if contacts.is_empty() {
         return Ok(());
     }
+    // Only while the renewal day is still the one read (staff may have
+    // set another meanwhile, and told of it themselves).
     let changed = diesel::update(
-        accounts::table.find(account.id).filter(
-            accounts::renewal_mailed_for
-                .is_null()
-                .or(accounts::renewal_mailed_for.ne(renews_on)),
-        ),
+        accounts::table
+            .find(account.id)
+            .filter(accounts::renews_on.eq(renews_on))
+            .filter(
+                accounts::renewal_mailed_for
+                    .is_null()
+                    .or(accounts::renewal_mailed_for.ne(renews_on)),
+            ),
     )
     .set(accounts::renewal_mailed_for.eq(renews_on))
     .execute(conn)?;
