@@ -160,6 +160,22 @@ async fn the_demo_loads_once() {
             .any(|m| m.kind.as_str() == "usage_threshold"),
         "the demo's mail folder has a usage_threshold mail"
     );
+    // Prices (SPEC 15) on Nordic, none on Fjord.
+    let (_, form) = app
+        .get_html(&c, "/account/order-licenses?quantity=10")
+        .await;
+    assert_eq!(
+        crate::helpers::data_value(&form, "order-monthly"),
+        Some(89_000)
+    );
+    let fjord_client = client();
+    let (_, fjord_email, fjord_password) = license_portal::demo::SIGNINS[3];
+    app.sign_in(&fjord_client, fjord_email, fjord_password)
+        .await;
+    let (_, form) = app
+        .get_html(&fjord_client, "/account/order-licenses?quantity=10")
+        .await;
+    assert_eq!(crate::helpers::count_of(&form, "#order-price"), 0);
     let fjord = Account::all(&mut app.conn())
         .expect("accounts")
         .into_iter()
