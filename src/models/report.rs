@@ -14,6 +14,7 @@ use diesel::QueryResult;
 
 use crate::db::DbConnection;
 use crate::domain::counting::end_of_day;
+use crate::domain::report::{count_by_unit, UnitLine};
 use crate::models::snapshot::Snapshot;
 use crate::models::user::{UserFilter, UserSearch};
 use crate::models::user_version::UserVersion;
@@ -111,15 +112,17 @@ impl DayReport {
         }
     }
 
-    /// One page of the counted users, by name as the page lists them, and
-    /// how many there are in all; the count alone where there is no list,
-    /// `None` without a record.
-    pub fn page(
+    /// One page of the counted users, by name as the page lists them, how
+    /// many there are in all (the count alone where there is no list,
+    /// `None` without a record), and the users counted in each unit:
+    /// today from the sums the triggers keep, a past day from the versions
+    /// valid at its end (the units as they stood then), read once for both.
+    pub fn page_and_units(
         &self,
         conn: &mut DbConnection,
         offset: i64,
         size: i64,
-    ) -> QueryResult<(Vec<User>, Option<i64>)> {
+    ) -> QueryResult<(Vec<User>, Option<i64>, Vec<UnitLine>)> {
         match self.source {
             Source::Live => {
                 let (users, total) = User::page(
@@ -130,7 +133,8 @@ impl DayReport {
                     offset,
                     size,
                 )?;
-                Ok((users, Some(total)))
+                let units = User::counted_by_unit(conn, self.account_id, self.day)?;
+                Ok((users, Some(total), units))
             }
             Source::History => {
                 // By name, as today's page lists them (the API's list is by
@@ -138,58 +142,17 @@ impl DayReport {
                 let all =
                     UserVersion::counted_at_end_of(conn, self.account_id, self.day, self.end)?
                         .unwrap_or_default();
+                let units = count_by_unit(all.iter().map(|u| u.unit.as_deref()));
                 let total = all.len() as i64;
                 let rows = all
                     .into_iter()
                     .skip(usize::try_from(offset).unwrap_or(0))
                     .take(usize::try_from(size).unwrap_or(0))
                     .collect();
-                Ok((rows, Some(total)))
+                Ok((rows, Some(total), units))
             }
-            Source::Snapshot { active_users } => Ok((Vec::new(), Some(active_users))),
-            Source::NoRecord => Ok((Vec::new(), None)),
-        }
-    }
-
-    /// One page of the counted users (`page`) and the users counted in
-    /// each unit (`by_unit`), a past day's versions read once for both.
-    pub fn page_and_units(
-        &self,
-        conn: &mut DbConnection,
-        offset: i64,
-        size: i64,
-    ) -> QueryResult<(Vec<User>, Option<i64>, Vec<crate::domain::report::UnitLine>)> {
-        if self.source != Source::History {
-            let (users, count) = self.page(conn, offset, size)?;
-            return Ok((users, count, self.by_unit(conn)?));
-        }
-        let all = UserVersion::counted_at_end_of(conn, self.account_id, self.day, self.end)?
-            .unwrap_or_default();
-        let units = crate::domain::report::count_by_unit(all.iter().map(|u| u.unit.as_deref()));
-        let total = all.len() as i64;
-        let rows = all
-            .into_iter()
-            .skip(usize::try_from(offset).unwrap_or(0))
-            .take(usize::try_from(size).unwrap_or(0))
-            .collect();
-        Ok((rows, Some(total), units))
-    }
-
-    /// The users counted in each unit (`None`: no unit): today from the
-    /// sums the triggers keep, a past day from the versions valid at its
-    /// end (the units as they stood then); empty where there is no list.
-    pub fn by_unit(&self, conn: &mut DbConnection) -> QueryResult<Vec<(Option<String>, i64)>> {
-        match self.source {
-            Source::Live => User::counted_by_unit(conn, self.account_id, self.day),
-            Source::History => {
-                let counted =
-                    UserVersion::counted_at_end_of(conn, self.account_id, self.day, self.end)?
-                        .unwrap_or_default();
-                Ok(crate::domain::report::count_by_unit(
-                    counted.iter().map(|u| u.unit.as_deref()),
-                ))
-            }
-            Source::Snapshot { .. } | Source::NoRecord => Ok(Vec::new()),
+            Source::Snapshot { active_users } => Ok((Vec::new(), Some(active_users), Vec::new())),
+            Source::NoRecord => Ok((Vec::new(), None, Vec::new())),
         }
     }
 
