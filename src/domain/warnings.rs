@@ -72,6 +72,16 @@ pub fn reaches(counted: i64, owned: i64, threshold: i32) -> bool {
     counted > 0 && i128::from(counted) * 100 >= i128::from(threshold) * i128::from(owned.max(0))
 }
 
+/// The share of `owned` licenses `counted` users take, in whole percent
+/// (rounded down; 100 when none are owned), as the warnings write it.
+pub fn share_percent(counted: i64, owned: i64) -> i64 {
+    if owned > 0 {
+        counted.saturating_mul(100) / owned
+    } else {
+        100
+    }
+}
+
 /// Why the licenses fall short on a day: what changes on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShortBecause {
@@ -150,6 +160,9 @@ mod tests {
         assert!(reaches(120, 100, 100));
         assert!(!reaches(0, 0, 90));
         assert!(reaches(1, 0, 1));
+        assert_eq!(share_percent(9, 10), 90);
+        assert_eq!(share_percent(2, 3), 66);
+        assert_eq!(share_percent(5, 0), 100);
     }
 
     proptest! {

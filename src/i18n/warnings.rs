@@ -7,11 +7,7 @@ use crate::domain::warnings::{ShortBecause, ShortDay};
 impl Lang {
     /// `#notice-usage-threshold`: the users counted reach the threshold.
     pub fn usage_notice(self, counted: i64, owned: i64, threshold: i32) -> String {
-        let percent = if owned > 0 {
-            counted.saturating_mul(100) / owned
-        } else {
-            100
-        };
+        let percent = crate::domain::warnings::share_percent(counted, owned);
         let (counted, owned) = (self.num(counted), self.num(owned));
         match self {
             Lang::En => format!(

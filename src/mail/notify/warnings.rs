@@ -25,17 +25,27 @@ pub fn warnings(
     ctx: &MailContext,
     account_id: i64,
 ) -> Result<(), MailError> {
-    use crate::domain::warnings::{forecast_short, reaches, ShortBecause};
-    use crate::models::ledger::LedgerRow;
     let Some(account) = Account::find(conn, account_id)? else {
         return Ok(());
     };
+    let counted = User::count_counted(conn, account.id, account.today(ctx.now))?;
+    check(conn, ctx, &account, counted)
+}
+
+/// `warnings` for an account read, with its `counted` users today.
+pub(super) fn check(
+    conn: &mut DbConnection,
+    ctx: &MailContext,
+    account: &Account,
+    counted: i64,
+) -> Result<(), MailError> {
+    use crate::domain::warnings::{forecast_short, reaches, ShortBecause};
+    use crate::models::ledger::LedgerRow;
     let today = account.today(ctx.now);
     let (warned, short_for): (bool, Option<chrono::NaiveDate>) = accounts::table
         .find(account.id)
         .select((accounts::threshold_warned, accounts::short_warned_for))
         .first(conn)?;
-    let counted = User::count_counted(conn, account.id, today)?;
     let owned = account.licenses_today(conn, today)?;
     let reached = account
         .threshold_percent
@@ -70,11 +80,7 @@ pub fn warnings(
         .set(accounts::threshold_warned.eq(reached))
         .execute(conn)?;
         if changed == 1 && reached {
-            let percent = if owned > 0 {
-                counted.saturating_mul(100) / owned
-            } else {
-                100
-            };
+            let percent = crate::domain::warnings::share_percent(counted, owned);
             for (email, language) in &contacts {
                 Letter::render(
                     MailKind::UsageThreshold,
