@@ -210,7 +210,7 @@ fn account(cfg: &mut web::ServiceConfig) {
 
 /// `/staff`: the vendor's staff.
 fn staff(cfg: &mut web::ServiceConfig) {
-    use staff::{accounts, agreement, audit, order, orders, outbox, rule};
+    use staff::{accounts, agreement, audit, logins, order, orders, outbox, rule};
     cfg.service(web::resource("/orders").route(web::get().to(orders::queue)))
         .service(web::resource("/orders/{id}").route(web::get().to(order::order)))
         .service(web::resource("/orders/{id}/messages").route(web::post().to(order::post_message)))
@@ -231,17 +231,13 @@ fn staff(cfg: &mut web::ServiceConfig) {
             web::resource("/accounts/{id}/agreement")
                 .route(web::post().to(agreement::set_agreement)),
         )
-        .service(
-            web::resource("/accounts/{id}/logins").route(web::post().to(accounts::create_login)),
-        )
-        .service(
-            web::resource("/logins/{id}/disable").route(web::post().to(accounts::disable_login)),
-        )
-        .service(web::resource("/logins/{id}/enable").route(web::post().to(accounts::enable_login)))
-        .service(web::resource("/logins/{id}/invite").route(web::post().to(accounts::invite_again)))
+        .service(web::resource("/accounts/{id}/logins").route(web::post().to(logins::create_login)))
+        .service(web::resource("/logins/{id}/disable").route(web::post().to(logins::disable_login)))
+        .service(web::resource("/logins/{id}/enable").route(web::post().to(logins::enable_login)))
+        .service(web::resource("/logins/{id}/invite").route(web::post().to(logins::invite_again)))
         .service(
             web::resource("/logins/{id}/two-step/reset")
-                .route(web::post().to(accounts::reset_two_step)),
+                .route(web::post().to(logins::reset_two_step)),
         )
         .service(web::resource("/outbox").route(web::get().to(outbox::outbox)))
         .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))

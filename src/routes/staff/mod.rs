@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod agreement;
 pub mod audit;
 pub mod import;
+pub mod logins;
 pub mod order;
 pub mod orders;
 pub mod outbox;
