@@ -6,8 +6,10 @@ use license_portal::models::{AuditEvent, LicenseOrder};
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    count_of, data_value, fingerprint, hidden_value, location, spawn_app, text_of, Client, TestApp,
+    count_of, data_value, fingerprint, hidden_value, location, outbox_of, spawn_app, text_of,
+    Client, TestApp,
 };
+use crate::orders::{id_of, order_with};
 
 /// Staff set account `id`'s agreement through its page.
 async fn agree(app: &TestApp, staff: &Client, id: i64, fields: [&str; 4]) -> reqwest::Response {
@@ -303,6 +305,28 @@ async fn an_order_keeps_its_price_and_cost_after_the_price_changes() {
         .get_html(&beta, "/account/reduce-licenses?quantity=2")
         .await;
     assert_eq!(count_of(&html, "#order-price, #show-cost"), 0);
+    let res = order_with(&app, &beta, &[("quantity", "2"), ("reference", "")]).await;
+    let path = location(res.headers());
+    let order = LicenseOrder::find(&mut app.conn(), id_of(&res))
+        .expect("q")
+        .expect("order");
+    assert_eq!((order.price_minor, order.cost_minor), (None, None));
+    for page in [
+        path.clone(),
+        format!("{path}/confirmation"),
+        "/account/agreement".into(),
+    ] {
+        let (_, html) = app.get_html(&beta, &page).await;
+        assert_eq!(
+            count_of(
+                &html,
+                "#order-kept-price, #order-kept-cost, #confirmation-price, #confirmation-cost, #agreement-monthly"
+            ),
+            0,
+            "{page}"
+        );
+        assert!(!html.contains("EUR") && !html.contains("SEK"), "{page}");
+    }
     let _ = w.b;
 }
 
@@ -369,21 +393,14 @@ async fn an_orders_confirmation_holds_vendor_customer_number_reference_and_cost(
     let contact = app.client_for("contact@alpha.example").await;
     let renews = day(&app, 30);
     agree(&app, &staff, w.a.id, ["200", "SEK", "annual", &renews]).await;
-    let (_, form) = app.get_html(&contact, "/account/order-licenses").await;
-    let token = hidden_value(&form, "form_token").expect("form token");
-    let res = app
-        .post(
-            &contact,
-            "/account/order-licenses",
-            &[
-                ("quantity", "4"),
-                ("reference", "PO-2027-9"),
-                ("form_token", &token),
-            ],
-        )
-        .await;
+    let res = order_with(
+        &app,
+        &contact,
+        &[("quantity", "4"), ("reference", "PO-2027-9")],
+    )
+    .await;
     let path = location(res.headers());
-    let id = path.rsplit('/').next().expect("id").to_string();
+    let id = id_of(&res);
     let (_, order) = app.get_html(&contact, &path).await;
     let link = crate::helpers::hidden_attr(&order, "#confirmation-link", "href").expect("link");
     let (status, html) = app.get_html(&contact, &link).await;
@@ -437,14 +454,6 @@ async fn an_orders_confirmation_holds_vendor_customer_number_reference_and_cost(
     );
 }
 
-fn renewal_mails(app: &TestApp, to: &str) -> Vec<license_portal::models::outbox::OutboxMail> {
-    license_portal::models::outbox::OutboxMail::to(&mut app.conn(), to)
-        .expect("outbox")
-        .into_iter()
-        .filter(|m| m.kind.as_str() == "renewal_coming")
-        .collect()
-}
-
 #[tokio::test]
 async fn the_renewal_is_told_once_from_60_days_before_with_a_suggested_reduction() {
     let app = spawn_app().await;
@@ -467,10 +476,10 @@ async fn the_renewal_is_told_once_from_60_days_before_with_a_suggested_reduction
         ["50", "EUR", "annual", &day(&app, 90)],
     )
     .await;
-    assert!(renewal_mails(&app, to).is_empty());
+    assert!(outbox_of(&app, to, "renewal_coming").is_empty());
     let renews = day(&app, 50);
     agree(&app, &staff, w.a.id, ["50", "EUR", "annual", &renews]).await;
-    let sent = renewal_mails(&app, to);
+    let sent = outbox_of(&app, to, "renewal_coming");
     assert_eq!(sent.len(), 1);
     let body = &sent[0].body;
     assert!(
@@ -503,8 +512,8 @@ async fn the_renewal_is_told_once_from_60_days_before_with_a_suggested_reduction
     );
     // Once per renewal day: the server's rounds send no second one.
     license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx()).expect("round");
-    assert_eq!(renewal_mails(&app, to).len(), 1);
-    assert!(renewal_mails(&app, "viewer@alpha.example").is_empty());
+    assert_eq!(outbox_of(&app, to, "renewal_coming").len(), 1);
+    assert!(outbox_of(&app, "viewer@alpha.example", "renewal_coming").is_empty());
     // A new renewal day is told again.
     agree(
         &app,
@@ -513,5 +522,5 @@ async fn the_renewal_is_told_once_from_60_days_before_with_a_suggested_reduction
         ["50", "EUR", "annual", &day(&app, 55)],
     )
     .await;
-    assert_eq!(renewal_mails(&app, to).len(), 2);
+    assert_eq!(outbox_of(&app, to, "renewal_coming").len(), 2);
 }

@@ -21,16 +21,10 @@ pub(crate) fn token(
 ) -> String {
     let vendor = TokenScope::parse(scope).expect("scope").is_vendor();
     let input = TokenInput::parse("test", scope, account, "", vendor).expect("token input");
-    let by = maker.map(|email| login(app, email).id);
+    let by = maker.map(|email| app.login(email).id);
     ops::create_api_token(&mut app.conn(), by, &input)
         .expect("token")
         .1
-}
-
-fn login(app: &TestApp, email: &str) -> Login {
-    with_conn(app, |c| Login::find_by_email(c, email))
-        .expect("query")
-        .expect("login")
 }
 
 /// The world's tokens: `read` and `order` of account A (made by its
@@ -123,11 +117,11 @@ pub(crate) async fn order(app: &TestApp, token: &str, key: &str, body: &str) -> 
 }
 
 fn pending_order(app: &TestApp, account: &Account, quantity: i64) -> i64 {
-    let contact = login(app, "contact@alpha.example");
+    let contact = app.login("contact@alpha.example");
     let contact = if contact.account_id == Some(account.id) {
         contact
     } else {
-        login(app, "contact@beta.example")
+        app.login("contact@beta.example")
     };
     let form_token = license_portal::auth::random_token();
     ops::place_order(
@@ -750,7 +744,7 @@ async fn revoked_expired_unknown_and_missing_tokens_get_401_with_www_authenticat
         StatusCode::OK
     );
     // Disabling the login that made a token ends the token too.
-    let contact = login(&app, "contact@alpha.example");
+    let contact = app.login("contact@alpha.example");
     ops::set_login_disabled(&mut app.conn(), None, contact.id, true).expect("disable");
     assert_eq!(
         get(&app, "/api/v1/account", &live).await.status,
@@ -1122,7 +1116,7 @@ async fn only_staff_with_two_step_on_make_vendor_tokens() {
     assert_eq!(count_of(&page, "#tokens-need-two-step"), 1);
     let res = app.post(&staff, "/staff/api-tokens", &fields).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let id = login(&app, "staff@vendor.example").id;
+    let id = app.login("staff@vendor.example").id;
     with_conn(&app, |c| {
         Login::set_two_step(c, id, Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), None)
     })

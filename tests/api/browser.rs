@@ -213,9 +213,7 @@ fn screenshot_dir() -> PathBuf {
 /// Turn two-step on for a login, as its enrolment would; returns the secret.
 fn two_step_on(app: &TestApp, email: &str) -> String {
     let secret = license_portal::two_step::new_secret();
-    let login = license_portal::models::Login::find_by_email(&mut app.conn(), email)
-        .expect("q")
-        .expect("login");
+    let login = app.login(email);
     license_portal::models::Login::set_two_step(&mut app.conn(), login.id, Some(&secret), None)
         .expect("two-step on");
     secret
@@ -278,14 +276,10 @@ fn scene(app: &TestApp) -> i64 {
 /// vendor's answer (SPEC 13); its id.
 fn order_with_messages(app: &TestApp, account: i64) -> i64 {
     use license_portal::ops;
-    let find = |email: &str| {
-        crate::helpers::with_conn(app, |c| {
-            license_portal::models::Login::find_by_email(c, email)
-        })
-        .expect("query")
-        .expect("login")
-    };
-    let (contact, staff) = (find("contact@alpha.example"), find("staff@vendor.example"));
+    let (contact, staff) = (
+        app.login("contact@alpha.example"),
+        app.login("staff@vendor.example"),
+    );
     let order = ops::place_order(
         &mut app.conn(),
         &app.mail_ctx(),
@@ -775,14 +769,10 @@ async fn an_orders_confirmation_prints_to_a_pdf_with_its_number_reference_and_co
     use license_portal::ops;
     let app = spawn_app().await;
     let account = scene(&app);
-    let find = |email: &str| {
-        crate::helpers::with_conn(&app, |c| {
-            license_portal::models::Login::find_by_email(c, email)
-        })
-        .expect("query")
-        .expect("login")
-    };
-    let (contact, staff) = (find("contact@alpha.example"), find("staff@vendor.example"));
+    let (contact, staff) = (
+        app.login("contact@alpha.example"),
+        app.login("staff@vendor.example"),
+    );
     let today = app.today();
     ops::set_agreement(
         &mut app.conn(),
@@ -841,11 +831,7 @@ async fn the_cost_follows_the_quantity_and_the_days_as_they_are_typed() {
     use license_portal::domain::money::cost_minor;
     let app = spawn_app().await;
     let account = scene(&app);
-    let staff = crate::helpers::with_conn(&app, |c| {
-        license_portal::models::Login::find_by_email(c, "staff@vendor.example")
-    })
-    .expect("query")
-    .expect("staff");
+    let staff = app.login("staff@vendor.example");
     let today = app.today();
     license_portal::ops::set_agreement(
         &mut app.conn(),

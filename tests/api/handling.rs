@@ -3,13 +3,13 @@
 
 use diesel::prelude::*;
 use license_portal::db::schema::{license_orders, order_messages};
-use license_portal::models::outbox::OutboxMail;
 use license_portal::models::{AuditEvent, LicenseOrder};
 use reqwest::StatusCode;
 
 use crate::api::{call, get, token};
 use crate::helpers::{
-    client, count_of, create_contact, location, spawn_app, spawn_app_with, text_of, Client, TestApp,
+    client, count_of, create_contact, location, outbox_of, spawn_app, spawn_app_with, text_of,
+    Client, TestApp,
 };
 use crate::orders::{form_token, id_of, order, order_with};
 
@@ -23,15 +23,6 @@ async fn set_rule(app: &TestApp, staff: &Client, id: i64, quantity: &str, per: &
     .await
     .status()
     .as_u16()
-}
-
-/// The mails of `kind` written to `to`.
-fn mails(app: &TestApp, to: &str, kind: &str) -> Vec<OutboxMail> {
-    OutboxMail::to(&mut app.conn(), to)
-        .expect("outbox")
-        .into_iter()
-        .filter(|m| m.kind.as_str() == kind)
-        .collect()
 }
 
 fn order_row(app: &TestApp, id: i64) -> LicenseOrder {
@@ -92,12 +83,12 @@ async fn a_rule_approves_small_orders_at_once_and_says_so_everywhere() {
         AuditEvent::count_kind(&mut app.conn(), "order_approved").expect("count"),
         0
     );
-    let decided = mails(&app, "contact@alpha.example", "order_decided");
+    let decided = outbox_of(&app, "contact@alpha.example", "order_decided");
     assert_eq!(decided.len(), 1);
     assert!(decided[0]
         .body
         .contains("approved at once by the account's rule"));
-    let desk = mails(&app, "staff@vendor.example", "order_placed");
+    let desk = outbox_of(&app, "staff@vendor.example", "order_placed");
     assert_eq!(desk.len(), 1);
     assert!(desk[0].subject.contains("approved by the account's rule"));
 
@@ -288,7 +279,7 @@ async fn messages_go_both_ways_and_mail_the_other_side() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(res.headers()).starts_with(&format!("/account/orders/{id}")));
-    let desk = mails(&app, "staff@vendor.example", "order_message");
+    let desk = outbox_of(&app, "staff@vendor.example", "order_message");
     assert_eq!(desk.len(), 1);
     assert!(desk[0].body.contains("For the new store.\nPO to follow."));
     assert!(desk[0].body.contains(&format!("/staff/orders/{id}")));
@@ -313,11 +304,11 @@ async fn messages_go_both_ways_and_mail_the_other_side() {
         .expect("row")
         .contains("waiting for the customer"));
     assert_eq!(
-        mails(&app, "contact@alpha.example", "order_message").len(),
+        outbox_of(&app, "contact@alpha.example", "order_message").len(),
         1,
         "the contact who ordered"
     );
-    assert!(mails(&app, "second@alpha.example", "order_message").is_empty());
+    assert!(outbox_of(&app, "second@alpha.example", "order_message").is_empty());
 
     let res = app
         .post(&second, &path, &[("body", "Store 12, Malmö.")])
@@ -334,19 +325,19 @@ async fn messages_go_both_ways_and_mail_the_other_side() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        mails(&app, "contact@alpha.example", "order_message").len(),
+        outbox_of(&app, "contact@alpha.example", "order_message").len(),
         2
     );
     assert_eq!(
-        mails(&app, "second@alpha.example", "order_message").len(),
+        outbox_of(&app, "second@alpha.example", "order_message").len(),
         1,
         "a contact who wrote on it"
     );
-    assert!(mails(&app, "quiet@alpha.example", "order_message").is_empty());
-    assert!(mails(&app, "viewer@alpha.example", "order_message").is_empty());
-    assert!(mails(&app, "contact@beta.example", "order_message").is_empty());
+    assert!(outbox_of(&app, "quiet@alpha.example", "order_message").is_empty());
+    assert!(outbox_of(&app, "viewer@alpha.example", "order_message").is_empty());
+    assert!(outbox_of(&app, "contact@beta.example", "order_message").is_empty());
     assert_eq!(
-        mails(&app, "staff@vendor.example", "order_message").len(),
+        outbox_of(&app, "staff@vendor.example", "order_message").len(),
         2
     );
 
@@ -449,7 +440,7 @@ async fn messages_are_refused_for_viewers_other_accounts_bad_bodies_and_after_th
     );
     set_decided(31);
     let before = message_count(&app);
-    let mails_before = mails(&app, "staff@vendor.example", "order_message").len();
+    let mails_before = outbox_of(&app, "staff@vendor.example", "order_message").len();
     let res = app.post(&contact, &path, &[("body", "One more")]).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let html = res.text().await.expect("body");
@@ -466,7 +457,7 @@ async fn messages_are_refused_for_viewers_other_accounts_bad_bodies_and_after_th
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(message_count(&app), before);
     assert_eq!(
-        mails(&app, "staff@vendor.example", "order_message").len(),
+        outbox_of(&app, "staff@vendor.example", "order_message").len(),
         mails_before
     );
     let (_, html) = app
@@ -532,7 +523,7 @@ async fn the_api_reads_and_writes_messages_within_its_scopes() {
     );
     assert_eq!(message_count(&app), 2);
     assert_eq!(
-        mails(&app, "contact@alpha.example", "order_message").len(),
+        outbox_of(&app, "contact@alpha.example", "order_message").len(),
         1
     );
 }

@@ -7,23 +7,13 @@
 use chrono::Duration;
 use license_portal::domain::ledger::Period;
 use license_portal::domain::orders::OrderKind;
-use license_portal::models::outbox::OutboxMail;
-use license_portal::models::{AuditEvent, Login};
+use license_portal::models::AuditEvent;
 use license_portal::ops;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    count_of, create_contact, fingerprint, location, spawn_app, text_of, TestApp,
+    count_of, create_contact, fingerprint, location, outbox_of, spawn_app, text_of, TestApp,
 };
-
-/// The mails of `kind` written to `to`.
-fn mails(app: &TestApp, to: &str, kind: &str) -> Vec<OutboxMail> {
-    OutboxMail::to(&mut app.conn(), to)
-        .expect("outbox")
-        .into_iter()
-        .filter(|m| m.kind.as_str() == kind)
-        .collect()
-}
 
 /// Import `active` counted and `passive` uncounted users, numbered from 1
 /// (the same numbers each time, so a later call changes them).
@@ -42,12 +32,6 @@ fn set_users(app: &TestApp, account: i64, active: usize, passive: usize) {
         csv.as_bytes(),
     )
     .expect("import");
-}
-
-fn staff(app: &TestApp) -> Login {
-    Login::find_by_email(&mut app.conn(), "staff@vendor.example")
-        .expect("query")
-        .expect("staff")
 }
 
 #[tokio::test]
@@ -160,7 +144,7 @@ async fn a_usage_warning_goes_once_not_again_until_below_and_again_after_a_new_c
     let to = "contact@alpha.example";
     set_users(&app, a, 8, 4);
     assert!(
-        mails(&app, to, "usage_threshold").is_empty(),
+        outbox_of(&app, to, "usage_threshold").is_empty(),
         "8 of 10 is below 90 %"
     );
     let c = app.client_for(to).await;
@@ -168,11 +152,11 @@ async fn a_usage_warning_goes_once_not_again_until_below_and_again_after_a_new_c
     assert_eq!(count_of(&html, "#notice-usage-threshold"), 0);
 
     set_users(&app, a, 9, 3);
-    let sent = mails(&app, to, "usage_threshold");
+    let sent = outbox_of(&app, to, "usage_threshold");
     assert_eq!(sent.len(), 1, "9 of 10 reaches 90 %");
     assert!(sent[0].body.contains("90 %") && sent[0].body.contains("/account/alerts"));
-    assert!(mails(&app, "viewer@alpha.example", "usage_threshold").is_empty());
-    assert!(mails(&app, "contact@beta.example", "usage_threshold").is_empty());
+    assert!(outbox_of(&app, "viewer@alpha.example", "usage_threshold").is_empty());
+    assert!(outbox_of(&app, "contact@beta.example", "usage_threshold").is_empty());
     let (_, html) = app.get_html(&c, "/account").await;
     let notice = text_of(&html, "#notice-usage-threshold").expect("notice");
     assert!(notice.contains('9') && notice.contains("90 %"), "{notice}");
@@ -187,7 +171,7 @@ async fn a_usage_warning_goes_once_not_again_until_below_and_again_after_a_new_c
         )
         .await;
     }
-    assert_eq!(mails(&app, to, "usage_threshold").len(), 1);
+    assert_eq!(outbox_of(&app, to, "usage_threshold").len(), 1);
     app.post(
         &c,
         "/account/alerts",
@@ -197,21 +181,19 @@ async fn a_usage_warning_goes_once_not_again_until_below_and_again_after_a_new_c
     // Still at or above: no second mail, also not from the server's rounds.
     set_users(&app, a, 10, 2);
     license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx()).expect("round");
-    assert_eq!(mails(&app, to, "usage_threshold").len(), 1);
+    assert_eq!(outbox_of(&app, to, "usage_threshold").len(), 1);
     // Below, then across again: a second mail.
     set_users(&app, a, 8, 4);
-    assert_eq!(mails(&app, to, "usage_threshold").len(), 1);
+    assert_eq!(outbox_of(&app, to, "usage_threshold").len(), 1);
     let (_, html) = app.get_html(&c, "/account").await;
     assert_eq!(count_of(&html, "#notice-usage-threshold"), 0);
     set_users(&app, a, 9, 3);
-    assert_eq!(mails(&app, to, "usage_threshold").len(), 2);
+    assert_eq!(outbox_of(&app, to, "usage_threshold").len(), 2);
 
     // An approved order lifts the licenses: below again (9 of 20), and a
     // threshold turned off warns of nothing.
-    let staff_login = staff(&app);
-    let contact_login = Login::find_by_email(&mut app.conn(), to)
-        .expect("q")
-        .expect("contact");
+    let staff_login = app.login("staff@vendor.example");
+    let contact_login = app.login(to);
     let order = ops::place_order(
         &mut app.conn(),
         &app.mail_ctx(),
@@ -238,7 +220,7 @@ async fn a_usage_warning_goes_once_not_again_until_below_and_again_after_a_new_c
     )
     .await;
     set_users(&app, a, 20, 0);
-    assert_eq!(mails(&app, to, "usage_threshold").len(), 2, "off");
+    assert_eq!(outbox_of(&app, to, "usage_threshold").len(), 2, "off");
 }
 
 #[tokio::test]
@@ -273,15 +255,15 @@ async fn a_contact_who_turned_warnings_off_gets_none_while_another_contact_does(
     );
 
     set_users(&app, w.a.id, 10, 0);
-    assert!(mails(&app, "contact@alpha.example", "usage_threshold").is_empty());
+    assert!(outbox_of(&app, "contact@alpha.example", "usage_threshold").is_empty());
     assert_eq!(
-        mails(&app, "second@alpha.example", "usage_threshold").len(),
+        outbox_of(&app, "second@alpha.example", "usage_threshold").len(),
         1
     );
     // Over the licenses is not a warning: both hear of that.
     set_users(&app, w.a.id, 11, 0);
     assert_eq!(
-        mails(&app, "contact@alpha.example", "over_licenses").len(),
+        outbox_of(&app, "contact@alpha.example", "over_licenses").len(),
         1
     );
     // On again.
@@ -299,9 +281,7 @@ async fn a_contact_who_turned_warnings_off_gets_none_while_another_contact_does(
 
 /// Place and approve an order of account `a` by its contact.
 fn approved(app: &TestApp, a: i64, kind: OrderKind, quantity: i64, period: Period, key: &str) {
-    let contact = Login::find_by_email(&mut app.conn(), "contact@alpha.example")
-        .expect("q")
-        .expect("contact");
+    let contact = app.login("contact@alpha.example");
     let input = ops::OrderInput {
         kind,
         quantity,
@@ -313,7 +293,7 @@ fn approved(app: &TestApp, a: i64, kind: OrderKind, quantity: i64, period: Perio
     ops::approve_order(
         &mut app.conn(),
         &app.mail_ctx(),
-        ops::Decider::staff(&staff(app)),
+        ops::Decider::staff(&app.login("staff@vendor.example")),
         order.id,
         None,
     )
@@ -360,11 +340,11 @@ async fn the_forecast_warning_names_the_first_short_day_and_why_once() {
         "cut",
     );
     assert!(
-        mails(&app, to, "forecast_short").is_empty(),
+        outbox_of(&app, to, "forecast_short").is_empty(),
         "no users, no shortfall"
     );
     set_users(&app, a, 13, 0);
-    let sent = mails(&app, to, "forecast_short");
+    let sent = outbox_of(&app, to, "forecast_short");
     assert_eq!(sent.len(), 1);
     let long = license_portal::i18n::Lang::En.long_date(today + Duration::days(20));
     assert!(sent[0].subject.contains(&long), "{}", sent[0].subject);
@@ -382,12 +362,12 @@ async fn the_forecast_warning_names_the_first_short_day_and_why_once() {
     // The same first day: no second mail, from changes or rounds.
     set_users(&app, a, 12, 1);
     license_portal::maintenance::check_licenses(&mut app.conn(), &app.mail_ctx()).expect("round");
-    assert_eq!(mails(&app, to, "forecast_short").len(), 1);
+    assert_eq!(outbox_of(&app, to, "forecast_short").len(), 1);
 
     // 15 users: the reduction's first day is short now, an earlier first
     // short day, so a mail naming it and the reduction.
     set_users(&app, a, 15, 0);
-    let sent = mails(&app, to, "forecast_short");
+    let sent = outbox_of(&app, to, "forecast_short");
     assert_eq!(
         sent.len(),
         2,
@@ -410,7 +390,7 @@ async fn the_forecast_warning_names_the_first_short_day_and_why_once() {
     .await;
     let (_, html) = app.get_html(&c, "/account").await;
     assert_eq!(count_of(&html, "#notice-forecast-short"), 0);
-    assert_eq!(mails(&app, to, "forecast_short").len(), 2);
+    assert_eq!(outbox_of(&app, to, "forecast_short").len(), 2);
 }
 
 #[tokio::test]
@@ -452,7 +432,7 @@ async fn many_instances_checking_at_once_send_each_warning_once() {
         let _ = h.join().expect("thread");
     }
     for to in ["contact@alpha.example", "second@alpha.example"] {
-        assert_eq!(mails(&app, to, "usage_threshold").len(), 1, "{to}");
-        assert_eq!(mails(&app, to, "forecast_short").len(), 1, "{to}");
+        assert_eq!(outbox_of(&app, to, "usage_threshold").len(), 1, "{to}");
+        assert_eq!(outbox_of(&app, to, "forecast_short").len(), 1, "{to}");
     }
 }

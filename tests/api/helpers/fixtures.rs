@@ -113,6 +113,13 @@ impl TestApp {
         self.state.mail_ctx()
     }
 
+    /// The login with this email, which must exist.
+    pub fn login(&self, email: &str) -> Login {
+        Login::find_by_email(&mut self.conn(), email)
+            .expect("query")
+            .expect("login exists")
+    }
+
     pub fn account(&self, id: i64) -> Account {
         Account::find(&mut self.conn(), id)
             .expect("query")

@@ -236,3 +236,16 @@ impl Drop for SmtpServer {
         self.stop();
     }
 }
+
+/// The mails of `kind` the portal wrote to `to` (its outbox, sent or not).
+pub fn outbox_of(
+    app: &TestApp,
+    to: &str,
+    kind: &str,
+) -> Vec<license_portal::models::outbox::OutboxMail> {
+    license_portal::models::outbox::OutboxMail::to(&mut app.conn(), to)
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.kind.as_str() == kind)
+        .collect()
+}
