@@ -135,31 +135,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
         .expect("client");
     let (first, later) = rt.block_on(async {
         common::wait_until_up(&client, &base).await;
-        let html = client
-            .get(format!("{base}/login"))
-            .send()
-            .await
-            .expect("login")
-            .text()
-            .await
-            .expect("page");
-        let token = html
-            .split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("csrf token")
-            .to_string();
-        let res = client
-            .post(format!("{base}/login"))
-            .form(&[
-                ("email", "owner@example.com"),
-                ("password", PASSWORD),
-                ("csrf_token", token.as_str()),
-            ])
-            .send()
-            .await
-            .expect("sign in");
-        assert_eq!(res.status(), 303, "signed in");
+        common::sign_in(&client, &base, "owner@example.com", PASSWORD).await;
         let first = both(&client, &base).await;
         analyze(db);
         let later = both(&client, &base).await;

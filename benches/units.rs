@@ -129,34 +129,6 @@ async fn timed(client: &reqwest::Client, url: &str, want: &str) -> Duration {
     median(times)
 }
 
-async fn sign_in(client: &reqwest::Client, base: &str, email: &str) {
-    let html = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("login")
-        .text()
-        .await
-        .expect("page");
-    let token = html
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("csrf token")
-        .to_string();
-    let res = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(res.status(), 303, "signed in");
-}
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
@@ -278,7 +250,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
     let (surname, whole_name, number, unit_time, order_tab, report) = rt.block_on(async {
         let c = client();
         common::wait_until_up(&c, &base).await;
-        sign_in(&c, &base, "owner@chain.example").await;
+        common::sign_in(&c, &base, "owner@chain.example", PASSWORD).await;
         let q = |s: &str| format!("{base}/account/users?filter=all&q={s}");
         let surname = timed(&c, &q("Lindqvist"), "Lindqvist</a>").await;
         let whole_name = timed(&c, &q("Maja%20Lindqvist"), "Maja Lindqvist</a>").await;
@@ -291,7 +263,7 @@ fn measure(backend: &'static str, db: &str, rt: &tokio::runtime::Runtime) -> Fig
         .await;
         let order_tab = timed(&c, &format!("{base}/account/order-licenses"), "form_token").await;
         let s = client();
-        sign_in(&s, &base, "owner@stores.example").await;
+        common::sign_in(&s, &base, "owner@stores.example", PASSWORD).await;
         let report = timed(
             &s,
             &format!("{base}/account/reports/active-users"),

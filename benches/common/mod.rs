@@ -127,6 +127,37 @@ pub async fn wait_until_up(client: &reqwest::Client, base: &str) {
     }
 }
 
+/// Sign `email` in on the portal at `base` through its form (the cookie
+/// stays in `client`'s store).
+#[allow(dead_code)] // not every benchmark signs in through the form
+pub async fn sign_in(client: &reqwest::Client, base: &str, email: &str, password: &str) {
+    let html = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("page");
+    let token = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(res.status(), 303, "signed in");
+}
+
 /// The portal serving `db` on `127.0.0.1:port` with `args` after `serve`
 /// and `env` beside its quiet log and `mail_dir`; killed when dropped.
 #[allow(dead_code)] // the portal benchmark runs in-process
