@@ -138,6 +138,8 @@ pub(super) fn insert_order(
         }
     }
     let (quantity, reference) = (input.quantity, input.reference.as_deref());
+    // The price as it stands now, and the cost the pages showed (SPEC 15).
+    let price = account.price();
     let order = LicenseOrder::insert(
         conn,
         &NewLicenseOrder {
@@ -151,11 +153,10 @@ pub(super) fn insert_order(
             kind: input.kind,
             starts_on: input.period.starts_on,
             ends_on: input.period.ends_on,
-            // The price as it stands now, and the cost the pages showed.
-            price_minor: account.price().map(|(p, _)| p),
-            currency: account.price().map(|(_, c)| c),
+            price_minor: price.map(|(p, _)| p),
+            currency: price.map(|(_, c)| c),
             cost_minor: crate::domain::money::order_cost(
-                account.price().map(|(p, _)| p),
+                price.map(|(p, _)| p),
                 account.renews_on,
                 quantity,
                 input.period.starts_on,
